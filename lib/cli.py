@@ -1,0 +1,88 @@
+"""The console's operations from a shell: `python -m lib.cli COMMAND`.
+
+Exit status 0 on success, 2 when the database or configuration needs a person's attention; the
+reason is one sentence on stderr.
+"""
+
+import argparse
+import sys
+
+from sqlalchemy import text
+
+from lib.coverage import TARGET_PCT, table_coverage
+from lib.database import create_engine_for
+from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
+from lib.schema import current_revision
+from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
+from lib.startup import open_console_database, open_embedded_database
+
+
+def status(args: argparse.Namespace) -> None:
+    engine = open_console_database()
+    with engine.connect() as connection:
+        print(f"database: {describe_url(engine.url)} at revision {current_revision(connection)}")
+        print_coverage(connection)
+
+
+def demo(args: argparse.Namespace) -> None:
+    if configured_database_url() is not None:
+        raise SetupError("The demo loads only into the embedded database: unset DATABASE_URL to use it.")
+    url = open_embedded_database()
+    admin = create_engine_for(url.set(database="postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if not args.replace and _has_tables(create_engine_for(url)):
+            raise SetupError(
+                f"The embedded database {EMBEDDED_DATABASE} already holds a CRM: "
+                "pass --replace to drop it and load a new demo."
+            )
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {EMBEDDED_DATABASE} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {EMBEDDED_DATABASE}")
+    with create_engine_for(url).connect() as connection:
+        report = load_demo(connection, accounts=args.accounts, opportunities=args.opportunities)
+        print(
+            f"loaded {report.users} users, {report.accounts} accounts and {report.opportunities} "
+            f"opportunities in {report.load_seconds:.2f} s; "
+            f"migration with initial backfill took {report.migrate_seconds:.2f} s"
+        )
+        print_coverage(connection)
+
+
+def print_coverage(connection) -> None:
+    print(f"{'table':<20}{'total_legacy':>14}{'resolved_fk':>13}{'resolved_pct':>14}  target {TARGET_PCT}%")
+    for row in table_coverage(connection):
+        verdict = "met" if row.meets_target else "below"
+        print(f"{row.table:<20}{row.total_legacy:>14}{row.resolved_fk:>13}{row.resolved_pct:>14}  {verdict}")
+
+
+def _has_tables(engine) -> bool:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT to_regclass('public.crm_accounts') IS NOT NULL")).scalar()
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if not 0 < number <= 50_000_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 50,000,000")
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="per-table coverage against the target").set_defaults(run=status)
+    demo_parser = commands.add_parser("demo", help="load the demo CRM into the embedded database")
+    demo_parser.add_argument("--accounts", type=_count, default=DEFAULT_ACCOUNTS)
+    demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
+    demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
+    demo_parser.set_defaults(run=demo)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""How the console opens its database: the configured one as it stands, or the embedded demo."""
+
+from psycopg.errors import DuplicateDatabase
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ProgrammingError
+
+from lib.database import check_reachable, create_engine_for
+from lib.demo import ensure_demo_loaded
+from lib.embedded import start_embedded_server
+from lib.schema import require_current_schema
+from lib.settings import EMBEDDED_DATABASE, configured_database_url
+
+
+def open_console_database() -> Engine:
+    """An engine on a database at head, or a SetupError saying what to fix.
+
+    A configured database is never migrated nor loaded with demo data by the console.
+    """
+    configured = configured_database_url()
+    if configured is not None:
+        engine = create_engine_for(configured)
+        check_reachable(engine)
+        require_current_schema(engine)
+        return engine
+    engine = create_engine_for(open_embedded_database())
+    ensure_demo_loaded(engine)
+    return engine
+
+
+def open_embedded_database() -> URL:
+    """Start or attach to the embedded server, create its demo database if needed, return its URL."""
+    server_url = start_embedded_server()
+    admin = create_engine_for(server_url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": EMBEDDED_DATABASE}
+            ).first()
+            if exists is None:
+                try:
+                    connection.exec_driver_sql(f"CREATE DATABASE {EMBEDDED_DATABASE}")
+                except ProgrammingError as error:
+                    # Another console process created it a moment ago.
+                    if not isinstance(error.orig, DuplicateDatabase):
+                        raise
+    finally:
+        admin.dispose()
+    return server_url.set(database=EMBEDDED_DATABASE)
