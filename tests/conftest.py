@@ -1,0 +1,90 @@
+"""One embedded PostgreSQL per test session, template databases migrated once, and a fresh
+database cloned from a template for every test."""
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import URL
+
+from lib.database import create_engine_for
+from lib.demo import load_demo
+from lib.embedded import start_embedded_server
+from lib.schema import upgrade
+from lib.settings import PROJECT_ROOT
+
+TEST_DATA_DIR = PROJECT_ROOT / ".data" / "pytest"
+SCHEMA_TEMPLATE = "template_schema"
+DEMO_TEMPLATE = "template_demo"
+# Small enough to build in a second, large enough that the quotas still land on both sides of 99%.
+DEMO_ACCOUNTS, DEMO_OPPORTUNITIES = 2_000, 6_000
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> URL:
+    """The session's server, with the two templates built afresh."""
+    url = start_embedded_server(TEST_DATA_DIR)
+    with admin_connection(url) as admin:
+        leftovers = admin.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"))
+        for (name,) in leftovers.all():
+            admin.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        for template in (SCHEMA_TEMPLATE, DEMO_TEMPLATE):
+            admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+            admin.exec_driver_sql(f"CREATE DATABASE {template}")
+    build(url.set(database=SCHEMA_TEMPLATE), lambda connection: upgrade(connection, "head"))
+    build(
+        url.set(database=DEMO_TEMPLATE),
+        lambda connection: load_demo(connection, DEMO_ACCOUNTS, DEMO_OPPORTUNITIES),
+    )
+    return url
+
+
+def admin_connection(url: URL) -> Connection:
+    return (
+        create_engine_for(url.set(database="postgres"))
+        .connect()
+        .execution_options(isolation_level="AUTOCOMMIT")
+    )
+
+
+def build(url: URL, step: Callable[[Connection], object]) -> None:
+    # Disposed at once: a template must have no open connection when it is cloned.
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            step(connection)
+    finally:
+        engine.dispose()
+
+
+def clone(server_url: URL, template: str) -> Iterator[Engine]:
+    name = f"t_{os.getpid()}_{next(_database_numbers)}"
+    with admin_connection(server_url) as admin:
+        admin.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    engine = create_engine_for(server_url.set(database=name))
+    yield engine
+    engine.dispose()
+    with admin_connection(server_url) as admin:
+        admin.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db(server_url) -> Iterator[Engine]:
+    """A database at head with empty CRM tables."""
+    yield from clone(server_url, SCHEMA_TEMPLATE)
+
+
+@pytest.fixture
+def demo_db(server_url) -> Iterator[Engine]:
+    """A database at head holding the demo CRM, its initial backfill done."""
+    yield from clone(server_url, DEMO_TEMPLATE)
+
+
+@pytest.fixture
+def empty_db(server_url) -> Iterator[Engine]:
+    """A database that has never been migrated."""
+    yield from clone(server_url, "template0")

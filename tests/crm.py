@@ -1,0 +1,75 @@
+"""Small helpers that write and read the CRM tables the way an API client would."""
+
+from sqlalchemy import Connection, text
+from sqlalchemy.dialects import postgresql
+
+from lib.registry import MIGRATED_TABLES
+
+_quote = postgresql.dialect().identifier_preparer.quote
+
+UNRESOLVED_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}' AS entity_type, id AS entity_id FROM {_quote(table)} "
+    "WHERE owner_user_id IS NULL AND owner_username IS NOT NULL AND btrim(owner_username) <> ''"
+    for table in MIGRATED_TABLES
+)
+
+
+def add_user(connection: Connection, username: str, is_active: bool = True) -> int:
+    return connection.execute(
+        text("INSERT INTO app_users (username, is_active) VALUES (:username, :active) RETURNING id"),
+        {"username": username, "active": is_active},
+    ).scalar_one()
+
+
+def insert_row(connection: Connection, table: str, **owner) -> int:
+    """Insert into `table` with only the owner columns given (owner_username, owner_user_id)."""
+    values = dict(owner, name="row")
+    if table == "crm_opportunities":
+        values["account_id"] = connection.execute(
+            text("INSERT INTO crm_accounts (name) VALUES ('parent') RETURNING id")
+        ).scalar_one()
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{column}" for column in values)
+    return connection.execute(
+        text(f"INSERT INTO {_quote(table)} ({columns}) VALUES ({placeholders}) RETURNING id"), values
+    ).scalar_one()
+
+
+def update_row(connection: Connection, table: str, row_id: int, **changes) -> None:
+    assignments = ", ".join(f"{column} = :{column}" for column in changes)
+    connection.execute(
+        text(f"UPDATE {_quote(table)} SET {assignments} WHERE id = :row_id"), dict(changes, row_id=row_id)
+    )
+
+
+def delete_row(connection: Connection, table: str, row_id: int) -> None:
+    connection.execute(text(f"DELETE FROM {_quote(table)} WHERE id = :row_id"), {"row_id": row_id})
+
+
+def owner_of(connection: Connection, table: str, row_id: int) -> tuple[str | None, int | None]:
+    """(owner_username, owner_user_id) as stored."""
+    return tuple(
+        connection.execute(
+            text(f"SELECT owner_username, owner_user_id FROM {_quote(table)} WHERE id = :id"), {"id": row_id}
+        ).one()
+    )
+
+
+def error_rows(connection: Connection) -> dict[tuple[str, int], tuple[str, str]]:
+    """owner_backfill_errors as {(entity_type, entity_id): (owner_username, reason)}."""
+    rows = connection.execute(
+        text("SELECT entity_type, entity_id, owner_username, reason FROM owner_backfill_errors")
+    )
+    return {(row.entity_type, row.entity_id): (row.owner_username, row.reason) for row in rows}
+
+
+def unresolved_rows(connection: Connection) -> set[tuple[str, int]]:
+    """The coverage denominator's rows without an owner_user_id, across migrated tables."""
+    return {tuple(row) for row in connection.execute(text(UNRESOLVED_ROWS))}
+
+
+def resolve(connection: Connection, username: str | None):
+    return connection.execute(
+        text("SELECT user_id, match_kind, reason FROM resolve_owner_username(:username)"),
+        {"username": username},
+    ).one()
