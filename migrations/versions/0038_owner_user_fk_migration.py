@@ -75,8 +75,8 @@ AS $$
 $$
 """
 
-# Write path. The backfill sets owner_migration.backfill for its own transaction: it fills
-# owner_user_id only and keeps the legacy text exactly as written.
+# Write path. owner_migration.backfill is on only inside backfill_owner_batch(), which fills
+# owner_user_id only, keeps the legacy text exactly as written, and keeps the errors itself.
 CREATE_SYNC_FUNCTION = """
 CREATE OR REPLACE FUNCTION sync_owner_reference_fields()
 RETURNS trigger
@@ -158,6 +158,8 @@ CREATE_BATCH_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION backfill_owner_batch(p_table text, p_after_id bigint, p_batch_size integer)
 RETURNS TABLE (last_id bigint, scanned bigint, resolved bigint, unresolved bigint)
 LANGUAGE plpgsql
+-- The triggers stand aside for this call only: PostgreSQL restores the setting when it returns.
+SET owner_migration.backfill = 'on'
 AS $fn$
 BEGIN
   IF p_table IS NULL OR p_table <> ALL ({TABLES_SQL_ARRAY}) THEN
@@ -169,7 +171,6 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
 
-  PERFORM set_config('owner_migration.backfill', 'on', true);
   RETURN QUERY EXECUTE format($q$
     WITH batch AS (
       SELECT t.id FROM %1$I AS t

@@ -124,3 +124,14 @@ def test_batch_refuses_bad_arguments(db, table, batch_size, message):
             text("SELECT * FROM backfill_owner_batch(:table, NULL, :size)"),
             {"table": table, "size": batch_size},
         )
+
+
+@pytest.mark.parametrize("table", MIGRATED_TABLES)
+def test_writes_after_a_backfill_in_the_same_transaction_still_go_through_the_triggers(db, table):
+    with db.begin() as connection:
+        add_user(connection, "ann")
+        run_backfill(connection)
+        resolved = insert_row(connection, table, owner_username="ANN")
+        unresolved = insert_row(connection, table, owner_username="ghost")
+        assert owner_of(connection, table, resolved)[1] is not None
+        assert error_rows(connection) == {(table, unresolved): ("ghost", "user_not_found")}
