@@ -5,6 +5,7 @@ reason is one sentence on stderr.
 """
 
 import argparse
+import subprocess
 import sys
 
 from sqlalchemy import text
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from lib.coverage import TARGET_PCT, table_coverage
 from lib.database import create_engine_for
 from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
+from lib.embedded import PSQL
 from lib.schema import current_revision
 from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
 from lib.startup import open_console_database, open_embedded_database
@@ -47,6 +49,12 @@ def demo(args: argparse.Namespace) -> None:
         print_coverage(connection)
 
 
+def psql(args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run([PSQL, url, *args.psql_args], check=False).returncode
+
+
 def print_coverage(connection) -> None:
     print(f"{'table':<20}{'total_legacy':>14}{'resolved_fk':>13}{'resolved_pct':>14}  target {TARGET_PCT}%")
     for row in table_coverage(connection):
@@ -75,13 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
     demo_parser.set_defaults(run=demo)
+    psql_parser = commands.add_parser("psql", help="open psql on the console's database")
+    psql_parser.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed on to psql")
+    psql_parser.set_defaults(run=psql)
     args = parser.parse_args(argv)
     try:
-        args.run(args)
+        return args.run(args) or 0
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

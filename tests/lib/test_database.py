@@ -1,0 +1,55 @@
+"""Every way a connection fails gets one sentence naming the database and the cause."""
+
+import pytest
+from sqlalchemy import text
+
+from lib.database import check_reachable, create_engine_for
+from lib.settings import SetupError, parse_database_url
+from tests.conftest import TEST_DATA_DIR, admin_connection
+
+PROBE_ROLE, PROBE_PASSWORD = "password_probe", "the-right-password"
+
+
+@pytest.fixture(scope="session")
+def password_role(server_url):
+    """A role that must log in with a password (the rest of the test server trusts local users)."""
+    hba = TEST_DATA_DIR / "pg_hba.conf"
+    rule = f"local all {PROBE_ROLE} scram-sha-256\n"
+    if rule not in hba.read_text():
+        hba.write_text(rule + hba.read_text())
+    with admin_connection(server_url) as admin:
+        admin.execute(text("SELECT pg_reload_conf()"))
+        admin.exec_driver_sql(f"DROP ROLE IF EXISTS {PROBE_ROLE}")
+        admin.exec_driver_sql(f"CREATE ROLE {PROBE_ROLE} LOGIN PASSWORD '{PROBE_PASSWORD}'")
+    return server_url.set(username=PROBE_ROLE, database="postgres")
+
+
+def failure(url) -> str:
+    with pytest.raises(SetupError) as caught:
+        check_reachable(create_engine_for(url))
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def test_a_refused_connection_names_host_and_cause():
+    url = parse_database_url("postgresql://app:pw@127.0.0.1:1/crm")
+    assert failure(url) == "Cannot connect to crm on 127.0.0.1:1: Connection refused."
+
+
+def test_an_unknown_host_names_the_host():
+    url = parse_database_url("postgresql://app:pw@no-such-host.invalid:5432/crm")
+    assert failure(url).startswith(
+        "Cannot connect to crm on no-such-host.invalid:5432: failed to resolve host"
+    )
+
+
+def test_a_wrong_password_is_named(password_role):
+    message = failure(password_role.set(password="wrong"))
+    assert message.endswith(f'password authentication failed for user "{PROBE_ROLE}".')
+    check_reachable(create_engine_for(password_role.set(password=PROBE_PASSWORD)))
+
+
+def test_a_missing_database_is_named(server_url):
+    message = failure(server_url.set(database="no_such_db"))
+    assert message.endswith('database "no_such_db" does not exist.')

@@ -1,0 +1,59 @@
+"""Where the database URL comes from, and what a malformed one is told. No database needed."""
+
+import re
+
+import pytest
+
+from lib.settings import SetupError, configured_database_url, describe_url, parse_database_url
+
+
+def test_environment_wins_over_secrets_file(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('DATABASE_URL = "postgresql://from-file/crm"\n')
+    url = configured_database_url({"DATABASE_URL": "postgresql://from-env/crm"}, secrets)
+    assert url.host == "from-env"
+
+
+def test_secrets_file_is_read_when_the_environment_has_no_url(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('DATABASE_URL = "postgres://app:pw@db.internal:6432/crm"\n')
+    url = configured_database_url({}, secrets)
+    assert (url.drivername, url.host, url.port, url.database) == (
+        "postgresql+psycopg",
+        "db.internal",
+        6432,
+        "crm",
+    )
+
+
+def test_no_configuration_means_the_embedded_default(tmp_path):
+    assert configured_database_url({"DATABASE_URL": "  "}, tmp_path / "missing.toml") is None
+
+
+def test_a_broken_secrets_file_is_named(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("DATABASE_URL = postgresql://unquoted\n")
+    with pytest.raises(SetupError, match=r"secrets\.toml is not valid TOML"):
+        configured_database_url({}, secrets)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not a url at all", "DATABASE_URL is not a valid URL; expected postgresql://"),
+        ("mysql://app:pw@db/crm", "uses the scheme 'mysql', but this console needs PostgreSQL"),
+        ("sqlite:///crm.db", "uses the scheme 'sqlite'"),
+        ("postgresql://app:pw@db:port/crm", "has a port that is not a number"),
+    ],
+)
+def test_a_malformed_url_gets_one_sentence(raw, message):
+    with pytest.raises(SetupError, match=re.escape(message)) as caught:
+        parse_database_url(raw)
+    assert "\n" not in str(caught.value)
+
+
+def test_described_urls_never_show_the_password():
+    url = parse_database_url("postgresql://app:s3cret@db.internal:5432/crm")
+    assert describe_url(url) == "crm on db.internal:5432"
+    socket = parse_database_url("postgresql://postgres@/crm_demo?host=/srv/pg")
+    assert describe_url(socket) == "crm_demo on /srv/pg"

@@ -1,0 +1,16 @@
+"""The playbook's SQL, read from the seed document itself."""
+
+import re
+
+from lib.settings import PROJECT_ROOT
+
+SEED_DIR = PROJECT_ROOT.parent / "shared" / "seed"
+PLAYBOOKS = ("owner-fk-playbook.ru.md", "owner-fk-playbook.en.md")
+
+
+def playbook_sql_blocks(name: str = PLAYBOOKS[0]) -> list[str]:
+    """Every ```sql block of the playbook, verbatim. The Russian original is the reference."""
+    path = SEED_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"the playbook is expected at {path}, with shared/ beside the project")
+    return re.findall(r"```sql\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.DOTALL)
