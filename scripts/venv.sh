@@ -1,0 +1,14 @@
+# Sourced by the other scripts: makes .venv and installs the given requirements file into it,
+# again only when that file has changed.
+requirements="$1"
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "error: Python 3.11 or newer is needed; set PYTHON to one." >&2
+  exit 2
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+stamp=".venv/.installed-$(basename "$requirements")"
+if ! cmp -s "$requirements" "$stamp" || [ requirements.txt -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$stamp"
+fi
