@@ -25,4 +25,4 @@ for column, table in zip(st.columns(len(coverage)), coverage, strict=True):
         else:
             st.error("Below target", icon=":material/error:")
         with st.expander("SQL behind this figure"):
-            st.code(query_text("coverage", table.table), language="sql")
+            st.code(query_text("coverage", table.table), language="sql", wrap_lines=True)
