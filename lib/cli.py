@@ -52,7 +52,7 @@ def demo(args: argparse.Namespace) -> None:
 def psql(args: argparse.Namespace) -> int:
     engine = open_console_database()
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return subprocess.run([PSQL, url, *args.psql_args], check=False).returncode
+    return subprocess.run([PSQL, *args.psql_args, url], check=False).returncode
 
 
 def print_coverage(connection) -> None:
@@ -83,10 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
     demo_parser.set_defaults(run=demo)
-    psql_parser = commands.add_parser("psql", help="open psql on the console's database")
-    psql_parser.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed on to psql")
+    psql_parser = commands.add_parser(
+        "psql", help="open psql on the console's database; other options go to psql"
+    )
     psql_parser.set_defaults(run=psql)
-    args = parser.parse_args(argv)
+    args, args.psql_args = parser.parse_known_args(argv)
+    if args.psql_args and args.command != "psql":
+        parser.error(f"unrecognized arguments: {' '.join(args.psql_args)}")
     try:
         return args.run(args) or 0
     except SetupError as error:

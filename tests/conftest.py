@@ -1,6 +1,7 @@
 """One embedded PostgreSQL per test session, template databases migrated once, and a fresh
 database cloned from a template for every test."""
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -45,10 +46,13 @@ def server_url() -> URL:
 
 def admin_connection(url: URL) -> Connection:
     return (
-        create_engine_for(url.set(database="postgres"))
-        .connect()
-        .execution_options(isolation_level="AUTOCOMMIT")
+        admin_engine(url.set(database="postgres")).connect().execution_options(isolation_level="AUTOCOMMIT")
     )
+
+
+@functools.cache
+def admin_engine(url: URL) -> Engine:
+    return create_engine_for(url)
 
 
 def build(url: URL, step: Callable[[Connection], object]) -> None:

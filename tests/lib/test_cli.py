@@ -88,3 +88,8 @@ def test_alembic_itself_gives_one_sentence_for_a_bad_url():
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: Cannot connect to crm on 127.0.0.1:1: Connection refused."
+
+
+def test_psql_opens_the_consoles_database_with_the_given_options(demo_db):
+    result = cli("psql", "-At", "-c", "SELECT count(*) FROM crm_accounts", database_url=url_of(demo_db))
+    assert (result.returncode, result.stdout) == (0, "2000\n")
