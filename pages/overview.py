@@ -2,13 +2,13 @@ import streamlit as st
 
 from lib.coverage import TARGET_PCT, table_coverage
 from lib.sql import query_text
-from ui import database
+from ui import connection
 
 st.title("Overview")
 st.caption(f"Backfill coverage of each migrated table against the {TARGET_PCT}% target.")
 
-with database().connect() as connection:
-    coverage = table_coverage(connection)
+with connection() as db:
+    coverage = table_coverage(db)
 
 for column, table in zip(st.columns(len(coverage)), coverage, strict=True):
     with column:

@@ -73,7 +73,7 @@ def clone(server_url: URL, template: str) -> Iterator[Engine]:
     yield engine
     engine.dispose()
     with admin_connection(server_url) as admin:
-        admin.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

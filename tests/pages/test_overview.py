@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from lib.coverage import table_coverage
 from lib.settings import PROJECT_ROOT
+from tests.conftest import admin_connection
 
 
 @pytest.fixture
@@ -45,3 +46,14 @@ def test_overview_names_a_never_migrated_database(console, empty_db):
     page = console(empty_db.url.render_as_string(hide_password=False))
     assert not page.exception
     assert "has not been migrated" in page.error[0].value
+
+
+def test_overview_names_a_database_that_went_away(console, demo_db, server_url):
+    page = console(demo_db.url.render_as_string(hide_password=False))
+    assert page.metric
+    with admin_connection(server_url) as admin:
+        admin.exec_driver_sql(f"DROP DATABASE {demo_db.url.database} WITH (FORCE)")
+    page.run()
+    assert not page.exception
+    assert page.error[0].value.startswith(f"Cannot connect to {demo_db.url.database} on ")
+    assert "does not exist" in page.error[0].value
