@@ -29,17 +29,13 @@ def status(args: argparse.Namespace) -> None:
 def demo(args: argparse.Namespace) -> None:
     if configured_database_url() is not None:
         raise SetupError("The demo loads only into the embedded database: unset DATABASE_URL to use it.")
-    url = open_embedded_database()
-    admin = create_engine_for(url.set(database="postgres"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if not args.replace and _has_tables(create_engine_for(url)):
+    engine = create_engine_for(open_embedded_database(replace=args.replace))
+    with engine.connect() as connection:
+        if connection.execute(text("SELECT to_regclass('public.crm_accounts') IS NOT NULL")).scalar():
             raise SetupError(
                 f"The embedded database {EMBEDDED_DATABASE} already holds a CRM: "
                 "pass --replace to drop it and load a new demo."
             )
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {EMBEDDED_DATABASE} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {EMBEDDED_DATABASE}")
-    with create_engine_for(url).connect() as connection:
         report = load_demo(connection, accounts=args.accounts, opportunities=args.opportunities)
         print(
             f"loaded {report.users} users, {report.accounts} accounts and {report.opportunities} "
@@ -62,13 +58,11 @@ def print_coverage(connection) -> None:
         print(f"{row.table:<20}{row.total_legacy:>14}{row.resolved_fk:>13}{row.resolved_pct:>14}  {verdict}")
 
 
-def _has_tables(engine) -> bool:
-    with engine.connect() as connection:
-        return connection.execute(text("SELECT to_regclass('public.crm_accounts') IS NOT NULL")).scalar()
-
-
 def _count(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if not 0 < number <= 50_000_000:
         raise argparse.ArgumentTypeError("must be between 1 and 50,000,000")
     return number

@@ -28,12 +28,15 @@ def open_console_database() -> Engine:
     return engine
 
 
-def open_embedded_database() -> URL:
-    """Start or attach to the embedded server, create its demo database if needed, return its URL."""
+def open_embedded_database(*, replace: bool = False) -> URL:
+    """Start or attach to the embedded server and return the URL of its demo database, creating
+    that database if needed; `replace` drops an existing one first, connections and all."""
     server_url = start_embedded_server()
     admin = create_engine_for(server_url)
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if replace:
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {EMBEDDED_DATABASE} WITH (FORCE)")
             exists = connection.execute(
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": EMBEDDED_DATABASE}
             ).first()
