@@ -27,6 +27,16 @@ def check_reachable(engine: Engine) -> None:
         raise SetupError(connection_failure(engine.url, error)) from None
 
 
+def is_connection_problem(error: SQLAlchemyError) -> bool:
+    """True when the database could not be reached or went away, not when a statement failed."""
+    if getattr(error, "connection_invalidated", False):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    # No SQLSTATE: libpq failed before the server answered. 08: connection exception.
+    # 57P0x: the server is shutting down or restarting.
+    return sqlstate is None or sqlstate.startswith(("08", "57P0"))
+
+
 def connection_failure(url: URL, error: SQLAlchemyError) -> str:
     """'Cannot connect to crm on db.internal:5432: password authentication failed for user "app".'"""
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

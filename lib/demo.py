@@ -90,24 +90,13 @@ LAST_NAMES = (
     "weber",
     "yilmaz",
 )
-# Owners that are no user at all, hostile ones among them: the console must show them verbatim
-# and export them safely.
+# Owners that are no user at all, hostile ones first: the console must show them verbatim and
+# export them safely.
 STRAY_OWNERS = (
-    "n/a",
-    "TBD",
-    "sales-team",
-    "unassigned",
-    "admin@crm",
-    '=HYPERLINK("http://x.invalid","x")',
-    "+cmd|' /C calc'!A0",
-    "@SUM(1+1)",
-    "-2+3",
-    "Robert'); DROP TABLE app_users;--",
-    "émilie.côté",
-    "王伟",
-    "tab\tinside",
-    "zero\u200bwidth",
-)
+    "=HYPERLINK(\"http://x.invalid\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3",
+    "Robert'); DROP TABLE app_users;--", "n/a", "TBD", "sales-team", "unassigned", "admin@crm",
+    "émilie.côté", "王伟", "tab\tinside", "zero\u200bwidth",
+)  # fmt: skip
 COMPANY_SUFFIXES = ("Ltd", "GmbH", "LLC", "AG", "Group", "Holdings")
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "closed_won", "closed_lost")
 
@@ -256,7 +245,9 @@ def legacy_owners(rng: random.Random, users: DemoUsers, table: str, count: int) 
     owners += [_recase(rng, rng.choice(users.case_unique)) for _ in range(case_variants)]
     owners += [rng.choice(users.case_colliding)[0].upper() for _ in range(ambiguous)]
     owners += [rng.choice(users.deleted) for _ in range(deleted)]
-    owners += [_stray(rng, users) for _ in range(strays)]
+    # Half the strays go through STRAY_OWNERS in order, so even a small demo has the hostile ones.
+    owners += [STRAY_OWNERS[index % len(STRAY_OWNERS)] for index in range(strays // 2)]
+    owners += [_typo(rng, users) for _ in range(strays - strays // 2)]
     rng.shuffle(owners)
     return owners
 
@@ -269,12 +260,10 @@ def _recase(rng: random.Random, username: str) -> str:
     return rng.choice((username.upper(), username.title(), username.capitalize()))
 
 
-def _stray(rng: random.Random, users: DemoUsers) -> str:
-    if rng.random() < 0.5:
-        return rng.choice(STRAY_OWNERS)
-    typo = rng.choice(users.case_unique)
-    position = rng.randrange(len(typo))
-    return typo[:position] + typo[position + 1 :] + "x"
+def _typo(rng: random.Random, users: DemoUsers) -> str:
+    username = rng.choice(users.case_unique)
+    position = rng.randrange(len(username))
+    return username[:position] + username[position + 1 :] + "x"
 
 
 def _copy_rows(connection: Connection, copy_sql: str, rows) -> None:

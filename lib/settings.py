@@ -21,6 +21,10 @@ EMBEDDED_DATABASE = "crm_demo"
 
 ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
+# Auto-refresh of live figures: the viewer picks among these; the default is configurable.
+REFRESH_CHOICES_SECONDS = (5, 10, 30, 60, 300)
+DEFAULT_REFRESH_SECONDS = 10
+
 
 class SetupError(Exception):
     """Configuration or database state that a person must fix; the message says how."""
@@ -67,3 +71,14 @@ def describe_url(url: URL) -> str:
         host = ",".join(host)
     port = f":{url.port}" if url.port else ""
     return f"{url.database or url.username or 'postgres'} on {host}{port}"
+
+
+def default_refresh_seconds(environ: Mapping[str, str] = os.environ) -> int:
+    """OWNER_CONSOLE_REFRESH_SECONDS, one of REFRESH_CHOICES_SECONDS; 10 when unset."""
+    raw = environ.get("OWNER_CONSOLE_REFRESH_SECONDS", "").strip()
+    if not raw:
+        return DEFAULT_REFRESH_SECONDS
+    if not raw.isdigit() or int(raw) not in REFRESH_CHOICES_SECONDS:
+        choices = ", ".join(map(str, REFRESH_CHOICES_SECONDS))
+        raise SetupError(f"OWNER_CONSOLE_REFRESH_SECONDS is {raw!r}; use one of {choices}.")
+    return int(raw)

@@ -1,28 +1,43 @@
 import streamlit as st
 
-from lib.coverage import TARGET_PCT, table_coverage
-from lib.sql import query_text
-from ui import connection
+import ui
+from lib.coverage import TARGET_PCT
+from lib.preflight import forecast
+from lib.triggers import trigger_states
+from lib.unresolved import remainder_by_reason
 
 st.title("Overview")
-st.caption(f"Backfill coverage of each migrated table against the {TARGET_PCT}% target.")
+st.caption(
+    f"Each migrated table at a glance: coverage against the {TARGET_PCT}% target, what is left, triggers."
+)
 
-with connection() as db:
-    coverage = table_coverage(db)
+coverage = ui.coverage_now()
+pending = {row.table: row.newly_resolved for row in ui.read(forecast)}
+unresolved = {}
+for table, _, count in ui.read(remainder_by_reason):
+    unresolved[table] = unresolved.get(table, 0) + count
+triggers = ui.read(trigger_states)
 
-for column, table in zip(st.columns(len(coverage)), coverage, strict=True):
-    with column:
-        st.metric(
-            table.table,
-            f"{table.resolved_pct}%",
-            delta=f"{table.resolved_pct - TARGET_PCT:+.2f} pts vs target",
-            delta_color="normal",
-            border=True,
+for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
+    with column, st.container(border=True):
+        st.subheader(row.table, anchor=False)
+        left, right = st.columns(2)
+        left.metric(
+            "resolved_pct", f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"
         )
-        st.write(f"{table.resolved_fk:,} of {table.total_legacy:,} owned rows have `owner_user_id`.")
-        if table.meets_target:
-            st.success("At or above target", icon=":material/check_circle:")
+        right.metric("unresolved rows", f"{unresolved.get(row.table, 0):,}")
+        if row.meets_target:
+            st.badge(f"SLO met: at or above {TARGET_PCT}%", icon=":material/check_circle:", color="green")
         else:
-            st.error("Below target", icon=":material/error:")
-        with st.expander("SQL behind this figure"):
-            st.code(query_text("coverage", table.table), language="sql", wrap_lines=True)
+            st.badge(f"SLO missed: below {TARGET_PCT}%", icon=":material/error:", color="red")
+        for trigger in (t for t in triggers if t.table == row.table):
+            icon = ":material/toggle_on:" if trigger.enabled else ":material/toggle_off:"
+            st.markdown(f"{icon} `{trigger.name}`: **{trigger.state}**")
+        if pending[row.table]:
+            st.warning(
+                f"Backfill: {pending[row.table]:,} rows would resolve if it ran now; re-run it.",
+                icon=":material/sync_problem:",
+            )
+        else:
+            st.info("Backfill: up to date; a run now would resolve nothing more.", icon=":material/sync:")
+        ui.show_sql("coverage", row.table)

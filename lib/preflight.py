@@ -1,0 +1,48 @@
+"""Preflight: legacy volume, how the distinct usernames match, and a dry-run forecast."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from lib.registry import MIGRATED_TABLES
+from lib.sql import query
+
+MATCH_KINDS = ("exact", "case_insensitive", "ambiguous", "not_found")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What a backfill run now would leave: the step-3 figures after it, and the remainder."""
+
+    table: str
+    total_legacy: int
+    resolved_fk: int
+    resolved_pct: Decimal
+    newly_resolved: int
+    remainder: dict[str, int] = field(default_factory=dict)
+
+
+def legacy_volume(connection: Connection) -> dict[str, int]:
+    return {table: connection.execute(query("volume", table)).scalar_one() for table in MIGRATED_TABLES}
+
+
+def username_matches(connection: Connection) -> dict[str, dict[str, int]]:
+    """Per table, how many distinct legacy usernames match in each way (every kind present)."""
+    matches = {}
+    for table in MIGRATED_TABLES:
+        counts = dict.fromkeys(MATCH_KINDS, 0)
+        counts.update(connection.execute(query("username_matches", table)).all())
+        matches[table] = counts
+    return matches
+
+
+def forecast(connection: Connection) -> list[Forecast]:
+    return [
+        Forecast(
+            table,
+            *connection.execute(query("forecast", table)).one(),
+            remainder=dict(connection.execute(query("forecast_remainder", table)).all()),
+        )
+        for table in MIGRATED_TABLES
+    ]

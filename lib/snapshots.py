@@ -1,0 +1,84 @@
+"""Coverage snapshots for the history chart.
+
+While a console runs, each table gets a snapshot at most once a minute. Replicas share the work
+through a transaction-scoped advisory lock, so two never write the same minute.
+"""
+
+import logging
+import threading
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from lib.coverage import TableCoverage, table_coverage
+from lib.registry import MIGRATED_TABLES
+from lib.sql import query
+
+SNAPSHOT_INTERVAL_SECONDS = 60
+# How often the scheduler looks: snapshots land within this long after they fall due.
+SCHEDULER_TICK_SECONDS = 10
+
+_log = logging.getLogger(__name__)
+
+
+def take_due_snapshots(connection: Connection) -> list[str]:
+    """Snapshot the tables whose last snapshot is over a minute old, in one transaction that this
+    commits; the tables snapshotted."""
+    locked = connection.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('owner-console snapshots'))"))
+    if not locked.scalar_one():
+        connection.rollback()
+        return []  # another console process is taking them now
+    due = (
+        connection.execute(
+            query("snapshot_due"),
+            {"tables": list(MIGRATED_TABLES), "interval_seconds": SNAPSHOT_INTERVAL_SECONDS},
+        )
+        .scalars()
+        .all()
+    )
+    if due:
+        _insert(connection, [row for row in table_coverage(connection) if row.table in due], "interval")
+    connection.commit()
+    return due
+
+
+def snapshot_history(connection: Connection, hours: int) -> list[dict]:
+    return [dict(row) for row in connection.execute(query("snapshot_history"), {"hours": hours}).mappings()]
+
+
+def _insert(connection: Connection, coverage: list[TableCoverage], reason: str) -> None:
+    connection.execute(
+        query("snapshot_insert"),
+        [
+            {
+                "entity_type": row.table,
+                "total_legacy": row.total_legacy,
+                "resolved_fk": row.resolved_fk,
+                "resolved_pct": row.resolved_pct,
+                "reason": reason,
+            }
+            for row in coverage
+        ],
+    )
+
+
+class SnapshotScheduler(threading.Thread):
+    """Takes the due snapshots every few seconds until the process ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(name="coverage-snapshots", daemon=True)
+        self.engine = engine
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                with self.engine.connect() as connection:
+                    take_due_snapshots(connection)
+            except SQLAlchemyError as error:
+                # The pages already say that the database is away; try again next tick.
+                _log.warning("coverage snapshot skipped: %s", str(error).splitlines()[0])
+            self.stopped.wait(SCHEDULER_TICK_SECONDS)

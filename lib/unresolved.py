@@ -1,0 +1,89 @@
+"""The unresolved remainder: breakdown, filtered drill-down, CSV export, inactive owners."""
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from sqlalchemy import Connection
+
+from lib.registry import MIGRATED_TABLES
+from lib.sql import query
+
+REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
+COLUMNS = (
+    "entity_type",
+    "entity_id",
+    "entity_name",
+    "owner_username",
+    "reason",
+    "first_seen_at",
+    "last_seen_at",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_BATCH_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class UnresolvedFilter:
+    tables: tuple[str, ...] = MIGRATED_TABLES
+    reasons: tuple[str, ...] = REASONS
+    username_contains: str = ""
+
+    def params(self) -> dict:
+        return {
+            "tables": list(self.tables),
+            "reasons": list(self.reasons),
+            "username_contains": self.username_contains,
+        }
+
+
+def remainder_by_reason(connection: Connection) -> list[tuple[str, str, int]]:
+    return [tuple(row) for row in connection.execute(query("remainder_by_reason"))]
+
+
+def count_unresolved(connection: Connection, rows: UnresolvedFilter) -> int:
+    return connection.execute(query("unresolved_count"), rows.params()).scalar_one()
+
+
+def unresolved_page(connection: Connection, rows: UnresolvedFilter, page: int, page_size: int) -> list[dict]:
+    """One page (numbered from 1) of the filtered rows, in entity order."""
+    params = rows.params() | {"limit": page_size, "offset": (page - 1) * page_size}
+    return [dict(row) for row in connection.execute(query("unresolved_rows"), params).mappings()]
+
+
+def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> int:
+    """Write every filtered row to `out` as CSV, streamed from a server-side cursor; the row count."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    written = 0
+    for row in _stream(connection, rows):
+        writer.writerow([neutralise(value) for value in row])
+        written += 1
+    return written
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[int, list[dict]]]:
+    """Per table: how many rows an inactive user owns, and the first `limit` of them."""
+    found = {}
+    for table in MIGRATED_TABLES:
+        result = connection.execute(query("inactive_owners", table), {"limit": limit}).mappings().all()
+        total = result[0]["total"] if result else 0
+        found[table] = (total, [{key: row[key] for key in row if key != "total"} for row in result])
+    return found
+
+
+def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
+    params = rows.params() | {"limit": None, "offset": 0}
+    result = connection.execution_options(stream_results=True, yield_per=EXPORT_BATCH_ROWS).execute(
+        query("unresolved_rows"), params
+    )
+    yield from result

@@ -1,0 +1,48 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.charts import coverage_bars, coverage_history
+from lib.coverage import TARGET_PCT
+from lib.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
+from lib.snapshots import snapshot_history
+
+st.title("Coverage")
+st.caption(f"Live resolved_pct of each table against the {TARGET_PCT}% target, and its history.")
+
+with ui.database_problems_shown():
+    default_interval = default_refresh_seconds()
+controls = st.columns([3, 1, 2])
+interval = controls[0].segmented_control(
+    "Refresh every (seconds)", REFRESH_CHOICES_SECONDS, default=default_interval, key="coverage_interval"
+)
+paused = controls[1].toggle("Pause", key="coverage_paused")
+hours = controls[2].selectbox(
+    "History", (1, 6, 24, 24 * 7), index=2, key="coverage_hours", format_func=lambda h: f"last {h} h"
+)
+
+
+@st.fragment(run_every=None if paused or not interval else interval)
+def live_coverage():
+    coverage = ui.coverage_now(retry=False)
+    st.altair_chart(coverage_bars(coverage), width="stretch")
+    for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
+        with column:
+            st.metric(
+                row.table, f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"
+            )
+            st.caption(f"{row.resolved_fk:,} of {row.total_legacy:,} owned rows have owner_user_id")
+            ui.show_sql("coverage", row.table)
+    st.subheader("History", anchor=False)
+    history = pd.DataFrame(ui.read(snapshot_history, hours=hours, retry=False))
+    if history.empty:
+        st.info("No snapshot yet: the console takes one per table every minute while it runs.")
+    else:
+        history["resolved_pct"] = history["resolved_pct"].astype(float)
+        st.altair_chart(coverage_history(history), width="stretch")
+    ui.show_sql("snapshot_history", label="SQL behind the history")
+    state = "paused" if paused else f"every {interval} s"
+    st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")
+
+
+live_coverage()

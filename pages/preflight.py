@@ -1,0 +1,41 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.preflight import MATCH_KINDS, forecast, legacy_volume, username_matches
+from lib.registry import MIGRATED_TABLES
+
+st.title("Preflight")
+st.caption("The playbook's volume checks, how the legacy usernames match, and a dry run that writes nothing.")
+
+st.header("Volume of legacy data", anchor=False)
+volume = ui.read(legacy_volume)
+for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, strict=True):
+    with column:
+        st.metric(f"{table} with an owner", f"{volume[table]:,}")
+        ui.show_sql("volume", table)
+
+st.header("Distinct legacy usernames", anchor=False)
+st.caption("Each distinct owner_username as written, by how the resolution rule matches it.")
+matches = ui.read(username_matches)
+st.dataframe(
+    pd.DataFrame(
+        [{"table": table, **counts, "distinct": sum(counts.values())} for table, counts in matches.items()],
+        columns=["table", *MATCH_KINDS, "distinct"],
+    ),
+    hide_index=True,
+)
+ui.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
+
+st.header("Dry-run forecast", anchor=False)
+st.caption("What a backfill run now would give, by the same SQL rule as the trigger and the backfill.")
+for row in ui.read(forecast):
+    with st.container(border=True):
+        st.subheader(row.table, anchor=False)
+        left, middle, right = st.columns(3)
+        left.metric("resolved_pct after a run", f"{row.resolved_pct}%")
+        middle.metric("rows a run would resolve", f"{row.newly_resolved:,}")
+        right.metric("would stay unresolved", f"{sum(row.remainder.values()):,}")
+        st.dataframe(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]), hide_index=True)
+        ui.show_sql("forecast", row.table)
+        ui.show_sql("forecast_remainder", row.table, "SQL behind the remainder")

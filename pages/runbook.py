@@ -1,0 +1,33 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.runbook import rollout_checks
+from lib.triggers import rollback_sql, trigger_states
+
+st.title("Runbook")
+st.caption("The playbook's rollout steps, checked live against the database, then its rollback.")
+
+st.header("Rollout", anchor=False)
+for check in ui.read(rollout_checks):
+    mark = ":material/check_box:" if check.done else ":material/check_box_outline_blank:"
+    st.markdown(f"{mark} **{check.step}** — {check.detail}")
+    if check.sql_name:
+        ui.show_sql(check.sql_name, check.table, "SQL behind this check")
+
+st.header("Rollback (without dropping data)", anchor=False)
+st.markdown(
+    "1. Turn off the new write-path requirements in the application (back to the legacy code).\n"
+    "2. Leave `owner_user_id` and `owner_backfill_errors` in place, unused.\n"
+    "3. If needed, temporarily disable the sync and log triggers:"
+)
+st.code(rollback_sql("DISABLE"), language="sql")
+st.caption("To undo step 3, run the same statements with ENABLE; then re-run the backfill to reconcile.")
+states = ui.read(trigger_states)
+st.dataframe(
+    pd.DataFrame([{"table": s.table, "trigger": s.name, "state": s.state} for s in states]), hide_index=True
+)
+st.caption(
+    "Dropping the columns and the errors table belongs to a separate, later migration, "
+    "once the system is stable."
+)

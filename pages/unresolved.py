@@ -1,0 +1,61 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.charts import remainder_bars
+from lib.registry import MIGRATED_TABLES
+from lib.unresolved import (
+    REASONS,
+    UnresolvedFilter,
+    count_unresolved,
+    inactive_owner_rows,
+    remainder_by_reason,
+    unresolved_page,
+)
+
+PAGE_SIZES = (50, 100, 500)
+
+st.title("Unresolved")
+st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the owning teams.")
+
+st.header("By table and reason", anchor=False)
+remainder = pd.DataFrame(ui.read(remainder_by_reason), columns=["entity_type", "reason", "cnt"])
+chart, table = st.columns([3, 2])
+chart.altair_chart(remainder_bars(remainder), width="stretch")
+table.dataframe(remainder, hide_index=True)
+ui.show_sql("remainder_by_reason")
+
+st.header("Rows", anchor=False)
+filters = st.columns([2, 2, 2])
+rows = UnresolvedFilter(
+    tables=tuple(
+        filters[0].multiselect("Table", MIGRATED_TABLES, default=MIGRATED_TABLES, key="unresolved_tables")
+    ),
+    reasons=tuple(filters[1].multiselect("Reason", REASONS, default=REASONS, key="unresolved_reasons")),
+    username_contains=filters[2].text_input("Username contains", key="unresolved_username", max_chars=200),
+)
+total = ui.read(count_unresolved, rows)
+paging = st.columns([1, 1, 4])
+page_size = paging[0].selectbox("Rows per page", PAGE_SIZES, index=1, key="unresolved_page_size")
+pages = max(1, -(-total // page_size))
+page = paging[1].number_input(f"Page (of {pages})", 1, pages, 1, key="unresolved_page")
+st.dataframe(pd.DataFrame(ui.read(unresolved_page, rows, page, page_size)), hide_index=True)
+st.download_button(
+    f"Download these {total:,} rows as CSV",
+    data=lambda: ui.unresolved_csv(rows),
+    file_name="unresolved-owners.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+    disabled=total == 0,
+)
+ui.show_sql("unresolved_rows")
+
+st.header("Owned by inactive users", anchor=False)
+st.caption("Resolved, since an inactive user still owns their rows, but worth a look.")
+for table, (count, sample) in ui.read(inactive_owner_rows, limit=200).items():
+    with st.expander(f"{table}: {count:,} rows"):
+        st.dataframe(pd.DataFrame(sample), hide_index=True)
+        if count > len(sample):
+            st.caption(f"The first {len(sample)} by id.")
+ui.show_sql("inactive_owners", MIGRATED_TABLES[0], "SQL behind these rows (per table)")

@@ -1,0 +1,46 @@
+"""AppTest runs the whole console (app.py and the chosen page) against a test database."""
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lib.settings import PROJECT_ROOT
+
+PAGES = ("overview", "preflight", "coverage", "unresolved", "runbook")
+
+
+@pytest.fixture
+def console(monkeypatch):
+    """console(engine_or_url, page) -> the rendered AppTest of that page."""
+
+    def open_page(database, page: str = "overview") -> AppTest:
+        url = database if isinstance(database, str) else database.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("DATABASE_URL", url)
+        app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+        if page != "overview":
+            app.switch_page(f"pages/{page}.py")
+        return app.run()
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield open_page
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def chart_specs(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+
+
+def has_target_rule(spec: dict) -> bool:
+    """Some layer of the chart is a rule at y = 99."""
+    return any(
+        layer.get("mark", {}).get("type") == "rule" and layer["encoding"]["y"].get("datum") == 99.0
+        for layer in spec.get("layer", [])
+    )
