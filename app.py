@@ -2,15 +2,18 @@ import streamlit as st
 
 import ui
 
+# The pages live in app_pages/, not pages/: with a pages/ folder, Streamlit runs a cold server's
+# first request in its v1 multipage mode, so a deep link ran the page without this router.
+
 st.set_page_config(page_title="Owner migration console", page_icon=":material/swap_horiz:", layout="wide")
 
 page = st.navigation(
     [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/preflight.py", title="Preflight", icon=":material/flight_takeoff:"),
-        st.Page("pages/coverage.py", title="Coverage", icon=":material/monitoring:"),
-        st.Page("pages/unresolved.py", title="Unresolved", icon=":material/person_search:"),
-        st.Page("pages/runbook.py", title="Runbook", icon=":material/checklist:"),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/preflight.py", title="Preflight", icon=":material/flight_takeoff:"),
+        st.Page("app_pages/coverage.py", title="Coverage", icon=":material/monitoring:"),
+        st.Page("app_pages/unresolved.py", title="Unresolved", icon=":material/person_search:"),
+        st.Page("app_pages/runbook.py", title="Runbook", icon=":material/checklist:"),
     ]
 )
 ui.sidebar()

@@ -39,8 +39,10 @@ def is_connection_problem(error: SQLAlchemyError) -> bool:
 
 def connection_failure(url: URL, error: SQLAlchemyError) -> str:
     """'Cannot connect to crm on db.internal:5432: password authentication failed for user "app".'"""
-    detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    message = str(getattr(error, "orig", None) or error).strip()
+    detail = message.splitlines()[0]
     # libpq prefixes the real cause with where it tried: keep only the cause.
     detail = detail.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
     detail = re.sub(r"FATAL:\s+|\[Errno -?\d+\]\s*", "", detail).strip().rstrip(".")
-    return f"Cannot connect to {describe_url(url)}: {detail}."
+    hint = " (is the server running?)" if "Is the server running" in message else ""
+    return f"Cannot connect to {describe_url(url)}: {detail}{hint}."

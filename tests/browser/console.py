@@ -78,9 +78,9 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, url: str, width: int = 1400) -> Page:
+def open_page(browser: Browser, url: str, height: int = 900) -> Page:
     """A fresh page at `url`, returned once Streamlit says it has finished rendering."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    page = browser.new_page(viewport={"width": 1400, "height": height})
     page.goto(url)
     wait_until_rendered(page)
     return page

@@ -1,5 +1,8 @@
 """The console in headless Chromium, served by `streamlit run` on a fresh demo database."""
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import text
 
@@ -29,6 +32,14 @@ def problems(page) -> list[str]:
     found = []
     if page.get_by_text("Page not found").count():
         found.append("Page not found")
+    # Run through app.py's router: the sidebar lists the pages by title and names the database.
+    navigation = {
+        item.strip() for item in page.locator("[data-testid=stSidebarNav]").inner_text().split("\n")
+    }
+    if not set(PAGES.values()) <= navigation or "app" in navigation:
+        found.append(f"navigation is {sorted(navigation)}, not the router's")
+    if not page.locator("[data-testid=stSidebarUserContent]").get_by_text("Database").count():
+        found.append("no database in the sidebar")
     found += page.locator("[data-testid=stException]").all_inner_texts()
     found += page.locator("[data-testid=stAlertContentError]").all_inner_texts()
     return found
@@ -64,3 +75,34 @@ def test_a_disabled_trigger_shows_a_banner_on_every_page(console, browser, demo)
             connection.execute(
                 text("ALTER TABLE crm_opportunities ENABLE TRIGGER crm_opportunities_owner_sync_guard")
             )
+
+
+def test_the_csv_download_holds_the_filtered_rows(console, browser, demo):
+    page = open_page(browser, f"{console}/unresolved")
+    try:
+        page.locator("button[aria-label='Remove crm_opportunities']").last.click()
+        page.get_by_label("Username contains").fill("=")
+        page.get_by_label("Username contains").press("Enter")
+        button = page.get_by_role("button", name="Download these")
+        with demo.connect() as connection:
+            expected = (
+                connection.execute(
+                    text(
+                        "SELECT entity_id FROM owner_backfill_errors WHERE entity_type = 'crm_accounts' "
+                        "AND strpos(owner_username, '=') > 0 ORDER BY entity_id"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        page.wait_for_function(
+            f"() => document.body.innerText.includes('Download these {len(expected):,} rows as CSV')"
+        )
+        with page.expect_download() as download:
+            button.click()
+        rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"), newline="")))
+    finally:
+        page.close()
+    assert expected and [int(row[1]) for row in rows[1:]] == expected
+    assert all(row[3].startswith("'") for row in rows[1:] if row[3].startswith(("'=", "'+", "'-", "'@")))
+    assert not any(row[3].startswith(("=", "+", "-", "@")) for row in rows[1:])

@@ -50,7 +50,7 @@ def test_status_prints_the_playbook_coverage(demo_db):
         ("mysql://app:pw@db/crm", "error: DATABASE_URL uses the scheme 'mysql'"),
         (
             "postgresql://app:pw@127.0.0.1:1/crm",
-            "error: Cannot connect to crm on 127.0.0.1:1: Connection refused.",
+            "error: Cannot connect to crm on 127.0.0.1:1: Connection refused (is the server running?).",
         ),
         (
             "postgresql://app:pw@no-such-host.invalid/crm",
@@ -88,7 +88,10 @@ def test_alembic_itself_gives_one_sentence_for_a_bad_url():
         check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: Cannot connect to crm on 127.0.0.1:1: Connection refused."
+    assert (
+        result.stderr.strip()
+        == "error: Cannot connect to crm on 127.0.0.1:1: Connection refused (is the server running?)."
+    )
 
 
 def test_psql_opens_the_consoles_database_with_the_given_options(demo_db):

@@ -34,7 +34,9 @@ def failure(url) -> str:
 
 def test_a_refused_connection_names_host_and_cause():
     url = parse_database_url("postgresql://app:pw@127.0.0.1:1/crm")
-    assert failure(url) == "Cannot connect to crm on 127.0.0.1:1: Connection refused."
+    assert (
+        failure(url) == "Cannot connect to crm on 127.0.0.1:1: Connection refused (is the server running?)."
+    )
 
 
 def test_an_unknown_host_names_the_host():

@@ -20,7 +20,7 @@ def console(monkeypatch):
         monkeypatch.setenv("DATABASE_URL", url)
         app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
         if page != "overview":
-            app.switch_page(f"pages/{page}.py")
+            app.switch_page(f"app_pages/{page}.py")
         return app.run()
 
     st.cache_resource.clear()

@@ -140,7 +140,9 @@ def test_a_disabled_trigger_puts_a_banner_above_the_page(console, demo_db):
 def test_an_unreachable_database_gets_one_message_on_every_page(console, page):
     app = console("postgresql://app:pw@127.0.0.1:1/crm", page)
     assert not app.exception
-    assert texts(app.error) == ["Cannot connect to crm on 127.0.0.1:1: Connection refused."]
+    assert texts(app.error) == [
+        "Cannot connect to crm on 127.0.0.1:1: Connection refused (is the server running?)."
+    ]
 
 
 def test_a_never_migrated_database_gets_one_message(console, empty_db):
