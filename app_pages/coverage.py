@@ -34,12 +34,11 @@ def live_coverage():
             st.caption(f"{row.resolved_fk:,} of {row.total_legacy:,} owned rows have owner_user_id")
             ui.show_sql("coverage", row.table)
     st.subheader("History", anchor=False)
-    history = pd.DataFrame(ui.read(snapshot_history, hours=hours, retry=False))
-    if history.empty:
-        st.info("No snapshot yet: the console takes one per table every minute while it runs.")
-    else:
-        history["resolved_pct"] = history["resolved_pct"].astype(float)
+    history = ui.read(snapshot_history, hours=hours, retry=False)
+    if history:
         st.altair_chart(coverage_history(history), width="stretch")
+    else:
+        st.info("No snapshot yet: the console takes one per table every minute while it runs.")
     ui.show_sql("snapshot_history", label="SQL behind the history")
     state = "paused" if paused else f"every {interval} s"
     st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")

@@ -4,7 +4,7 @@ import ui
 from lib.coverage import TARGET_PCT
 from lib.preflight import forecast
 from lib.triggers import trigger_states
-from lib.unresolved import remainder_by_reason
+from lib.unresolved import unresolved_by_table
 
 st.title("Overview")
 st.caption(
@@ -13,9 +13,7 @@ st.caption(
 
 coverage = ui.coverage_now()
 pending = {row.table: row.newly_resolved for row in ui.read(forecast)}
-unresolved = {}
-for table, _, count in ui.read(remainder_by_reason):
-    unresolved[table] = unresolved.get(table, 0) + count
+unresolved = ui.read(unresolved_by_table)
 triggers = ui.read(trigger_states)
 
 for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
@@ -25,7 +23,7 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         left.metric(
             "resolved_pct", f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"
         )
-        right.metric("unresolved rows", f"{unresolved.get(row.table, 0):,}")
+        right.metric("unresolved rows", f"{unresolved[row.table]:,}")
         if row.meets_target:
             st.badge(f"SLO met: at or above {TARGET_PCT}%", icon=":material/check_circle:", color="green")
         else:

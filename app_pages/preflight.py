@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.preflight import MATCH_KINDS, forecast, legacy_volume, username_matches
+from lib.preflight import forecast, legacy_volume, username_matches
 from lib.registry import MIGRATED_TABLES
 
 st.title("Preflight")
@@ -17,14 +17,7 @@ for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, stri
 
 st.header("Distinct legacy usernames", anchor=False)
 st.caption("Each distinct owner_username as written, by how the resolution rule matches it.")
-matches = ui.read(username_matches)
-st.dataframe(
-    pd.DataFrame(
-        [{"table": table, **counts, "distinct": sum(counts.values())} for table, counts in matches.items()],
-        columns=["table", *MATCH_KINDS, "distinct"],
-    ),
-    hide_index=True,
-)
+st.dataframe(pd.DataFrame(ui.read(username_matches)), hide_index=True)
 ui.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
 st.header("Dry-run forecast", anchor=False)

@@ -19,10 +19,10 @@ st.title("Unresolved")
 st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the owning teams.")
 
 st.header("By table and reason", anchor=False)
-remainder = pd.DataFrame(ui.read(remainder_by_reason), columns=["entity_type", "reason", "cnt"])
+remainder = ui.read(remainder_by_reason)
 chart, table = st.columns([3, 2])
 chart.altair_chart(remainder_bars(remainder), width="stretch")
-table.dataframe(remainder, hide_index=True)
+table.dataframe(pd.DataFrame(remainder, columns=["entity_type", "reason", "cnt"]), hide_index=True)
 ui.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)

@@ -52,7 +52,9 @@ def coverage_bars(coverage: list[TableCoverage]) -> alt.LayerChart:
     return alt.layer(bars, *_target_rule())
 
 
-def coverage_history(snapshots: pd.DataFrame) -> alt.LayerChart:
+def coverage_history(snapshots: list[dict]) -> alt.LayerChart:
+    """Lines of resolved_pct over time per table, from snapshot_history() rows."""
+    snapshots = pd.DataFrame(snapshots).astype({"resolved_pct": float})
     lines = (
         alt.Chart(snapshots)
         .mark_line(point=True)
@@ -66,7 +68,9 @@ def coverage_history(snapshots: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(lines, *_target_rule())
 
 
-def remainder_bars(remainder: pd.DataFrame) -> alt.Chart:
+def remainder_bars(remainder: list[tuple[str, str, int]]) -> alt.Chart:
+    """Unresolved rows per table, stacked by reason, from remainder_by_reason() rows."""
+    remainder = pd.DataFrame(remainder, columns=["entity_type", "reason", "cnt"])
     return (
         alt.Chart(remainder)
         .mark_bar()

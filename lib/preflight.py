@@ -27,14 +27,14 @@ def legacy_volume(connection: Connection) -> dict[str, int]:
     return {table: connection.execute(query("volume", table)).scalar_one() for table in MIGRATED_TABLES}
 
 
-def username_matches(connection: Connection) -> dict[str, dict[str, int]]:
-    """Per table, how many distinct legacy usernames match in each way (every kind present)."""
-    matches = {}
+def username_matches(connection: Connection) -> list[dict]:
+    """A row per table: how many distinct legacy usernames match in each way, and in all."""
+    rows = []
     for table in MIGRATED_TABLES:
         counts = dict.fromkeys(MATCH_KINDS, 0)
         counts.update(connection.execute(query("username_matches", table)).all())
-        matches[table] = counts
-    return matches
+        rows.append({"table": table, **counts, "distinct": sum(counts.values())})
+    return rows
 
 
 def forecast(connection: Connection) -> list[Forecast]:

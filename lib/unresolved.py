@@ -43,6 +43,14 @@ def remainder_by_reason(connection: Connection) -> list[tuple[str, str, int]]:
     return [tuple(row) for row in connection.execute(query("remainder_by_reason"))]
 
 
+def unresolved_by_table(connection: Connection) -> dict[str, int]:
+    """owner_backfill_errors rows per migrated table (step 4 summed over reasons)."""
+    counts = dict.fromkeys(MIGRATED_TABLES, 0)
+    for table, _, count in remainder_by_reason(connection):
+        counts[table] += count
+    return counts
+
+
 def count_unresolved(connection: Connection, rows: UnresolvedFilter) -> int:
     return connection.execute(query("unresolved_count"), rows.params()).scalar_one()
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 from lib.database import create_engine_for
 from lib.demo import load_demo
 from lib.embedded import start_embedded_server
-from lib.schema import upgrade
+from lib.schema import BASELINE_REVISION, upgrade
 from lib.settings import PROJECT_ROOT
 
 TEST_DATA_DIR = PROJECT_ROOT / ".data" / "pytest"
@@ -92,3 +92,18 @@ def demo_db(server_url) -> Iterator[Engine]:
 def empty_db(server_url) -> Iterator[Engine]:
     """A database that has never been migrated."""
     yield from clone(server_url, "template0")
+
+
+@pytest.fixture
+def deferred_backfill_db(empty_db) -> Engine:
+    """At head after an upgrade with -x skip_backfill=true, over two accounts: ' JDOE', which
+    resolves to the user jdoe, and 'ghost', which resolves to nobody."""
+    with empty_db.connect() as connection:
+        upgrade(connection, BASELINE_REVISION)
+        connection.execute(text("INSERT INTO app_users (username) VALUES ('jdoe')"))
+        connection.execute(
+            text("INSERT INTO crm_accounts (name, owner_username) VALUES ('a', ' JDOE'), ('b', 'ghost')")
+        )
+        connection.commit()
+        upgrade(connection, "head", skip_backfill=True)
+    return empty_db

@@ -88,7 +88,10 @@ def open_page(browser: Browser, url: str, height: int = 900) -> Page:
 
 def wait_until_rendered(page: Page) -> None:
     page.wait_for_selector(f"{RENDERED} h1", timeout=STARTUP_SECONDS * 1000)
-    page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')")
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stSkeleton], [data-stale=true]')"
+        f" && document.querySelector('{RENDERED}')"
+    )
 
 
 def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:
