@@ -5,6 +5,7 @@ import functools
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -14,9 +15,13 @@ from lib.database import create_engine_for
 from lib.demo import load_demo
 from lib.embedded import start_embedded_server
 from lib.schema import BASELINE_REVISION, upgrade
-from lib.settings import PROJECT_ROOT
+from lib.settings import PROJECT_ROOT, parse_database_url
 
-TEST_DATA_DIR = PROJECT_ROOT / ".data" / "pytest"
+# The embedded server by default. scripts/test-pg15 points these at Debian's PostgreSQL 15
+# instead, as a second target: TEST_SERVER_URL (a superuser on its postgres database) and the
+# data dir, whose pg_hba.conf one test edits.
+TEST_SERVER_URL = os.environ.get("TEST_SERVER_URL")
+TEST_DATA_DIR = Path(os.environ.get("TEST_SERVER_DATA_DIR", PROJECT_ROOT / ".data" / "pytest"))
 SCHEMA_TEMPLATE = "template_schema"
 DEMO_TEMPLATE = "template_demo"
 # Small enough to build in a second, large enough that the quotas still land on both sides of 99%.
@@ -28,7 +33,7 @@ _database_numbers = itertools.count()
 @pytest.fixture(scope="session")
 def server_url() -> URL:
     """The session's server, with the two templates built afresh."""
-    url = start_embedded_server(TEST_DATA_DIR)
+    url = parse_database_url(TEST_SERVER_URL) if TEST_SERVER_URL else start_embedded_server(TEST_DATA_DIR)
     with admin_connection(url) as admin:
         leftovers = admin.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"))
         for (name,) in leftovers.all():
