@@ -5,15 +5,20 @@ reason is one sentence on stderr.
 """
 
 import argparse
+import getpass
 import subprocess
 import sys
 
 from sqlalchemy import text
 
+from lib.backfill.progress import Progress
+from lib.backfill.runner import BackfillAlreadyRunning, request_cancel, run_backfill
+from lib.backfill.settings import BatchSettings, BatchSettingsError
 from lib.coverage import TARGET_PCT, table_coverage
 from lib.database import create_engine_for
 from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.embedded import PSQL
+from lib.preflight import forecast
 from lib.schema import current_revision
 from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
 from lib.startup import open_console_database, open_embedded_database
@@ -43,6 +48,53 @@ def demo(args: argparse.Namespace) -> None:
             f"migration with initial backfill took {report.migrate_seconds:.2f} s"
         )
         print_coverage(connection)
+
+
+def backfill(args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    if args.dry_run:
+        with engine.connect() as connection:
+            for row in forecast(connection):
+                remainder = (
+                    ", ".join(f"{count} {reason}" for reason, count in row.remainder.items()) or "none"
+                )
+                print(
+                    f"{row.table}: a run now would resolve {row.newly_resolved} rows, "
+                    f"giving {row.resolved_pct}%; remainder {remainder}"
+                )
+        return 0
+    try:
+        settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
+    except BatchSettingsError as error:
+        raise SetupError(str(error)) from None
+
+    def report(progress: Progress) -> None:
+        share = f"{progress.fraction:.0%}" if progress.fraction is not None else "?"
+        eta = f", ETA {progress.eta_seconds:.0f} s" if progress.eta_seconds is not None else ""
+        print(
+            f"{share} scanned {progress.scanned:,}, resolved {progress.resolved:,}, "
+            f"unresolved {progress.unresolved:,}, {progress.rows_per_second:,.0f} rows/s{eta}",
+            flush=True,
+        )
+
+    try:
+        outcome = run_backfill(engine, settings, f"{getpass.getuser()}", "cli", report)
+    except BackfillAlreadyRunning as error:
+        raise SetupError(str(error)) from None
+    print(f"run {outcome.run_id} {outcome.status}")
+    with engine.connect() as connection:
+        print_coverage(connection)
+    return 0 if outcome.status == "succeeded" else 1
+
+
+def cancel(args: argparse.Namespace) -> int:
+    with open_console_database().connect() as connection:
+        run_id = request_cancel(connection, getpass.getuser())
+    if run_id is None:
+        print("no backfill is running")
+        return 1
+    print(f"asked run {run_id} to stop; it stops between two batches")
+    return 0
 
 
 def psql(args: argparse.Namespace) -> int:
@@ -77,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
     demo_parser.set_defaults(run=demo)
+    backfill_parser = commands.add_parser("backfill", help="run the batched backfill, or forecast it")
+    backfill_parser.add_argument("--batch-size", type=int, default=BatchSettings.batch_size)
+    backfill_parser.add_argument("--pause-ms", type=int, default=BatchSettings.pause_ms)
+    backfill_parser.add_argument(
+        "--dry-run", action="store_true", help="print what a run would do; write nothing"
+    )
+    backfill_parser.set_defaults(run=backfill)
+    commands.add_parser("cancel", help="ask the running backfill to stop").set_defaults(run=cancel)
     psql_parser = commands.add_parser(
         "psql", help="open psql on the console's database; other options go to psql"
     )

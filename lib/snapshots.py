@@ -1,7 +1,8 @@
 """Coverage snapshots for the history chart.
 
-While a console runs, each table gets a snapshot at most once a minute. Replicas share the work
-through a transaction-scoped advisory lock, so two never write the same minute.
+While a console runs, each table gets a snapshot at most once a minute, and every backfill run
+adds one per table when it ends. Replicas share the minute's work through a transaction-scoped
+advisory lock, so two never write the same minute.
 """
 
 import logging
@@ -40,6 +41,12 @@ def take_due_snapshots(connection: Connection) -> list[str]:
         _insert(connection, [row for row in table_coverage(connection) if row.table in due], "interval")
     connection.commit()
     return due
+
+
+def take_snapshots_after_backfill(connection: Connection) -> None:
+    """A snapshot of every table right after a backfill run, whatever the minute."""
+    _insert(connection, table_coverage(connection), "backfill")
+    connection.commit()
 
 
 def snapshot_history(connection: Connection, hours: int) -> list[dict]:

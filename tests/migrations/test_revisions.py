@@ -56,7 +56,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0040_console_schema"
+        assert current_revision(connection) == head_revision() == "0041_backfill_runs"
         assert catalog(connection) == {"triggers": TRIGGERS, "functions": FUNCTIONS, "views": VIEWS}
         enabled = connection.execute(text("SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal"))
         assert {name: state for name, state in enabled} == dict.fromkeys(TRIGGERS, "O")

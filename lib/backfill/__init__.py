@@ -1,0 +1,1 @@
+"""The batched, interruptible backfill: settings, statuses, progress, and the runner loop."""

@@ -1,0 +1,41 @@
+"""Batch settings of a backfill run: defaults, bounds, and one message per bad value."""
+
+from dataclasses import dataclass, fields
+
+
+class BatchSettingsError(ValueError):
+    """A setting outside its bounds; the message names it, its bounds and the value given."""
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    # 5,000 rows commit in well under a second on the demo; small enough that a writer waiting on
+    # one of its row locks waits little, large enough that per-batch overhead stays small.
+    batch_size: int = 5_000
+    # A breather between batches for replicas and autovacuum.
+    pause_ms: int = 50
+    # How long a batch waits for a row or table lock before it gives up and retries.
+    lock_timeout_ms: int = 2_000
+    # How long one batch may run at all.
+    statement_timeout_ms: int = 30_000
+    # Retries of a batch that hit a timeout, with doubling backoff, before the run fails.
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            low, high = BOUNDS[field.name]
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise BatchSettingsError(
+                    f"{field.name.replace('_', ' ')} must be a whole number from {low:,} to {high:,}; "
+                    f"got {value!r}."
+                )
+
+
+BOUNDS = {
+    "batch_size": (100, 100_000),
+    "pause_ms": (0, 60_000),
+    "lock_timeout_ms": (100, 60_000),
+    "statement_timeout_ms": (1_000, 3_600_000),
+    "max_retries": (0, 10),
+}

@@ -1,0 +1,7 @@
+INSERT INTO migration_ops.backfill_runs
+    (started_by, source, batch_size, pause_ms, resumed_from, current_table, last_id, tables_done,
+     rows_total, coverage_before)
+VALUES
+    (:started_by, :source, :batch_size, :pause_ms, :resumed_from, :current_table, :last_id,
+     CAST(:tables_done AS text[]), :rows_total, CAST(:coverage_before AS jsonb))
+RETURNING id;

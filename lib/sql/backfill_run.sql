@@ -1,0 +1,1 @@
+SELECT * FROM migration_ops.backfill_runs WHERE id = :id;
