@@ -5,23 +5,28 @@ reason is one sentence on stderr.
 """
 
 import argparse
-import getpass
+import os
 import subprocess
 import sys
 
 from sqlalchemy import text
 
+from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
 from lib.backfill.progress import Progress
-from lib.backfill.runner import BackfillAlreadyRunning, request_cancel, run_backfill
+from lib.backfill.runner import BackfillAlreadyRunning
 from lib.backfill.settings import BatchSettings, BatchSettingsError
 from lib.coverage import TARGET_PCT, table_coverage
 from lib.database import create_engine_for
 from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.embedded import PSQL
+from lib.identity import local_identity
 from lib.preflight import forecast
+from lib.registry import MIGRATED_TABLES
 from lib.schema import current_revision
 from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
 from lib.startup import open_console_database, open_embedded_database
+from lib.triggers import TableBusy, trigger_states
+from lib.unresolved import REASONS, UnresolvedFilter, write_csv
 
 
 def status(args: argparse.Namespace) -> None:
@@ -78,8 +83,8 @@ def backfill(args: argparse.Namespace) -> int:
         )
 
     try:
-        outcome = run_backfill(engine, settings, f"{getpass.getuser()}", "cli", report)
-    except BackfillAlreadyRunning as error:
+        outcome = start_backfill(engine, local_identity(), settings, "cli", report)
+    except (BackfillAlreadyRunning, Refused) as error:
         raise SetupError(str(error)) from None
     print(f"run {outcome.run_id} {outcome.status}")
     with engine.connect() as connection:
@@ -88,13 +93,45 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def cancel(args: argparse.Namespace) -> int:
-    with open_console_database().connect() as connection:
-        run_id = request_cancel(connection, getpass.getuser())
+    try:
+        run_id = cancel_backfill(open_console_database(), local_identity())
+    except Refused as error:
+        raise SetupError(str(error)) from None
     if run_id is None:
         print("no backfill is running")
         return 1
     print(f"asked run {run_id} to stop; it stops between two batches")
     return 0
+
+
+def triggers(args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    if args.change:
+        names = args.names or [state.name for state in _trigger_states(engine)]
+        try:
+            change_triggers(engine, local_identity(), names, enable=args.change == "enable")
+        except (Refused, TableBusy, ValueError) as error:
+            raise SetupError(str(error)) from None
+    for state in _trigger_states(engine):
+        print(f"{state.name:<40}{state.state}")
+    return 0
+
+
+def export_unresolved(args: argparse.Namespace) -> int:
+    rows = UnresolvedFilter(
+        tables=tuple(args.table or MIGRATED_TABLES),
+        reasons=tuple(args.reason or REASONS),
+        username_contains=args.username_contains,
+    )
+    with open_console_database().connect() as connection:
+        written = write_csv(connection, rows, sys.stdout)
+    print(f"{written} rows", file=sys.stderr)
+    return 0
+
+
+def _trigger_states(engine):
+    with engine.connect() as connection:
+        return trigger_states(connection)
 
 
 def psql(args: argparse.Namespace) -> int:
@@ -137,6 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     backfill_parser.set_defaults(run=backfill)
     commands.add_parser("cancel", help="ask the running backfill to stop").set_defaults(run=cancel)
+    triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
+    triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
+    triggers_parser.add_argument("names", nargs="*", help="trigger names; all four when none")
+    triggers_parser.set_defaults(run=triggers)
+    export_parser = commands.add_parser("export-unresolved", help="the unresolved rows as CSV on stdout")
+    export_parser.add_argument("--table", action="append", choices=MIGRATED_TABLES)
+    export_parser.add_argument("--reason", action="append", choices=REASONS)
+    export_parser.add_argument("--username-contains", default="")
+    export_parser.set_defaults(run=export_unresolved)
     psql_parser = commands.add_parser(
         "psql", help="open psql on the console's database; other options go to psql"
     )
@@ -149,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from failing on exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -82,3 +82,18 @@ def default_refresh_seconds(environ: Mapping[str, str] = os.environ) -> int:
         choices = ", ".join(map(str, REFRESH_CHOICES_SECONDS))
         raise SetupError(f"OWNER_CONSOLE_REFRESH_SECONDS is {raw!r}; use one of {choices}.")
     return int(raw)
+
+
+def console_setting(
+    name: str, environ: Mapping[str, str] = os.environ, secrets_file: Path = SECRETS_FILE
+) -> str:
+    """A console setting from the environment, else from .streamlit/secrets.toml; '' when unset."""
+    value = environ.get(name, "").strip()
+    if value or not secrets_file.is_file():
+        return value
+    try:
+        secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SetupError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
+    found = secrets.get(name, "")
+    return ",".join(map(str, found)) if isinstance(found, list) else str(found).strip()

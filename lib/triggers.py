@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
@@ -48,3 +49,36 @@ def rollback_sql(statement: str = "DISABLE") -> str:
         for table in MIGRATED_TABLES
         for kind in TRIGGER_KINDS
     )
+
+
+# ALTER TABLE … TRIGGER needs a lock that writers queue behind while it waits: it waits this long
+# at most, so writers never queue longer.
+TRIGGER_LOCK_TIMEOUT_MS = 2_000
+
+
+class TableBusy(RuntimeError):
+    """The lock for ALTER TABLE could not be had in time; the message says which table."""
+
+
+def set_triggers(connection: Connection, names: list[str], enable: bool) -> None:
+    """Enable or disable the named owner triggers in one transaction, under a short lock_timeout."""
+    known = {trigger_name(table, kind): table for table in MIGRATED_TABLES for kind in TRIGGER_KINDS}
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ValueError(f"not owner triggers: {', '.join(unknown) or 'none given'}")
+    statement = "ENABLE" if enable else "DISABLE"
+    try:
+        with connection.begin():
+            connection.execute(
+                query("trigger_lock_timeout"), {"lock_timeout": f"{TRIGGER_LOCK_TIMEOUT_MS}ms"}
+            )
+            for name in names:
+                connection.exec_driver_sql(f"ALTER TABLE {known[name]} {statement} TRIGGER {name}")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != "55P03":
+            raise
+        table = known[names[0]]
+        raise TableBusy(
+            f"Nothing changed: a transaction holds a lock on {table}, and the change gave up after "
+            f"{TRIGGER_LOCK_TIMEOUT_MS / 1000:g} s so that writers do not queue behind it. Try again."
+        ) from None

@@ -1,12 +1,12 @@
 """The unresolved remainder: breakdown, filtered drill-down, CSV export, inactive owners."""
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy import Connection
 
+from lib.export import write_rows_csv
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
@@ -20,8 +20,6 @@ COLUMNS = (
     "first_seen_at",
     "last_seen_at",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_BATCH_ROWS = 2_000
 
 
@@ -63,20 +61,7 @@ def unresolved_page(connection: Connection, rows: UnresolvedFilter, page: int, p
 
 def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> int:
     """Write every filtered row to `out` as CSV, streamed from a server-side cursor; the row count."""
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    written = 0
-    for row in _stream(connection, rows):
-        writer.writerow([neutralise(value) for value in row])
-        written += 1
-    return written
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return write_rows_csv(out, COLUMNS, _stream(connection, rows))
 
 
 def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[int, list[dict]]]:

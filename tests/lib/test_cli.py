@@ -1,10 +1,15 @@
 """The CLI as cron or CI runs it: figures on stdout, or one sentence on stderr and exit 2."""
 
+import csv
+import getpass
+import io
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from sqlalchemy import text
 
 from lib.coverage import table_coverage
 from lib.schema import head_revision
@@ -97,3 +102,50 @@ def test_alembic_itself_gives_one_sentence_for_a_bad_url():
 def test_psql_opens_the_consoles_database_with_the_given_options(demo_db):
     result = cli("psql", "-At", "-c", "SELECT count(*) FROM crm_accounts", database_url=url_of(demo_db))
     assert (result.returncode, result.stdout) == (0, "2000\n")
+
+
+def test_every_cli_action_of_a_local_viewer_is_refused_and_audited(demo_db):
+    url = url_of(demo_db)
+    for args in (["backfill"], ["cancel"], ["triggers", "disable"]):
+        result = cli(*args, database_url=url)
+        assert result.returncode == 2, args
+        assert "is a viewer; operators are listed in the console's configuration" in result.stderr
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT action, outcome, actor_source FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
+    assert audited == [
+        ("backfill", "refused", "local"),
+        ("cancel backfill", "refused", "local"),
+        ("disable triggers", "refused", "local"),
+    ]
+
+
+def test_a_listed_local_operator_runs_the_backfill_from_the_cli(demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    result = cli("backfill", "--batch-size", "5000", "--pause-ms", "0", database_url=url_of(demo_db))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"run \d+ succeeded", result.stdout)
+    assert "100% scanned 8,000" in result.stdout
+
+
+def test_export_unresolved_writes_the_filtered_rows_as_csv(demo_db):
+    result = cli(
+        "export-unresolved",
+        "--table",
+        "crm_accounts",
+        "--reason",
+        "user_not_found",
+        database_url=url_of(demo_db),
+    )
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    with demo_db.connect() as connection:
+        expected = connection.execute(
+            text(
+                "SELECT count(*) FROM owner_backfill_errors "
+                "WHERE entity_type = 'crm_accounts' AND reason = 'user_not_found'"
+            )
+        ).scalar()
+    assert rows[0][0] == "entity_type" and len(rows) - 1 == expected
+    assert result.stderr == f"{expected} rows\n"

@@ -7,13 +7,13 @@ import tracemalloc
 import pytest
 from sqlalchemy import text
 
+from lib.export import neutralise
 from lib.registry import MIGRATED_TABLES
 from lib.unresolved import (
     COLUMNS,
     UnresolvedFilter,
     count_unresolved,
     inactive_owner_rows,
-    neutralise,
     remainder_by_reason,
     unresolved_page,
     write_csv,

@@ -1,6 +1,7 @@
 """The batched backfill job against a real database: one run at a time, cancel between batches,
 a killed run resumed, timeouts retried then reported, and what each run fixed."""
 
+import getpass
 import os
 import signal
 import subprocess
@@ -106,7 +107,11 @@ def cli_backfill(engine, *args) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "lib.cli", "backfill", *args],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)},
+        env={
+            **os.environ,
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "OWNER_CONSOLE_LOCAL_OPERATORS": getpass.getuser(),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,0 +1,64 @@
+"""The append-only audit log: who tried what, with which parameters, when, and how it ended."""
+
+import json
+from dataclasses import dataclass
+from typing import TextIO
+
+from sqlalchemy import Engine
+
+from lib.export import write_rows_csv
+from lib.identity import Identity
+from lib.sql import query
+
+ACTIONS = ("backfill", "cancel backfill", "disable triggers", "enable triggers")
+OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
+COLUMNS = ("at", "actor", "actor_source", "role", "action", "parameters", "outcome", "detail")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_contains: str = ""
+    actions: tuple[str, ...] = ACTIONS
+    outcomes: tuple[str, ...] = OUTCOMES
+
+    def params(self, limit: int | None) -> dict:
+        return {
+            "actor_contains": self.actor_contains,
+            "actions": list(self.actions),
+            "outcomes": list(self.outcomes),
+            "limit": limit,
+        }
+
+
+def record(
+    engine: Engine,
+    identity: Identity,
+    role: str,
+    action: str,
+    parameters: dict,
+    outcome: str,
+    detail: str = "",
+) -> None:
+    """Write one entry in a transaction of its own, so that it stays whatever the action does next."""
+    with engine.begin() as connection:
+        connection.execute(
+            query("audit_insert"),
+            {
+                "actor": identity.name,
+                "actor_source": identity.source,
+                "role": role,
+                "action": action,
+                "parameters": json.dumps(parameters, sort_keys=True),
+                "outcome": outcome,
+                "detail": detail or None,
+            },
+        )
+
+
+def audit_entries(connection, entries: AuditFilter, limit: int) -> list[dict]:
+    return [dict(row) for row in connection.execute(query("audit_entries"), entries.params(limit)).mappings()]
+
+
+def write_audit_csv(connection, entries: AuditFilter, out: TextIO) -> int:
+    rows = connection.execute(query("audit_entries"), entries.params(None))
+    return write_rows_csv(out, COLUMNS, rows)

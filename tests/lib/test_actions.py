@@ -1,0 +1,158 @@
+"""Guarded actions: the role is checked when the action runs, every attempt is audited, the audit
+log refuses changes, and a busy table makes a trigger change give up within its lock timeout."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.backfill.settings import BatchSettings
+from lib.identity import Identity, role_of
+from lib.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
+
+VIEWER = Identity("viewer@example.com", "oidc")
+OPERATOR = Identity("lead@example.com", "oidc")
+ALL_TRIGGERS = [
+    "crm_accounts_owner_sync_guard",
+    "crm_accounts_owner_log_guard",
+    "crm_opportunities_owner_sync_guard",
+    "crm_opportunities_owner_log_guard",
+]
+
+
+@pytest.fixture(autouse=True)
+def operators(monkeypatch, demo_db):
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com, other@example.com")
+    monkeypatch.setenv("DATABASE_URL", demo_db.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("OWNER_CONSOLE_LOCAL_OPERATORS", raising=False)
+
+
+def audit(engine):
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT actor, role, action, outcome, parameters, detail "
+                "FROM migration_ops.audit_log ORDER BY id"
+            )
+        ).all()
+
+
+def states(engine):
+    with engine.connect() as connection:
+        return {state.name: state.state for state in trigger_states(connection)}
+
+
+def test_roles_come_from_configuration_at_the_moment_of_the_check(monkeypatch):
+    assert role_of(OPERATOR) == "operator"
+    assert role_of(VIEWER) == "viewer"
+    assert role_of(Identity("lead@example.com", "proxy")) == "operator"
+    # A local user on a configured database is a viewer unless listed by OS user name.
+    assert role_of(Identity("cron", "local")) == "viewer"
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", "cron")
+    assert role_of(Identity("cron", "local")) == "operator"
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "")
+    assert role_of(OPERATOR) == "viewer"
+
+
+def test_a_local_user_operates_the_embedded_demo(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL")
+    assert role_of(Identity("anyone", "local")) == "operator"
+
+
+def test_every_action_of_a_viewer_is_refused_and_audited(demo_db):
+    with pytest.raises(Refused, match=r"viewer@example.com \(oidc\) is a viewer"):
+        start_backfill(demo_db, VIEWER, BatchSettings(), "console")
+    with pytest.raises(Refused):
+        cancel_backfill(demo_db, VIEWER)
+    with pytest.raises(Refused):
+        change_triggers(demo_db, VIEWER, ALL_TRIGGERS, enable=False)
+    assert [(actor, role, action, outcome) for actor, role, action, outcome, _, _ in audit(demo_db)] == [
+        ("viewer@example.com", "viewer", "backfill", "refused"),
+        ("viewer@example.com", "viewer", "cancel backfill", "refused"),
+        ("viewer@example.com", "viewer", "disable triggers", "refused"),
+    ]
+    assert set(states(demo_db).values()) == {"enabled"}
+    with demo_db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
+
+
+def test_an_operator_disables_and_enables_all_four_triggers_and_both_are_audited(demo_db):
+    change_triggers(demo_db, OPERATOR, ALL_TRIGGERS, enable=False)
+    assert set(states(demo_db).values()) == {"disabled"}
+    change_triggers(demo_db, OPERATOR, ALL_TRIGGERS, enable=True)
+    assert set(states(demo_db).values()) == {"enabled"}
+    entries = audit(demo_db)
+    assert [(action, outcome) for _, _, action, outcome, _, _ in entries] == [
+        ("disable triggers", "succeeded"),
+        ("enable triggers", "succeeded"),
+    ]
+    assert entries[0].parameters == {"triggers": ALL_TRIGGERS}
+
+
+def test_an_operators_backfill_is_audited_with_its_run(demo_db):
+    outcome = start_backfill(demo_db, OPERATOR, BatchSettings(batch_size=10_000, pause_ms=0), "console")
+    [entry] = audit(demo_db)
+    assert (entry.action, entry.outcome, entry.detail) == (
+        "backfill",
+        "succeeded",
+        f"run {outcome.run_id} succeeded",
+    )
+    assert entry.parameters == {"batch_size": 10_000, "pause_ms": 0, "source": "console"}
+
+
+def test_the_audit_log_refuses_update_delete_and_truncate(demo_db):
+    with pytest.raises(Refused):
+        cancel_backfill(demo_db, VIEWER)
+    for statement in (
+        "UPDATE migration_ops.audit_log SET outcome = 'succeeded'",
+        "DELETE FROM migration_ops.audit_log",
+        "TRUNCATE migration_ops.audit_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), demo_db.begin() as connection:
+            connection.exec_driver_sql(statement)
+    assert len(audit(demo_db)) == 1
+
+
+def test_a_busy_table_makes_the_trigger_change_give_up_and_writers_wait_no_longer(demo_db):
+    holder = demo_db.connect()  # a long write transaction on the table
+    holder.execute(text("UPDATE crm_accounts SET name = name WHERE id = 1"))
+    result = {}
+
+    def disable():
+        started = time.monotonic()
+        try:
+            change_triggers(demo_db, OPERATOR, ["crm_accounts_owner_sync_guard"], enable=False)
+        except TableBusy as error:
+            result["error"] = str(error)
+        result["seconds"] = time.monotonic() - started
+
+    alter = threading.Thread(target=disable)
+    alter.start()
+    try:
+        with demo_db.connect() as watcher:
+            deadline = time.monotonic() + 10
+            while not watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'crm_accounts'::regclass"
+                )
+            ).scalar():
+                assert time.monotonic() < deadline, "the ALTER never queued for its lock"
+                watcher.rollback()
+        # The ALTER now waits for the lock; a new writer queues behind it, until it gives up.
+        started = time.monotonic()
+        with demo_db.begin() as writer:
+            writer.execute(text("INSERT INTO crm_accounts (name, owner_username) VALUES ('w', 'ghost')"))
+        writer_waited = time.monotonic() - started
+    finally:
+        alter.join(timeout=30)
+        holder.rollback()
+        holder.close()
+    limit = TRIGGER_LOCK_TIMEOUT_MS / 1000
+    assert "a transaction holds a lock on crm_accounts" in result["error"]
+    assert limit <= result["seconds"] < limit + 2
+    assert writer_waited < limit + 0.5
+    assert states(demo_db)["crm_accounts_owner_sync_guard"] == "enabled"
+    assert audit(demo_db)[-1].outcome == "failed"
