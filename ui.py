@@ -1,7 +1,6 @@
 """What every page shares: the database handle, the sidebar, the trigger banner, and the one way a
 page shows that the database is away (and comes back by itself when it returns)."""
 
-import getpass
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,14 +10,19 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill_in_background
+from lib.audit import AuditFilter, write_audit_csv
+from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
+from lib.backfill.settings import BatchSettings
 from lib.coverage import TableCoverage, table_coverage
 from lib.database import connection_failure, is_connection_problem
+from lib.identity import OPERATOR, Identity, local_identity, role_of
 from lib.schema import current_revision, head_revision
-from lib.settings import SetupError, configured_database_url, describe_url
+from lib.settings import SetupError, configured_database_url, console_setting, describe_url
 from lib.snapshots import SnapshotScheduler
 from lib.sql import query_text
 from lib.startup import open_console_database
-from lib.triggers import trigger_states
+from lib.triggers import TableBusy, trigger_states
 from lib.unresolved import UnresolvedFilter, write_csv
 
 T = TypeVar("T")
@@ -98,14 +102,77 @@ def sidebar() -> None:
         st.caption(f"**Database** {describe_url(engine.url)} ({source})")
         behind = "" if revision == head else f" — head is {head}"
         st.caption(f"**Revision** {revision}{behind}")
-        st.caption(f"**Viewer** {viewer()}")
+        who = identity()
+        st.caption(f"**Viewer** {who}, {role_of(who)}")
 
 
-def viewer() -> str:
+def identity() -> Identity:
+    """Who is looking: the OIDC login when [auth] is configured, else the trusted proxy header
+    named by OWNER_CONSOLE_IDENTITY_HEADER when set and present, else the local user."""
     # st.user knows is_logged_in only when [auth] is configured.
     if st.user.get("is_logged_in"):
-        return str(st.user.get("email") or st.user.get("name"))
-    return f"{getpass.getuser()} (local)"
+        return Identity(str(st.user.get("email") or st.user.get("name")), "oidc")
+    header = console_setting("OWNER_CONSOLE_IDENTITY_HEADER")
+    if header and st.context.headers.get(header):
+        return Identity(st.context.headers[header], "proxy")
+    return local_identity()
+
+
+def may_act() -> tuple[bool, str]:
+    """Whether to enable action controls, and the reason when not. The action itself checks again."""
+    who = identity()
+    if role_of(who) == OPERATOR:
+        return True, ""
+    return False, f"{who} is a viewer: actions are for operators listed in the console's configuration."
+
+
+def start_backfill(settings: BatchSettings) -> None:
+    with database_problems_shown():
+        start_backfill_in_background(_engine(), identity(), settings)
+
+
+def cancel_running_backfill() -> int | None:
+    with database_problems_shown():
+        return cancel_backfill(_engine(), identity())
+
+
+def settle_dead_runs() -> None:
+    with database_problems_shown(retry=False):
+        mark_runs_of_dead_processes(_engine())
+
+
+def trigger_control(key: str) -> None:
+    """Enable or disable owner triggers, with a typed confirmation naming what will change."""
+    allowed, reason = may_act()
+    states = read(trigger_states)
+    names = st.multiselect(
+        "Triggers",
+        [s.name for s in states],
+        default=[s.name for s in states],
+        key=f"{key}_names",
+        disabled=not allowed,
+    )
+    change = st.radio(
+        "Change", ("disable", "enable"), horizontal=True, key=f"{key}_change", disabled=not allowed
+    )
+    phrase = f"{change} {len(names)} trigger{'s' if len(names) != 1 else ''}"
+    typed = st.text_input(f"Type **{phrase}** to confirm", key=f"{key}_confirm", disabled=not allowed)
+    if not allowed:
+        st.caption(reason)
+    if st.button(
+        phrase.capitalize(),
+        type="primary",
+        disabled=not allowed or typed.strip() != phrase or not names,
+        key=f"{key}_apply",
+    ):
+        try:
+            with database_problems_shown():
+                change_triggers(_engine(), identity(), names, enable=change == "enable")
+        except (Refused, TableBusy, ValueError) as error:
+            st.error(str(error))
+        else:
+            st.success(f"Done: {phrase}.")
+            st.rerun()
 
 
 def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:
@@ -120,6 +187,15 @@ def unresolved_csv(rows: UnresolvedFilter) -> bytes:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     with _engine().connect() as connection:
         write_csv(connection, rows, text)
+    text.flush()
+    return out.getvalue()
+
+
+def audit_csv(entries: AuditFilter) -> bytes:
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    with _engine().connect() as connection:
+        write_audit_csv(connection, entries, text)
     text.flush()
     return out.getvalue()
 

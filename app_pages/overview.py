@@ -1,6 +1,8 @@
 import streamlit as st
 
 import ui
+from lib.backfill.runner import backfill_runs
+from lib.backfill.status import BADGES
 from lib.coverage import TARGET_PCT
 from lib.preflight import forecast
 from lib.triggers import trigger_states
@@ -15,6 +17,18 @@ coverage = ui.coverage_now()
 pending = {row.table: row.newly_resolved for row in ui.read(forecast)}
 unresolved = ui.read(unresolved_by_table)
 triggers = ui.read(trigger_states)
+last_runs = ui.read(backfill_runs, limit=1)
+if last_runs:
+    run = last_runs[0]
+    colour, icon = BADGES[run["status"]]
+    st.badge(
+        f"Last backfill: run {run['id']} {run['status']}, started {run['started_at']:%Y-%m-%d %H:%M} UTC by "
+        f"{run['started_by']}; {run['rows_resolved']:,} rows resolved",
+        color=colour,
+        icon=icon,
+    )
+else:
+    st.caption("No backfill run yet from the console or the CLI; the initial one ran with the migration.")
 
 for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
     with column, st.container(border=True):

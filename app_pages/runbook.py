@@ -2,11 +2,15 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from lib.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
+from lib.audit import COLUMNS as AUDIT_COLUMNS
 from lib.runbook import rollout_checks
 from lib.triggers import rollback_sql, trigger_states
 
 st.title("Runbook")
-st.caption("The playbook's rollout steps, checked live against the database, then its rollback.")
+st.caption(
+    "The playbook's rollout steps, checked live against the database, its rollback, and the audit log."
+)
 
 st.header("Rollout", anchor=False)
 for check in ui.read(rollout_checks):
@@ -31,3 +35,27 @@ st.caption(
     "Dropping the columns and the errors table belongs to a separate, later migration, "
     "once the system is stable."
 )
+
+st.subheader("Change the triggers", anchor=False)
+ui.trigger_control("runbook")
+
+st.header("Audit log", anchor=False)
+st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")
+filters = st.columns(3)
+entries = AuditFilter(
+    actor_contains=filters[0].text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
+    actions=tuple(filters[1].multiselect("Action", ACTIONS, default=ACTIONS, key="runbook_audit_actions")),
+    outcomes=tuple(
+        filters[2].multiselect("Outcome", OUTCOMES, default=OUTCOMES, key="runbook_audit_outcomes")
+    ),
+)
+st.dataframe(pd.DataFrame(ui.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS), hide_index=True)
+st.download_button(
+    "Download the filtered audit log as CSV",
+    data=lambda: ui.audit_csv(entries),
+    file_name="owner-console-audit.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+ui.show_sql("audit_entries", label="SQL behind the log")

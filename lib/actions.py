@@ -1,6 +1,8 @@
 """The console's actions, guarded: each re-checks the actor's role when it acts, and writes every
 attempt to the audit log, refused ones included. The UI and the CLI both act through here."""
 
+import contextlib
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -68,3 +70,20 @@ def _require_operator(engine: Engine, identity: Identity, action: str, parameter
         reason = f"{identity} is a viewer; operators are listed in the console's configuration"
         record(engine, identity, role, action, parameters, "refused", reason)
         raise Refused(f"Refused: {reason}.")
+
+
+def start_backfill_in_background(engine: Engine, identity: Identity, settings: BatchSettings) -> None:
+    """Start a console backfill on a thread of this process: it goes on when the browser closes,
+    and every viewer and replica follows it through the runs table. A viewer is refused here and
+    now; the thread checks the role again as it starts, and a second run is refused (and
+    audited) there while the page shows the run that holds the lock."""
+    if role_of(identity) != OPERATOR:
+        _require_operator(
+            engine, identity, "backfill", {"batch_size": settings.batch_size, "source": "console"}
+        )
+
+    def run() -> None:
+        with contextlib.suppress(Refused, BackfillAlreadyRunning):
+            start_backfill(engine, identity, settings, "console")
+
+    threading.Thread(target=run, name="backfill", daemon=True).start()

@@ -26,3 +26,11 @@ class Progress:
         if not self.total or not self.rows_per_second:
             return None
         return max(0.0, (self.total - self.scanned) / self.rows_per_second)
+
+
+def progress_of(run: dict) -> Progress:
+    """The progress a runs-table row records, as of its last batch."""
+    elapsed = (run["heartbeat_at"] - run["started_at"]).total_seconds() if run["heartbeat_at"] else 0.0
+    return Progress(
+        run["rows_scanned"], run["rows_resolved"], run["rows_unresolved"], run["rows_total"], elapsed
+    )

@@ -71,6 +71,22 @@ def mark_dead_runs_interrupted(connection: Connection) -> None:
     connection.commit()
 
 
+def settle_dead_runs(engine: Engine) -> None:
+    """Mark the runs whose process died as interrupted, when no runner holds the lock now."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock_connection:
+        if not lock_connection.execute(query("backfill_lock")).scalar_one():
+            return  # a runner is alive: its run really is in progress
+        try:
+            with engine.connect() as connection:
+                mark_dead_runs_interrupted(connection)
+        finally:
+            lock_connection.execute(query("backfill_unlock"))
+
+
+def backfill_runs(connection: Connection, limit: int) -> list[dict]:
+    return [dict(row) for row in connection.execute(query("backfill_runs"), {"limit": limit}).mappings()]
+
+
 def request_cancel(connection: Connection, requested_by: str) -> int | None:
     """Ask the running backfill to stop between two batches; its id, or None if none runs."""
     running = [run.id for run in connection.execute(query("backfill_active_runs")) if run.status == "running"]

@@ -22,6 +22,19 @@ TRANSITIONS = {
 }
 
 
+# How a page shows each status: badge colour, and whether an operator may ask it to stop.
+BADGES = {
+    "queued": ("gray", ":material/schedule:"),
+    "running": ("blue", ":material/sync:"),
+    "cancelling": ("orange", ":material/hourglass_top:"),
+    "succeeded": ("green", ":material/check_circle:"),
+    "failed": ("red", ":material/error:"),
+    "cancelled": ("gray", ":material/cancel:"),
+    "interrupted": ("orange", ":material/power_off:"),
+}
+CANCELLABLE = ("running",)
+
+
 class IllegalTransition(RuntimeError):
     pass
 

@@ -34,6 +34,7 @@ PAGES = {
     "preflight": "Preflight",
     "coverage": "Coverage",
     "unresolved": "Unresolved",
+    "operations": "Operations",
     "runbook": "Runbook",
 }
 STARTUP_SECONDS = 60
@@ -42,8 +43,9 @@ RENDERED = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-
 
 
 @contextmanager
-def running_console(database_url: str) -> Iterator[str]:
-    """Serve the console on DATABASE_URL; yields its base URL once its health check answers."""
+def running_console(database_url: str, **env: str) -> Iterator[str]:
+    """Serve the console on DATABASE_URL, with `env` added to its environment; yields its base
+    URL once its health check answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -52,7 +54,7 @@ def running_console(database_url: str) -> Iterator[str]:
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip

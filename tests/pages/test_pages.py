@@ -1,10 +1,14 @@
 """Every page renders over the demo data, and its key figures equal the playbook's SQL."""
 
+import getpass
+
 import pytest
 import streamlit as st
 from sqlalchemy import text
 
+from lib.actions import Refused, cancel_backfill
 from lib.coverage import table_coverage
+from lib.identity import Identity
 from lib.registry import MIGRATED_TABLES
 from lib.triggers import rollback_sql
 from tests.conftest import admin_connection
@@ -204,3 +208,37 @@ def test_unresolved_page_breakdown_filters_and_inactive_owners_equal_sql(console
     rows = app.dataframe[1].value
     assert set(rows["entity_type"]) == {"crm_opportunities"} and set(rows["reason"]) == {"ambiguous_username"}
     assert len(rows) == expected
+
+
+def test_a_viewer_sees_operations_with_every_action_control_disabled_and_why(console, demo_db):
+    app = console(demo_db, "operations")  # DATABASE_URL set, local user not listed: a viewer
+    assert not app.exception
+    assert "is a viewer: actions are for operators" in app.info[0].value
+    assert app.button(key="operations_open").disabled
+    assert app.button(key="operations_apply").disabled
+    assert app.text_input(key="operations_confirm").disabled
+
+
+def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(console, demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    app = console(demo_db, "operations")
+    app.multiselect(key="operations_names").set_value(["crm_accounts_owner_log_guard"]).run()
+    assert app.button(key="operations_apply").disabled  # nothing typed yet
+    app.text_input(key="operations_confirm").input("disable 1 trigger").run()
+    app.button(key="operations_apply").click().run()
+    assert not app.exception
+    with demo_db.connect() as connection:
+        state = connection.execute(
+            text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'crm_accounts_owner_log_guard'")
+        ).scalar()
+        audited = connection.execute(text("SELECT action, outcome, actor FROM migration_ops.audit_log")).all()
+    assert state == "D"
+    assert audited == [("disable triggers", "succeeded", getpass.getuser())]
+
+
+def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
+    with pytest.raises(Refused):
+        cancel_backfill(demo_db, Identity("someone", "oidc"))
+    app = console(demo_db, "runbook")
+    log = app.dataframe[-1].value
+    assert list(log["actor"]) == ["someone"] and list(log["outcome"]) == ["refused"]

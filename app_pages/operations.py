@@ -1,0 +1,86 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.actions import Refused
+from lib.backfill.progress import progress_of
+from lib.backfill.report import history_rows
+from lib.backfill.runner import backfill_runs
+from lib.backfill.settings import BOUNDS, BatchSettings, BatchSettingsError
+from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
+from lib.preflight import forecast
+
+st.title("Operations")
+st.caption("Re-run the backfill and follow it live; enable or disable the owner triggers.")
+allowed, reason = ui.may_act()
+if not allowed:
+    st.info(reason, icon=":material/visibility:")
+
+
+@st.dialog("Re-run the backfill", width="large")
+def confirm_backfill():
+    st.markdown("A run now would give, by the dry-run forecast:")
+    for row in ui.read(forecast):
+        remainder = ", ".join(f"{count:,} {reason}" for reason, count in row.remainder.items()) or "nothing"
+        st.markdown(
+            f"- **{row.table}**: {row.newly_resolved:,} rows resolved, {row.resolved_pct}%; left: {remainder}"
+        )
+    left, right = st.columns(2)
+    batch_size = left.number_input("Batch size (rows)", *BOUNDS["batch_size"], BatchSettings.batch_size, 1000)
+    pause_ms = right.number_input(
+        "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50
+    )
+    st.caption(
+        "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
+    )
+    if st.button("Start the backfill", type="primary", key="operations_start"):
+        try:
+            ui.start_backfill(BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms)))
+        except (Refused, BatchSettingsError) as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+
+
+st.header("Backfill", anchor=False)
+if st.button("Re-run backfill…", icon=":material/play_arrow:", disabled=not allowed, key="operations_open"):
+    confirm_backfill()
+
+
+@st.fragment(run_every=2)
+def live_runs():
+    ui.settle_dead_runs()
+    runs = ui.read(backfill_runs, limit=20, retry=False)
+    current = runs[0] if runs and runs[0]["status"] in ACTIVE else None
+    if current:
+        progress = progress_of(current)
+        colour, icon = BADGES[current["status"]]
+        st.badge(f"run {current['id']} {current['status']}", color=colour, icon=icon)
+        eta = f", about {progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
+        st.progress(
+            progress.fraction or 0.0,
+            text=f"{progress.scanned:,} rows scanned, {progress.resolved:,} resolved, "
+            f"{progress.rows_per_second:,.0f} rows/s{eta}",
+        )
+        if current["status"] in CANCELLABLE and st.button(
+            "Cancel the backfill", icon=":material/stop:", disabled=not allowed, key="operations_cancel"
+        ):
+            try:
+                ui.cancel_running_backfill()
+            except Refused as error:
+                st.error(str(error))
+    elif runs:
+        colour, icon = BADGES[runs[0]["status"]]
+        st.badge(f"last run {runs[0]['id']} {runs[0]['status']}", color=colour, icon=icon)
+    st.subheader("Runs", anchor=False)
+    if runs:
+        st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)
+    else:
+        st.caption("No backfill run yet from the console or the CLI.")
+    ui.show_sql("backfill_runs", label="SQL behind the runs")
+
+
+live_runs()
+
+st.header("Triggers", anchor=False)
+ui.trigger_control("operations")
