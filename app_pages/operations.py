@@ -51,27 +51,33 @@ if st.button("Re-run backfill…", icon=":material/play_arrow:", disabled=not al
 def live_runs():
     ui.settle_dead_runs()
     runs = ui.read(backfill_runs, limit=20, retry=False)
-    current = runs[0] if runs and runs[0]["status"] in ACTIVE else None
-    if current:
-        progress = progress_of(current)
-        colour, icon = BADGES[current["status"]]
-        st.badge(f"run {current['id']} {current['status']}", color=colour, icon=icon)
-        eta = f", about {progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
+    latest = runs[0] if runs else None
+    if latest:
+        progress = progress_of(latest)
+        colour, icon = BADGES[latest["status"]]
+        st.badge(
+            f"{'run' if latest['status'] in ACTIVE else 'last run'} {latest['id']} {latest['status']}",
+            color=colour,
+            icon=icon,
+        )
+        done = 1.0 if latest["status"] == "succeeded" else progress.fraction or 0.0
+        eta = (
+            f", about {progress.eta_seconds:.0f} s left"
+            if latest["status"] in ACTIVE and progress.eta_seconds
+            else ""
+        )
         st.progress(
-            progress.fraction or 0.0,
+            done,
             text=f"{progress.scanned:,} rows scanned, {progress.resolved:,} resolved, "
             f"{progress.rows_per_second:,.0f} rows/s{eta}",
         )
-        if current["status"] in CANCELLABLE and st.button(
+        if latest["status"] in CANCELLABLE and st.button(
             "Cancel the backfill", icon=":material/stop:", disabled=not allowed, key="operations_cancel"
         ):
             try:
                 ui.cancel_running_backfill()
             except Refused as error:
                 st.error(str(error))
-    elif runs:
-        colour, icon = BADGES[runs[0]["status"]]
-        st.badge(f"last run {runs[0]['id']} {runs[0]['status']}", color=colour, icon=icon)
     st.subheader("Runs", anchor=False)
     if runs:
         st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)

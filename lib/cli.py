@@ -20,7 +20,7 @@ from lib.database import create_engine_for
 from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.embedded import PSQL
 from lib.identity import local_identity
-from lib.preflight import forecast
+from lib.preflight import forecast, legacy_volume, username_matches
 from lib.registry import MIGRATED_TABLES
 from lib.schema import current_revision
 from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
@@ -53,6 +53,29 @@ def demo(args: argparse.Namespace) -> None:
             f"migration with initial backfill took {report.migrate_seconds:.2f} s"
         )
         print_coverage(connection)
+
+
+def preflight(args: argparse.Namespace) -> None:
+    with open_console_database().connect() as connection:
+        volume = legacy_volume(connection)
+        for row in username_matches(connection):
+            kinds = ", ".join(
+                f"{count} {kind}" for kind, count in row.items() if kind not in ("table", "distinct")
+            )
+            print(
+                f"{row['table']}: {volume[row['table']]:,} rows with an owner; "
+                f"{row['distinct']:,} distinct usernames ({kinds})"
+            )
+        print_forecast(connection)
+
+
+def print_forecast(connection) -> None:
+    for row in forecast(connection):
+        remainder = ", ".join(f"{count} {reason}" for reason, count in row.remainder.items()) or "none"
+        print(
+            f"{row.table}: a run now would resolve {row.newly_resolved} rows, "
+            f"giving {row.resolved_pct}%; remainder {remainder}"
+        )
 
 
 def backfill(args: argparse.Namespace) -> int:
@@ -166,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
     demo_parser.set_defaults(run=demo)
+    commands.add_parser("preflight", help="legacy volume, username matches, forecast").set_defaults(
+        run=preflight
+    )
     backfill_parser = commands.add_parser("backfill", help="run the batched backfill, or forecast it")
     backfill_parser.add_argument("--batch-size", type=int, default=BatchSettings.batch_size)
     backfill_parser.add_argument("--pause-ms", type=int, default=BatchSettings.pause_ms)
