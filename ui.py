@@ -4,10 +4,10 @@ page shows that the database is away (and comes back by itself when it returns).
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill_in_background
@@ -183,19 +183,18 @@ def show_sql(name: str, table: str | None = None, label: str = "SQL behind this 
 def unresolved_csv(rows: UnresolvedFilter) -> bytes:
     """The CSV of the filtered rows, built when the download is clicked. The rows stream from
     the database; Streamlit serves the finished file from memory (about 10 MB per 100k rows)."""
-    out = io.BytesIO()
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    with _engine().connect() as connection:
-        write_csv(connection, rows, text)
-    text.flush()
-    return out.getvalue()
+    return _csv_bytes(lambda connection, out: write_csv(connection, rows, out))
 
 
 def audit_csv(entries: AuditFilter) -> bytes:
+    return _csv_bytes(lambda connection, out: write_audit_csv(connection, entries, out))
+
+
+def _csv_bytes(write: Callable[[Connection, TextIO], int]) -> bytes:
     out = io.BytesIO()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     with _engine().connect() as connection:
-        write_audit_csv(connection, entries, text)
+        write(connection, text)
     text.flush()
     return out.getvalue()
 

@@ -1,6 +1,8 @@
 """Guarded actions: the role is checked when the action runs, every attempt is audited, the audit
 log refuses changes, and a busy table makes a trigger change give up within its lock timeout."""
 
+import csv
+import io
 import threading
 import time
 
@@ -9,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.audit import COLUMNS as AUDIT_COLUMNS
+from lib.audit import AuditFilter, audit_entries, write_audit_csv
 from lib.backfill.settings import BatchSettings
 from lib.identity import Identity, role_of
 from lib.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
@@ -156,3 +160,18 @@ def test_a_busy_table_makes_the_trigger_change_give_up_and_writers_wait_no_longe
     assert writer_waited < limit + 0.5
     assert states(demo_db)["crm_accounts_owner_sync_guard"] == "enabled"
     assert audit(demo_db)[-1].outcome == "failed"
+
+
+def test_the_audit_csv_holds_the_filtered_entries(demo_db):
+    for _ in range(2):
+        with pytest.raises(Refused):
+            cancel_backfill(demo_db, VIEWER)
+    change_triggers(demo_db, OPERATOR, ALL_TRIGGERS[:1], enable=True)
+    out = io.StringIO()
+    with demo_db.connect() as connection:
+        written = write_audit_csv(connection, AuditFilter(outcomes=("refused",)), out)
+        shown = audit_entries(connection, AuditFilter(actor_contains="LEAD@"), limit=10)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert written == 2 and rows[0] == list(AUDIT_COLUMNS)
+    assert {row[1] for row in rows[1:]} == {"viewer@example.com"}
+    assert [(entry["actor"], entry["action"]) for entry in shown] == [("lead@example.com", "enable triggers")]
