@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.actions import (
+    Refused,
+    cancel_backfill,
+    change_triggers,
+    start_backfill,
+    start_backfill_in_background,
+)
 from lib.audit import COLUMNS as AUDIT_COLUMNS
 from lib.audit import AuditFilter, audit_entries, write_audit_csv
 from lib.backfill.settings import BatchSettings
@@ -175,3 +181,11 @@ def test_the_audit_csv_holds_the_filtered_entries(demo_db):
     assert written == 2 and rows[0] == list(AUDIT_COLUMNS)
     assert {row[1] for row in rows[1:]} == {"viewer@example.com"}
     assert [(entry["actor"], entry["action"]) for entry in shown] == [("lead@example.com", "enable triggers")]
+
+
+def test_a_viewer_cannot_start_a_console_backfill_either(demo_db):
+    with pytest.raises(Refused):
+        start_backfill_in_background(demo_db, VIEWER, BatchSettings())
+    assert [(entry.action, entry.outcome) for entry in audit(demo_db)] == [("backfill", "refused")]
+    with demo_db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
