@@ -171,7 +171,7 @@ def trigger_control(key: str) -> None:
         except (Refused, TableBusy, ValueError) as error:
             st.error(str(error))
         else:
-            st.success(f"Done: {phrase}.")
+            st.toast(f"Done: {phrase}.", icon=":material/check_circle:")
             st.rerun()
 
 
