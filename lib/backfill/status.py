@@ -6,7 +6,6 @@ from sqlalchemy import Connection
 from lib.sql import query
 
 ACTIVE = ("queued", "running", "cancelling")
-FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 
 TRANSITIONS = {
     ("queued", "running"): "the runner took the lock and began",
