@@ -144,6 +144,9 @@ def settle_dead_runs() -> None:
 def trigger_control(key: str) -> None:
     """Enable or disable owner triggers, with a typed confirmation naming what will change."""
     allowed, reason = may_act()
+    if done := st.session_state.pop(f"{key}_done", None):
+        st.success(f"Done: {done}.", icon=":material/check_circle:")
+        st.session_state[f"{key}_confirm"] = ""  # a confirmation is good for one change only
     states = read(trigger_states)
     names = st.multiselect(
         "Triggers",
@@ -156,7 +159,8 @@ def trigger_control(key: str) -> None:
         "Change", ("disable", "enable"), horizontal=True, key=f"{key}_change", disabled=not allowed
     )
     phrase = f"{change} {len(names)} trigger{'s' if len(names) != 1 else ''}"
-    typed = st.text_input(f"Type **{phrase}** to confirm", key=f"{key}_confirm", disabled=not allowed)
+    # Plain text, not markdown: the label is also the field's accessible name.
+    typed = st.text_input(f'Type "{phrase}" to confirm', key=f"{key}_confirm", disabled=not allowed)
     if not allowed:
         st.caption(reason)
     if st.button(
@@ -171,7 +175,8 @@ def trigger_control(key: str) -> None:
         except (Refused, TableBusy, ValueError) as error:
             st.error(str(error))
         else:
-            st.toast(f"Done: {phrase}.", icon=":material/check_circle:")
+            # Shown by the rerun, which redraws the banner and the trigger states.
+            st.session_state[f"{key}_done"] = phrase
             st.rerun()
 
 

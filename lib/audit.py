@@ -12,7 +12,7 @@ from lib.sql import query
 
 ACTIONS = ("backfill", "cancel backfill", "disable triggers", "enable triggers")
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
-COLUMNS = ("at", "actor", "actor_source", "role", "action", "parameters", "outcome", "detail")
+COLUMNS = ("at", "actor", "actor_source", "role", "action", "outcome", "parameters", "detail")
 
 
 @dataclass(frozen=True)

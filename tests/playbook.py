@@ -2,6 +2,8 @@
 
 import re
 
+from sqlalchemy import Connection, text
+
 from lib.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT.parent / "shared" / "seed"
@@ -14,3 +16,10 @@ def playbook_sql_blocks(name: str = PLAYBOOKS[0]) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"the playbook is expected at {path}, with shared/ beside the project")
     return re.findall(r"```sql\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def playbook_coverage(connection: Connection, table: str) -> tuple:
+    """(total_legacy, resolved_fk, resolved_pct) of `table` by the playbook's step-3 query."""
+    # Step 3 is written for crm_accounts and "repeated for crm_opportunities".
+    step3 = next(block for block in playbook_sql_blocks() if "resolved_pct" in block)
+    return tuple(connection.execute(text(step3.replace("FROM crm_accounts", f"FROM {table}"))).one())

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from lib.settings import PROJECT_ROOT
 
@@ -38,6 +38,11 @@ PAGES = {
     "runbook": "Runbook",
 }
 STARTUP_SECONDS = 60
+# Identities arrive as a trusted proxy would send them; only OPERATOR is configured to act.
+IDENTITY_HEADER = "X-Forwarded-User"
+OPERATOR = "ops.lead@example.com"
+VIEWER = "analyst@example.com"
+IDENTITY_ENV = {"OWNER_CONSOLE_IDENTITY_HEADER": IDENTITY_HEADER, "OWNER_CONSOLE_OPERATORS": OPERATOR}
 # Streamlit's own signals: connected, the script finished, no element still a skeleton.
 RENDERED = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-script-state=notRunning]"
 
@@ -80,12 +85,46 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, url: str, height: int = 900) -> Page:
-    """A fresh page at `url`, returned once Streamlit says it has finished rendering."""
-    page = browser.new_page(viewport={"width": 1400, "height": height})
-    page.goto(url)
-    wait_until_rendered(page)
-    return page
+class Visitor:
+    """One person in one browser context: their identity travels in the proxy header, and every
+    uncaught script error on their pages is kept for `problems()`."""
+
+    def __init__(self, browser: Browser, base: str, name: str, height: int = 900):
+        self.base, self.name = base, name
+        self.context: BrowserContext = browser.new_context(
+            extra_http_headers={IDENTITY_HEADER: name},
+            viewport={"width": 1400, "height": height},
+            accept_downloads=True,
+        )
+        self.script_errors: list[str] = []
+
+    def open(self, path: str) -> Page:
+        """A fresh page at /path, returned once Streamlit says it has finished rendering."""
+        page = self.context.new_page()
+        page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+        page.goto(f"{self.base}/{path}")
+        wait_until_rendered(page)
+        return page
+
+    def problems(self, page: Page) -> list[str]:
+        """What a person would see as broken on `page`: no router, an error, an exception."""
+        found = [f"script error: {error}" for error in self.script_errors]
+        if page.get_by_text("Page not found").count():
+            found.append("Page not found")
+        # Run through app.py's router: the sidebar lists the pages by title and names the database.
+        navigation = set(page.locator("[data-testid=stSidebarNav]").inner_text().split("\n"))
+        if not set(PAGES.values()) <= navigation or "app" in navigation:
+            found.append(f"navigation is {sorted(navigation)}, not the router's")
+        sidebar = page.locator("[data-testid=stSidebarUserContent]").inner_text()
+        if "Database" not in sidebar or self.name not in sidebar:
+            found.append(f"the sidebar does not name the database and {self.name}: {sidebar!r}")
+        found += page.locator("[data-testid=stException]").all_inner_texts()
+        found += page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+        found += page.get_by_role("dialog").all_inner_texts()
+        return found
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def wait_until_rendered(page: Page) -> None:
@@ -94,6 +133,19 @@ def wait_until_rendered(page: Page) -> None:
         "!document.querySelector('[data-testid=stSkeleton], [data-stale=true]')"
         f" && document.querySelector('{RENDERED}')"
     )
+
+
+def grid_rows(frame: Locator) -> list[list[str]]:
+    """The header and rows of an st.dataframe as text, from the accessible table that its grid
+    keeps for the cells in view."""
+    # The grid fills its table once it is on screen. A refreshing fragment may redraw the frame
+    # at any moment, so this scrolls in one call rather than waiting for it to hold still.
+    frame.evaluate("element => element.scrollIntoView({block: 'center'})")
+    frame.locator("table [role=row]").first.wait_for(state="attached")
+    rows = frame.locator("table [role=row]").evaluate_all(
+        "rows => rows.map(row => [...row.children].map(cell => cell.innerText.trim()))"
+    )
+    return [row for row in rows if any(row)]  # an empty frame shows one blank row
 
 
 def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:

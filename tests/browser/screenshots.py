@@ -13,7 +13,7 @@ from lib.demo import load_demo
 from lib.embedded import start_embedded_server
 from lib.identity import local_identity
 from lib.settings import PROJECT_ROOT
-from tests.browser.console import PAGES, chromium, open_page, running_console
+from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, chromium, running_console
 
 DATA_DIR = PROJECT_ROOT / ".data" / "screenshots"
 OUT_DIR = PROJECT_ROOT / "docs" / "screenshots"
@@ -30,7 +30,8 @@ def fresh_demo_url() -> str:
     engine = create_engine_for(server.set(database=DATABASE))
     with engine.connect() as connection:
         load_demo(connection)
-    # One run in the history, as an operator would have started it.
+    # One run in the history, as an operator would have started it from the CLI.
+    os.environ["OWNER_CONSOLE_LOCAL_OPERATORS"] = local_identity().name
     start_backfill(engine, local_identity(), BatchSettings(), "cli")
     engine.dispose()
     return server.set(database=DATABASE).render_as_string(hide_password=False)
@@ -38,11 +39,12 @@ def fresh_demo_url() -> str:
 
 def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ["OWNER_CONSOLE_LOCAL_OPERATORS"] = local_identity().name  # the pages as an operator
-    with running_console(fresh_demo_url()) as base, chromium() as browser:
+    with running_console(fresh_demo_url(), **IDENTITY_ENV) as base, chromium() as browser:
+        # The pages as the operator sees them. Streamlit scrolls inside its own frame, so the
+        # viewport is what a screenshot holds.
+        operator = Visitor(browser, base, OPERATOR, height=1600)
         for path, title in PAGES.items():
-            # Streamlit scrolls inside its own frame, so the viewport is what a screenshot holds.
-            page = open_page(browser, f"{base}/{path}", height=1600)
+            page = operator.open(path)
             target = OUT_DIR / f"{title.lower()}.png"
             page.screenshot(path=target, full_page=True)
             page.close()

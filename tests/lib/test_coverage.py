@@ -2,18 +2,10 @@
 
 from decimal import Decimal
 
-from sqlalchemy import text
-
 from lib.coverage import table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.crm import insert_row
-from tests.playbook import playbook_sql_blocks
-
-
-def playbook_coverage(connection, table):
-    # Step 3 is written for crm_accounts and "repeated for crm_opportunities".
-    step3 = next(block for block in playbook_sql_blocks() if "resolved_pct" in block)
-    return tuple(connection.execute(text(step3.replace("FROM crm_accounts", f"FROM {table}"))).one())
+from tests.playbook import playbook_coverage
 
 
 def test_coverage_equals_the_playbook_query_on_the_demo(demo_db):

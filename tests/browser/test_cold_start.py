@@ -1,0 +1,15 @@
+"""Journey 1: every page opened first by deep link, on a console that has served nothing yet."""
+
+from tests.browser.console import PAGES
+
+
+def test_every_page_opens_first_by_deep_link_on_a_cold_server(viewer):
+    # The deep links come before the root: the server has never run the app when the first arrives.
+    for path in [*sorted(path for path in PAGES if path), ""]:
+        page = viewer.open(path)
+        try:
+            assert page.locator("h1").first.inner_text() == PAGES[path]
+            assert viewer.problems(page) == [], path
+            assert page.url.rstrip("/") == f"{viewer.base}/{path}".rstrip("/")
+        finally:
+            page.close()

@@ -1,0 +1,64 @@
+"""Journey 6: a viewer sees every page, and no action control works for them."""
+
+from sqlalchemy import text
+
+from tests.browser.console import PAGES, VIEWER, grid_rows
+
+# Every control that acts, by page; the trigger control is on two pages.
+ACTION_CONTROLS = {
+    "operations": ["Re-run backfill…", "Disable 4 triggers"],
+    "runbook": ["Disable 4 triggers"],
+}
+TRIGGER_FIELDS = [
+    ("combobox", "Triggers"),
+    ("radio", "disable"),
+    ("radio", "enable"),
+    ("textbox", 'Type "disable 4 triggers" to confirm'),
+]
+
+
+def database_state(demo) -> tuple:
+    """What an action would change: runs, trigger states, owner ids, and the audit log."""
+    with demo.connect() as connection:
+        return connection.execute(
+            text("""
+                SELECT (SELECT count(*) FROM migration_ops.backfill_runs),
+                       (SELECT string_agg(tgname::text || tgenabled::text, ',' ORDER BY tgname)
+                        FROM pg_trigger WHERE tgname LIKE '%owner%guard'),
+                       (SELECT count(owner_user_id) FROM crm_accounts),
+                       (SELECT count(owner_user_id) FROM crm_opportunities),
+                       (SELECT count(*) FROM migration_ops.audit_log)
+            """)
+        ).one()
+
+
+def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):
+    before = database_state(demo)
+    for path, title in PAGES.items():
+        page = viewer.open(path)
+        assert page.locator("h1").first.inner_text() == title
+        assert viewer.problems(page) == [], path
+        assert f"{VIEWER} (proxy), viewer" in page.locator("[data-testid=stSidebarUserContent]").inner_text()
+        for name in ACTION_CONTROLS.get(path, []):
+            control = page.get_by_role("button", name=name)
+            assert control.is_disabled(), (path, name)
+            control.click(force=True)  # a determined click on a disabled control does nothing
+        if path in ACTION_CONTROLS:
+            assert page.get_by_text("is a viewer: actions are for operators").count() >= 1
+            for role, name in TRIGGER_FIELDS:
+                assert page.get_by_role(role, name=name, exact=True).is_disabled(), (path, name)
+        assert page.get_by_role("dialog").count() == 0
+        page.close()
+    assert database_state(demo) == before
+
+    page = viewer.open("runbook")
+    header, *entries = grid_rows(page.locator("[data-testid=stDataFrame]").last)
+    assert "actor" in header and entries == []
+    with demo.connect() as connection:
+        done_by_viewer = connection.execute(
+            text(
+                "SELECT count(*) FROM migration_ops.audit_log WHERE actor = :viewer AND outcome <> 'refused'"
+            ),
+            {"viewer": VIEWER},
+        ).scalar_one()
+    assert done_by_viewer == 0
