@@ -32,7 +32,7 @@ def live_coverage():
                 row.table, f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"
             )
             st.caption(f"{row.resolved_fk:,} of {row.total_legacy:,} owned rows have owner_user_id")
-            ui.show_sql("coverage", row.table)
+            ui.show_sql("coverage_counts")
     st.subheader("History", anchor=False)
     history = ui.read(snapshot_history, hours=hours, retry=False)
     if history:

@@ -52,4 +52,4 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
             )
         else:
             st.info("Backfill: up to date; a run now would resolve nothing more.", icon=":material/sync:")
-        ui.show_sql("coverage", row.table)
+        ui.show_sql("coverage_counts")

@@ -41,7 +41,7 @@ def forecast(connection: Connection) -> list[Forecast]:
     return [
         Forecast(
             table,
-            *connection.execute(query("forecast", table)).one(),
+            *connection.execute(query("forecast", table), {"table": table}).one(),
             remainder=dict(connection.execute(query("forecast_remainder", table)).all()),
         )
         for table in MIGRATED_TABLES

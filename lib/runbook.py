@@ -41,7 +41,7 @@ def rollout_checks(connection: Connection) -> list[Check]:
                 f"Coverage of {row.table} at least {TARGET_PCT}%",
                 row.meets_target,
                 f"{row.resolved_pct}% ({row.resolved_fk} of {row.total_legacy})",
-                "coverage",
+                "coverage_counts",
                 row.table,
             )
         )

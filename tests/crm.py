@@ -1,5 +1,8 @@
 """Small helpers that write and read the CRM tables the way an API client would."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, text
 from sqlalchemy.dialects import postgresql
 
@@ -73,3 +76,14 @@ def resolve(connection: Connection, username: str | None):
         text("SELECT user_id, match_kind, reason FROM resolve_owner_username(:username)"),
         {"username": username},
     ).one()
+
+
+@contextmanager
+def owner_triggers_off(connection: Connection, table: str) -> Iterator[None]:
+    """The playbook's rollback step 3 for `table`: its sync and log triggers off, by name, so that
+    writes go behind them. The kept coverage counts still follow every write."""
+    for trigger in ("sync", "log"):
+        connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_owner_{trigger}_guard")
+    yield
+    for trigger in ("sync", "log"):
+        connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {table}_owner_{trigger}_guard")

@@ -1,10 +1,12 @@
 -- Dry run: the coverage a backfill run now would give one table, by the same resolution rule,
 -- without writing. Only rows still without owner_user_id are resolved (the partial index).
+-- The figures as they are come from the kept counts (see coverage_counts.sql).
 WITH as_is AS (
   SELECT
-    count(*) FILTER (WHERE owner_username IS NOT NULL AND btrim(owner_username) <> '') AS total_legacy,
-    count(*) FILTER (WHERE owner_user_id IS NOT NULL) AS resolved_fk
-  FROM {table}
+    coalesce(sum(total_legacy), 0)::bigint AS total_legacy,
+    coalesce(sum(resolved_fk), 0)::bigint AS resolved_fk
+  FROM migration_ops.coverage_counts
+  WHERE entity_type = :table
 ), newly_resolved AS (
   SELECT count(*) AS rows
   FROM {table} AS t

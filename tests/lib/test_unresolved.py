@@ -18,6 +18,7 @@ from lib.unresolved import (
     unresolved_page,
     write_csv,
 )
+from tests.crm import owner_triggers_off
 from tests.playbook import playbook_sql_blocks
 
 SQL_OF_A_FILTER = """
@@ -101,8 +102,7 @@ def test_neutralise_prefixes_only_text_a_spreadsheet_would_run(value, safe):
 
 
 def test_a_100k_row_export_streams_in_bounded_memory(db):
-    with db.begin() as connection:
-        connection.execute(text("ALTER TABLE crm_accounts DISABLE TRIGGER USER"))
+    with db.begin() as connection, owner_triggers_off(connection, "crm_accounts"):
         connection.execute(
             text(
                 "INSERT INTO crm_accounts (name, owner_username) SELECT 'acct ' || n, '=ghost' || n "
@@ -115,7 +115,6 @@ def test_a_100k_row_export_streams_in_bounded_memory(db):
                 "SELECT 'crm_accounts', id, owner_username, 'user_not_found' FROM crm_accounts"
             )
         )
-        connection.execute(text("ALTER TABLE crm_accounts ENABLE TRIGGER USER"))
 
     class CountingSink(io.TextIOBase):
         lines = 0

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
+from tests.crm import add_user, error_rows, insert_row, owner_of, owner_triggers_off, unresolved_rows
 
 
 def table_state(connection):
@@ -71,12 +71,11 @@ def test_backfill_reconciles_errors_written_while_triggers_were_off(db):
         ghost_rows, kept = [], []
         for table in MIGRATED_TABLES:
             kept.append((table, insert_row(connection, table, owner_username="ghost")))
-            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            ghost_rows.append((table, insert_row(connection, table, owner_username="nobody")))
-            insert_row(connection, table, owner_username="jdoe")
-            # Deleted and resolved behind the log trigger's back: their errors are stale.
-            connection.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": kept[-1][1]})
-            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            with owner_triggers_off(connection, table):
+                ghost_rows.append((table, insert_row(connection, table, owner_username="nobody")))
+                insert_row(connection, table, owner_username="jdoe")
+                # Deleted and resolved behind the log trigger's back: their errors are stale.
+                connection.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": kept[-1][1]})
         assert set(error_rows(connection)) != unresolved_rows(connection)
 
         run_backfill(connection)
@@ -87,9 +86,8 @@ def test_backfill_reconciles_errors_written_while_triggers_were_off(db):
 def test_keyset_batches_give_the_same_result_as_one_pass(demo_db, table):
     with demo_db.begin() as connection:
         # Every row back to unfilled, behind the triggers, so that the backfill has all to do.
-        connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        connection.execute(text(f"UPDATE {table} SET owner_user_id = NULL"))
-        connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        with owner_triggers_off(connection, table):
+            connection.execute(text(f"UPDATE {table} SET owner_user_id = NULL"))
         connection.exec_driver_sql("SAVEPOINT before_backfill")
 
         assert run_backfill(connection)[table][1] > 0

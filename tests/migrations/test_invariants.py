@@ -2,6 +2,7 @@
 
 - owner_backfill_errors holds exactly the unresolved rows, with their current username;
 - a row with an owner_user_id is in the coverage denominator (its username is not blank);
+- the kept coverage counts equal the playbook's step-3 scan, before and after they are folded;
 - a legacy write resolves by the rule and keeps the text as written; an id write makes the
   username the user's; the backfill fills ids only, leaves no resolvable row behind, and
   refreshes every reason.
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from lib.coverage import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.crm import (
     add_user,
@@ -43,6 +45,7 @@ operations = st.one_of(
     st.tuples(st.just("user_insert"), st.sampled_from(NEW_USERNAMES)),
     st.tuples(st.just("user_rename"), pick, st.sampled_from(NEW_USERNAMES)),
     st.tuples(st.just("backfill")),
+    st.tuples(st.just("fold_counts")),
 )
 
 
@@ -71,6 +74,7 @@ def check_global_invariants(connection):
     for username, user_id in owners.values():
         if user_id is not None:
             assert username is not None and username.strip(" ") != ""
+    assert table_coverage(connection) == scanned_coverage(connection)
 
 
 def apply(connection, operation):
@@ -109,6 +113,11 @@ def apply(connection, operation):
             assert {key: owner[1] for key, owner in all_owners(connection).items()} == {
                 key: owner[1] for key, owner in before.items()
             }
+    elif kind == "fold_counts":
+        connection.execute(text("SELECT migration_ops.fold_coverage_counts()"))
+        assert connection.execute(
+            text("SELECT count(*) = count(DISTINCT entity_type) FROM migration_ops.coverage_counts")
+        ).scalar_one()
     elif kind == "backfill":
         before = all_owners(connection)
         connection.execute(text("SELECT * FROM run_owner_backfill()"))

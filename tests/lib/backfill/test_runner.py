@@ -17,7 +17,7 @@ from lib.preflight import forecast
 from lib.registry import MIGRATED_TABLES
 from lib.settings import PROJECT_ROOT
 from lib.unresolved import remainder_by_reason
-from tests.crm import error_rows, unresolved_rows
+from tests.crm import error_rows, owner_triggers_off, unresolved_rows
 
 FAST = BatchSettings(batch_size=500, pause_ms=0)
 
@@ -27,9 +27,8 @@ def unfilled_db(demo_db):
     """The demo as if its initial backfill had been deferred: no owner_user_id, no errors."""
     with demo_db.begin() as connection:
         for table in MIGRATED_TABLES:
-            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            connection.exec_driver_sql(f"UPDATE {table} SET owner_user_id = NULL")
-            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            with owner_triggers_off(connection, table):
+                connection.exec_driver_sql(f"UPDATE {table} SET owner_user_id = NULL")
         connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
     return demo_db
 
