@@ -1,4 +1,4 @@
-"""The three revisions: what they create, downgrade keeping data, the deferred backfill, and the
+"""The revisions: what they create, downgrade keeping data, the deferred backfill, and the
 offline SQL that squawk lints."""
 
 import subprocess
@@ -24,6 +24,11 @@ from lib.settings import PROJECT_ROOT
 from tests.crm import error_rows, unresolved_rows
 
 TRIGGERS = {f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")}
+COVERAGE_TRIGGERS = {
+    f"{table}_coverage_{event}"
+    for table in MIGRATED_TABLES
+    for event in ("insert", "update", "delete", "truncate")
+}
 FUNCTIONS = {
     "resolve_owner_username",
     "sync_owner_reference_fields",
@@ -59,8 +64,12 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0042_audit_log"
-        assert catalog(connection) == {"triggers": TRIGGERS, "functions": FUNCTIONS, "views": VIEWS}
+        assert current_revision(connection) == head_revision() == "0044_set_based_backfill_batch"
+        assert catalog(connection) == {
+            "triggers": TRIGGERS | COVERAGE_TRIGGERS,
+            "functions": FUNCTIONS,
+            "views": VIEWS,
+        }
         enabled = connection.execute(
             text("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'crm\\_%\\_guard'")
         )
@@ -108,7 +117,7 @@ def test_downgrade_keeps_every_id_and_error_and_upgrade_restores_the_rest(demo_d
 
         upgrade(connection, "head")
         assert current_revision(connection) == head_revision()
-        assert catalog(connection)["triggers"] == TRIGGERS
+        assert catalog(connection)["triggers"] == TRIGGERS | COVERAGE_TRIGGERS
         assert owner_data(connection) == ids
         assert error_rows(connection) == errors
 
