@@ -144,12 +144,19 @@ def load_demo(
     accounts: int = DEFAULT_ACCOUNTS,
     opportunities: int = DEFAULT_OPPORTUNITIES,
     seed: int = SEED,
+    *,
+    user_count: int | None = None,
+    skip_backfill: bool = False,
 ) -> DemoReport:
-    """Build the baseline on an empty database, copy in the legacy CRM, then migrate to head."""
+    """Build the baseline on an empty database, copy in the legacy CRM, then migrate to head.
+
+    `user_count` defaults to one per 50 accounts (60 at least). With `skip_backfill`, the migration
+    leaves every owner_user_id empty, as `-x skip_backfill=true` does, for a backfill to fill.
+    """
     if accounts < 1 or opportunities < 0:
         raise ValueError("the demo needs at least one account and no negative counts")
     rng = random.Random(seed)
-    users = make_users(rng, user_count=max(60, accounts // 50))
+    users = make_users(rng, user_count=user_count or max(60, accounts // 50))
 
     upgrade(connection, BASELINE_REVISION)
     started = time.perf_counter()
@@ -187,7 +194,7 @@ def load_demo(
     connection.execute(text("ANALYZE app_users, crm_accounts, crm_opportunities"))
     connection.commit()
     loaded = time.perf_counter()
-    upgrade(connection, "head")
+    upgrade(connection, "head", skip_backfill=skip_backfill)
     migrated = time.perf_counter()
     return DemoReport(
         users=len(users.rows),
@@ -211,7 +218,8 @@ def make_users(rng: random.Random, user_count: int) -> DemoUsers:
     inactive = case_unique[: max(3, user_count // 20)]
     active = case_unique[len(inactive) :] + [name for pair in colliding for name in pair]
 
-    rows = [(name, f"{name}@example.com", name not in inactive) for name in current]
+    inactive_names = set(inactive)
+    rows = [(name, f"{name}@example.com", name not in inactive_names) for name in current]
     rows += [(title, f"{title.lower()}.2@example.com", True) for _, title in colliding]
     return DemoUsers(
         rows=rows,

@@ -64,7 +64,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0044_set_based_backfill_batch"
+        assert current_revision(connection) == head_revision() == "0045_triggers_skip_backfill"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS,
             "functions": FUNCTIONS,
@@ -191,3 +191,17 @@ def test_offline_sql_sets_lock_timeout_before_any_ddl_and_indexes_concurrently()
     assert owner_part.index("COMMIT;") < owner_part.index("CREATE INDEX CONCURRENTLY")
     assert sql.count("NOT VALID") == len(MIGRATED_TABLES)
     assert "SELECT * FROM run_owner_backfill()" in sql
+
+
+def test_replacing_the_owner_triggers_keeps_a_disabled_one_disabled(demo_db):
+    with demo_db.connect() as connection:
+        downgrade(connection, "0044_set_based_backfill_batch")
+        connection.execute(text("ALTER TABLE crm_accounts DISABLE TRIGGER crm_accounts_owner_sync_guard"))
+        connection.commit()
+        upgrade(connection, "head")
+        states = dict(
+            connection.execute(
+                text("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE '%owner%guard'")
+            ).all()
+        )
+    assert states == {name: "D" if name == "crm_accounts_owner_sync_guard" else "O" for name in TRIGGERS}

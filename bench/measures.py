@@ -1,0 +1,291 @@
+"""P1-P6, each measured on its own copy of the benchmark template, side by side in one run."""
+
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import URL
+
+from bench.dataset import Dataset, copy_of_template
+from lib.backfill.runner import run_backfill
+from lib.backfill.settings import BatchSettings
+from lib.coverage import scanned_coverage, table_coverage
+from lib.database import create_engine_for
+from lib.registry import MIGRATED_TABLES
+from lib.settings import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    measure: str
+    figure: str
+    target: str
+    met: bool
+
+
+def median_seconds(run: Callable[[], object], times: int) -> float:
+    durations = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# P1 and P2 -------------------------------------------------------------------------------------
+
+# The baseline: one statement per table, exact names only, no trigger, no error logging.
+PLAIN_UPDATE = """
+    UPDATE {table} AS t SET owner_user_id = u.id
+    FROM app_users AS u
+    WHERE u.username = t.owner_username
+"""
+# A single-row write of the application, which needs the row lock a batch may hold.
+APPLICATION_WRITE = "UPDATE crm_opportunities SET name = name WHERE id = :id"
+
+
+class ConcurrentWriter(threading.Thread):
+    """Writes one random opportunity at a time, in its own transaction, until stopped; keeps the
+    longest wait."""
+
+    def __init__(self, engine: Engine, max_id: int):
+        super().__init__(name="application-writer", daemon=True)
+        self.engine, self.max_id = engine, max_id
+        self.stopping = threading.Event()
+        self.latencies: list[float] = []
+
+    def run(self) -> None:
+        rng = random.Random(7)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not self.stopping.is_set():
+                started = time.perf_counter()
+                connection.execute(text(APPLICATION_WRITE), {"id": rng.randint(1, self.max_id)})
+                self.latencies.append(time.perf_counter() - started)
+                self.stopping.wait(0.005)  # an application's pace, not a tight loop
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+def backfill_figures(server: URL, dataset: Dataset, settings: BatchSettings) -> tuple[list[Figure], Engine]:
+    """P1 and P2: the console's backfill against one plain UPDATE, each on a copy of its own.
+    Returns the engine of the backfilled copy, for the measures that follow."""
+    plain = create_engine_for(copy_of_template(server, "bench_plain_update"))
+    started = time.perf_counter()
+    with plain.begin() as connection:
+        # The owner triggers off, as the playbook's rollback turns them off; the counts stay on.
+        _set_triggers(connection, OWNER_TRIGGERS, enabled=False)
+        for table in MIGRATED_TABLES:
+            connection.execute(text(PLAIN_UPDATE.format(table=table)))
+        _set_triggers(connection, OWNER_TRIGGERS, enabled=True)
+    plain_seconds = time.perf_counter() - started
+    plain.dispose()
+
+    batched = create_engine_for(copy_of_template(server, "bench_backfill"))
+    commits: list[float] = []
+    writer = ConcurrentWriter(batched, dataset.opportunities)
+    writer.start()
+    started = last = time.perf_counter()
+
+    def on_progress(_) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        commits.append(now - last - settings.pause_ms / 1000)
+        last = now
+
+    outcome = run_backfill(batched, settings, "bench", "cli", on_progress)
+    batched_seconds = time.perf_counter() - started
+    writer.stop()
+    assert outcome.status == "succeeded", outcome
+
+    ratio = plain_seconds / batched_seconds
+    p50, p99 = percentile(commits, 0.5), percentile(commits, 0.99)
+    longest_wait = max(writer.latencies)
+    return [
+        Figure(
+            "P1",
+            f"backfill of {dataset.rows:,} rows: batched {dataset.rows / batched_seconds:,.0f} rows/s, "
+            f"plain UPDATE {dataset.rows / plain_seconds:,.0f} rows/s",
+            f"{ratio:.2f}x",
+            ">= 0.9x",
+            ratio >= 0.9,
+        ),
+        Figure(
+            "P2",
+            f"batch commit latency over {len(commits)} batches of {settings.batch_size:,} rows; "
+            f"longest wait of {len(writer.latencies):,} concurrent single-row writes",
+            f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; writer {longest_wait * 1000:.0f} ms",
+            "p99 <= 500 ms",
+            p99 <= 0.5,
+        ),
+    ], batched
+
+
+# P3 --------------------------------------------------------------------------------------------
+
+SINGLE_ROW_WRITES = {
+    "INSERT": "INSERT INTO crm_accounts (name, owner_username) VALUES ('bench', :username)",
+    "UPDATE": "UPDATE crm_accounts SET owner_username = :username WHERE id = :id",
+}
+OWNER_TRIGGERS = [f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")]
+COUNT_TRIGGERS = [
+    f"{table}_coverage_{event}"
+    for table in MIGRATED_TABLES
+    for event in ("insert", "update", "delete", "truncate")
+]
+# Which triggers are on in each arm of the comparison.
+TRIGGER_ARMS = {
+    "none": [],
+    "owner triggers": OWNER_TRIGGERS,
+    "owner triggers and counts": OWNER_TRIGGERS + COUNT_TRIGGERS,
+}
+
+
+def write_latency_figures(engine: Engine, dataset: Dataset, writes: int) -> list[Figure]:
+    """P3: median latency of single-row writes, each its own transaction, with the owner triggers
+    (and the coverage counts) and with none, alternating in rounds so that every arm sees the same
+    server state. With the counts off they miss these writes: measure this last."""
+    rng = random.Random(3)
+    with engine.connect() as connection:
+        usernames = connection.execute(text("SELECT username FROM app_users WHERE is_active")).scalars().all()
+    latencies = {(kind, arm): [] for kind in SINGLE_ROW_WRITES for arm in TRIGGER_ARMS}
+    rounds = 5
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for _ in range(rounds):
+            for arm, enabled in TRIGGER_ARMS.items():
+                _set_triggers(connection, OWNER_TRIGGERS + COUNT_TRIGGERS, enabled=False)
+                _set_triggers(connection, enabled, enabled=True)
+                for kind, statement in SINGLE_ROW_WRITES.items():
+                    for _ in range(writes // rounds):
+                        params = {"username": rng.choice(usernames), "id": rng.randint(1, dataset.accounts)}
+                        started = time.perf_counter()
+                        connection.execute(text(statement), params)
+                        latencies[kind, arm].append(time.perf_counter() - started)
+        _set_triggers(connection, OWNER_TRIGGERS + COUNT_TRIGGERS, enabled=True)
+    figures = []
+    for kind in SINGLE_ROW_WRITES:
+        off = statistics.median(latencies[kind, "none"])
+        for arm in ("owner triggers", "owner triggers and counts"):
+            on = statistics.median(latencies[kind, arm])
+            figures.append(
+                Figure(
+                    "P3",
+                    f"single-row {kind}, {arm} against none ({writes:,} of each)",
+                    f"{on * 1000:.3f} ms / {off * 1000:.3f} ms = {on / off:.2f}x",
+                    "<= 1.15x",
+                    on / off <= 1.15,
+                )
+            )
+    return figures
+
+
+def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
+    for trigger in triggers:
+        table = next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
+        connection.exec_driver_sql(
+            f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}"
+        )
+
+
+# P4 --------------------------------------------------------------------------------------------
+
+
+def coverage_figure(engine: Engine, times: int) -> Figure:
+    """P4: the console's coverage refresh against the playbook's step-3 query, same numbers."""
+    with engine.connect() as connection:
+        assert table_coverage(connection) == scanned_coverage(connection)
+        console_seconds = median_seconds(lambda: table_coverage(connection), times)
+        playbook_seconds = median_seconds(lambda: scanned_coverage(connection), times)
+    ratio = console_seconds / playbook_seconds
+    return Figure(
+        "P4",
+        "coverage refresh of both tables: the console's against the playbook's step 3, figures equal",
+        f"{console_seconds * 1000:.2f} ms / {playbook_seconds * 1000:.1f} ms = {ratio:.3f}x",
+        "<= 0.1x",
+        ratio <= 0.1,
+    )
+
+
+# P5 --------------------------------------------------------------------------------------------
+
+PAGES = ("overview", "preflight", "coverage", "unresolved", "operations", "runbook")
+
+
+def first_render_figures(url: URL) -> list[Figure]:
+    """P5: each page's first render through AppTest, in a process of its own per page, so that no
+    page finds another's cached figures."""
+    figures = []
+    for page in PAGES:
+        answer = subprocess.run(
+            [sys.executable, "-m", "bench.first_render", page],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds = float(answer.stdout.split()[-1])
+        figures.append(
+            Figure("P5", f"first render of {page} (AppTest)", f"{seconds:.2f} s", "<= 1 s", seconds <= 1)
+        )
+    return figures
+
+
+# P6 --------------------------------------------------------------------------------------------
+
+
+def export_figure(engine: Engine, rows: int) -> Figure:
+    """P6: `lib.cli export-unresolved` of `rows` unresolved rows to a file: wall time and the
+    process's peak RSS."""
+    with engine.begin() as connection:
+        missing = rows - connection.execute(text("SELECT count(*) FROM owner_backfill_errors")).scalar_one()
+        # Owners nobody has, written through the legacy path: the log trigger records each one.
+        connection.execute(
+            text("""
+                INSERT INTO crm_opportunities (account_id, name, amount, stage, owner_username)
+                SELECT 1, 'bench export', 1, 'prospecting', 'nobody-' || n
+                FROM generate_series(1, :missing) AS n
+            """),
+            {"missing": max(0, missing)},
+        )
+    out = PROJECT_ROOT / ".data" / "bench-export.csv"
+    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    with out.open("w") as target:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lib.cli", "export-unresolved"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=target,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    assert status == 0, f"export-unresolved exited with {status}"
+    with out.open(newline="") as exported:
+        written = sum(1 for _ in csv.reader(exported)) - 1
+    out.unlink()
+    assert written >= rows, (written, rows)
+    peak_mb = usage.ru_maxrss / 1024
+    return Figure(
+        "P6",
+        f"CSV export of {written:,} unresolved rows (the CLI, streamed to a file)",
+        f"{seconds:.2f} s, peak RSS {peak_mb:.0f} MB",
+        "<= 2 s, <= 200 MB",
+        seconds <= 2 and peak_mb <= 200,
+    )
