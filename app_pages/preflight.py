@@ -13,11 +13,19 @@ volume = ui.read(legacy_volume)
 for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, strict=True):
     with column:
         st.metric(f"{table} with an owner", f"{volume[table]:,}")
-        ui.show_sql("volume", table)
+        ui.show_sql("volume", table, "The playbook's SQL for this figure")
+st.caption("Read from the coverage counts that the database keeps exact (total_legacy), which equal it.")
+ui.show_sql("coverage_counts", label="SQL behind these figures")
 
 st.header("Distinct legacy usernames", anchor=False)
-st.caption("Each distinct owner_username as written, by how the resolution rule matches it.")
-st.dataframe(pd.DataFrame(ui.read(username_matches)), hide_index=True)
+st.caption(
+    "Each distinct owner_username as written, by how the resolution rule matches it. "
+    "Counting them reads every row of both tables, so it runs when asked."
+)
+if st.button("Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"):
+    st.session_state["preflight_username_matches"] = ui.read(username_matches)
+if matches := st.session_state.get("preflight_username_matches"):
+    st.dataframe(pd.DataFrame(matches), hide_index=True)
 ui.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
 st.header("Dry-run forecast", anchor=False)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
+from lib.coverage import table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
@@ -24,11 +25,14 @@ class Forecast:
 
 
 def legacy_volume(connection: Connection) -> dict[str, int]:
-    return {table: connection.execute(query("volume", table)).scalar_one() for table in MIGRATED_TABLES}
+    """The playbook's preflight count per table. It counts the rows that coverage calls
+    total_legacy, so it is read from the kept counts rather than by scanning each table."""
+    return {row.table: row.total_legacy for row in table_coverage(connection)}
 
 
 def username_matches(connection: Connection) -> list[dict]:
-    """A row per table: how many distinct legacy usernames match in each way, and in all."""
+    """A row per table: how many distinct legacy usernames match in each way, and in all.
+    It reads every row of both tables: about 5 s at 7M rows."""
     rows = []
     for table in MIGRATED_TABLES:
         counts = dict.fromkeys(MATCH_KINDS, 0)

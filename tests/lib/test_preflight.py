@@ -8,13 +8,17 @@ from lib.coverage import table_coverage
 from lib.preflight import forecast, legacy_volume, username_matches
 from lib.registry import MIGRATED_TABLES
 from lib.runbook import rollout_checks
+from lib.sql import query
 from tests.crm import error_rows, insert_row, resolve
 
 
 def test_volume_is_the_playbooks_preflight_count(demo_db):
-    with demo_db.connect() as connection:
-        coverage = {row.table: row.total_legacy for row in table_coverage(connection)}
-        assert legacy_volume(connection) == coverage
+    with demo_db.begin() as connection:
+        insert_row(connection, "crm_accounts", owner_username="  nobody ")
+        counted = {
+            table: connection.execute(query("volume", table)).scalar_one() for table in MIGRATED_TABLES
+        }
+        assert legacy_volume(connection) == counted
 
 
 def test_distinct_usernames_are_classified_by_the_resolution_rule(demo_db):

@@ -76,6 +76,8 @@ def test_preflight_volume_matches_and_a_forecast_that_writes_nothing(console, de
     assert not app.exception
     metrics = {metric.label: metric.value for metric in app.metric}
     assert [metrics[f"{table} with an owner"] for table in MIGRATED_TABLES] == [f"{v:,}" for v in volumes]
+    assert not [frame for frame in app.dataframe if "distinct" in frame.value.columns]  # counted when asked
+    app.button(key="preflight_count_usernames").click().run()
     matches = app.dataframe[0].value.set_index("table")
     with demo_db.connect() as connection:
         for table in MIGRATED_TABLES:
