@@ -39,4 +39,3 @@ for row in ui.read(forecast):
         right.metric("would stay unresolved", f"{sum(row.remainder.values()):,}")
         st.dataframe(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]), hide_index=True)
         ui.show_sql("forecast", row.table)
-        ui.show_sql("forecast_remainder", row.table, "SQL behind the remainder")

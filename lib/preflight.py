@@ -42,11 +42,8 @@ def username_matches(connection: Connection) -> list[dict]:
 
 
 def forecast(connection: Connection) -> list[Forecast]:
-    return [
-        Forecast(
-            table,
-            *connection.execute(query("forecast", table), {"table": table}).one(),
-            remainder=dict(connection.execute(query("forecast_remainder", table)).all()),
-        )
-        for table in MIGRATED_TABLES
-    ]
+    forecasts = []
+    for table in MIGRATED_TABLES:
+        *figures, remainder = connection.execute(query("forecast", table), {"table": table}).one()
+        forecasts.append(Forecast(table, *figures, remainder=dict(sorted(remainder.items()))))
+    return forecasts

@@ -1,17 +1,25 @@
 -- Dry run: the coverage a backfill run now would give one table, by the same resolution rule,
--- without writing. Only rows still without owner_user_id are resolved (the partial index).
--- The figures as they are come from the kept counts (see coverage_counts.sql).
+-- without writing, and what would stay unresolved by reason. Only rows still without
+-- owner_user_id are resolved, each distinct username once, read from the partial index of their
+-- usernames. The figures as they are come from the kept counts (coverage_counts.sql).
 WITH as_is AS (
   SELECT
     coalesce(sum(total_legacy), 0)::bigint AS total_legacy,
     coalesce(sum(resolved_fk), 0)::bigint AS resolved_fk
   FROM migration_ops.coverage_counts
   WHERE entity_type = :table
-), newly_resolved AS (
-  SELECT count(*) AS rows
+), pending AS (
+  SELECT t.owner_username, count(*) AS rows
   FROM {table} AS t
-  CROSS JOIN LATERAL resolve_owner_username(t.owner_username) AS r
-  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> '' AND r.user_id IS NOT NULL
+  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> ''
+  GROUP BY t.owner_username
+), outcome AS (
+  SELECT r.reason, sum(p.rows)::bigint AS rows
+  FROM pending AS p
+  CROSS JOIN LATERAL resolve_owner_username(p.owner_username) AS r
+  GROUP BY r.reason
+), newly_resolved AS (
+  SELECT coalesce(sum(o.rows) FILTER (WHERE o.reason IS NULL), 0)::bigint AS rows FROM outcome AS o
 )
 SELECT
   c.total_legacy,
@@ -20,5 +28,7 @@ SELECT
     WHEN c.total_legacy = 0 THEN 100
     ELSE round(((c.resolved_fk + n.rows)::numeric / c.total_legacy::numeric) * 100, 2)
   END AS resolved_pct,
-  n.rows AS newly_resolved
+  n.rows AS newly_resolved,
+  (SELECT coalesce(jsonb_object_agg(o.reason, o.rows) FILTER (WHERE o.reason IS NOT NULL), '{}')
+   FROM outcome AS o) AS remainder
 FROM as_is AS c, newly_resolved AS n;
