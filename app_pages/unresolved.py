@@ -58,4 +58,5 @@ for table, (count, sample) in ui.read(inactive_owner_rows, limit=200).items():
         st.dataframe(pd.DataFrame(sample), hide_index=True)
         if count > len(sample):
             st.caption(f"The first {len(sample)} by id.")
+ui.show_sql("inactive_owners_count", MIGRATED_TABLES[0], "SQL behind the counts (per table)")
 ui.show_sql("inactive_owners", MIGRATED_TABLES[0], "SQL behind these rows (per table)")

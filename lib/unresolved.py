@@ -66,12 +66,16 @@ def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> in
 
 def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[int, list[dict]]]:
     """Per table: how many rows an inactive user owns, and the first `limit` of them."""
-    found = {}
-    for table in MIGRATED_TABLES:
-        result = connection.execute(query("inactive_owners", table), {"limit": limit}).mappings().all()
-        total = result[0]["total"] if result else 0
-        found[table] = (total, [{key: row[key] for key in row if key != "total"} for row in result])
-    return found
+    return {
+        table: (
+            connection.execute(query("inactive_owners_count", table)).scalar_one(),
+            [
+                dict(row)
+                for row in connection.execute(query("inactive_owners", table), {"limit": limit}).mappings()
+            ],
+        )
+        for table in MIGRATED_TABLES
+    }
 
 
 def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
