@@ -182,6 +182,9 @@ def _run(connection: Connection, run_id: int, settings: BatchSettings, on_progre
     status = connection.execute(query("backfill_run"), {"id": run_id}).one().status
     change_status(connection, run_id, status, "succeeded")
     connection.commit()
+    for table in MIGRATED_TABLES:
+        connection.execute(query("backfill_analyze", table))
+        connection.commit()
     take_snapshots_after_backfill(connection)
     return "succeeded"
 

@@ -20,6 +20,7 @@ from lib.unresolved import remainder_by_reason
 from tests.crm import error_rows, owner_triggers_off, unresolved_rows
 
 FAST = BatchSettings(batch_size=500, pause_ms=0)
+ANALYZE_COUNTS = "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname LIKE 'crm%'"
 
 
 @pytest.fixture
@@ -207,3 +208,12 @@ def test_a_batch_that_keeps_hitting_the_lock_timeout_fails_the_run_with_the_reas
             ).scalar()
             == 0
         )
+
+
+def test_a_finished_run_leaves_fresh_statistics_for_the_planner(unfilled_db):
+    with unfilled_db.connect() as connection:
+        before = dict(connection.execute(text(ANALYZE_COUNTS)).all())
+    assert run_backfill(unfilled_db, FAST, "ops.lead", "cli").status == "succeeded"
+    with unfilled_db.connect() as connection:
+        after = dict(connection.execute(text(ANALYZE_COUNTS)).all())
+    assert all(after[table] == before[table] + 1 for table in MIGRATED_TABLES)
