@@ -46,9 +46,26 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+# The owner triggers (the seed's) and the coverage counts' triggers (0043), by name.
+OWNER_TRIGGERS = [f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")]
+COUNT_TRIGGERS = [
+    f"{table}_coverage_{event}"
+    for table in MIGRATED_TABLES
+    for event in ("insert", "update", "delete", "truncate")
+]
+
+
+def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
+    for trigger in triggers:
+        table = next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
+        connection.exec_driver_sql(
+            f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}"
+        )
+
+
 # P1 and P2 -------------------------------------------------------------------------------------
 
-# The baseline: one statement per table, exact names only, no trigger, no error logging.
+# The baseline: one statement per table, exact names only, the owner triggers off, no error logging.
 PLAIN_UPDATE = """
     UPDATE {table} AS t SET owner_user_id = u.id
     FROM app_users AS u
@@ -142,12 +159,6 @@ SINGLE_ROW_WRITES = {
     "INSERT": "INSERT INTO crm_accounts (name, owner_username) VALUES ('bench', :username)",
     "UPDATE": "UPDATE crm_accounts SET owner_username = :username WHERE id = :id",
 }
-OWNER_TRIGGERS = [f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")]
-COUNT_TRIGGERS = [
-    f"{table}_coverage_{event}"
-    for table in MIGRATED_TABLES
-    for event in ("insert", "update", "delete", "truncate")
-]
 # Which triggers are on in each arm of the comparison.
 TRIGGER_ARMS = {
     "none": [],
@@ -192,14 +203,6 @@ def write_latency_figures(engine: Engine, dataset: Dataset, writes: int) -> list
                 )
             )
     return figures
-
-
-def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
-    for trigger in triggers:
-        table = next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
-        connection.exec_driver_sql(
-            f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}"
-        )
 
 
 # P4 --------------------------------------------------------------------------------------------
