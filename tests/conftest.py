@@ -38,15 +38,19 @@ def server_url() -> URL:
         leftovers = admin.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"))
         for (name,) in leftovers.all():
             admin.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        for template in (SCHEMA_TEMPLATE, DEMO_TEMPLATE):
-            admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
-            admin.exec_driver_sql(f"CREATE DATABASE {template}")
-    build(url.set(database=SCHEMA_TEMPLATE), lambda connection: upgrade(connection, "head"))
-    build(
-        url.set(database=DEMO_TEMPLATE),
-        lambda connection: load_demo(connection, DEMO_ACCOUNTS, DEMO_OPPORTUNITIES),
+    build_template(url, SCHEMA_TEMPLATE, lambda connection: upgrade(connection, "head"))
+    build_template(
+        url, DEMO_TEMPLATE, lambda connection: load_demo(connection, DEMO_ACCOUNTS, DEMO_OPPORTUNITIES)
     )
     return url
+
+
+def build_template(server_url: URL, name: str, step: Callable[[Connection], object]) -> None:
+    """(Re)create the database `name` and run `step` on it, to be cloned by tests."""
+    with admin_connection(server_url) as admin:
+        admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.exec_driver_sql(f"CREATE DATABASE {name}")
+    build(server_url.set(database=name), step)
 
 
 def admin_connection(url: URL) -> Connection:

@@ -1,12 +1,17 @@
 """Small helpers that write and read the CRM tables the way an API client would."""
 
+import getpass
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql
 
 from lib.registry import MIGRATED_TABLES
+from lib.settings import PROJECT_ROOT
 
 _quote = postgresql.dialect().identifier_preparer.quote
 
@@ -87,3 +92,43 @@ def owner_triggers_off(connection: Connection, table: str) -> Iterator[None]:
     yield
     for trigger in ("sync", "log"):
         connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {table}_owner_{trigger}_guard")
+
+
+def owner_state(engine: Engine) -> tuple[dict[str, list], dict[tuple[str, int], tuple[str, str]]]:
+    """Every migrated row's (id, owner_username, owner_user_id) per table, and the errors table."""
+    with engine.connect() as connection:
+        return _owners(connection), error_rows(connection)
+
+
+def state_after_a_clean_run(engine: Engine) -> tuple[dict[str, list], dict[tuple[str, int], tuple[str, str]]]:
+    """What the one-statement backfill leaves, computed and rolled back."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT run_owner_backfill()"))
+        state = _owners(connection), error_rows(connection)
+        connection.rollback()
+    return state
+
+
+def cli_backfill(engine: Engine, *args: str) -> subprocess.Popen:
+    """`python -m lib.cli backfill ARGS` on `engine`'s database, run by a listed local operator."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lib.cli", "backfill", *args],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "OWNER_CONSOLE_LOCAL_OPERATORS": getpass.getuser(),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _owners(connection: Connection) -> dict[str, list]:
+    return {
+        table: connection.execute(
+            text(f"SELECT id, owner_username, owner_user_id FROM {_quote(table)} ORDER BY id")
+        ).all()
+        for table in MIGRATED_TABLES
+    }

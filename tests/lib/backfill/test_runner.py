@@ -1,11 +1,7 @@
 """The batched backfill job against a real database: one run at a time, cancel between batches,
 a killed run resumed, timeouts retried then reported, and what each run fixed."""
 
-import getpass
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -15,9 +11,15 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage import table_coverage
 from lib.preflight import forecast
 from lib.registry import MIGRATED_TABLES
-from lib.settings import PROJECT_ROOT
 from lib.unresolved import remainder_by_reason
-from tests.crm import error_rows, owner_triggers_off, unresolved_rows
+from tests.crm import (
+    cli_backfill,
+    error_rows,
+    owner_state,
+    owner_triggers_off,
+    state_after_a_clean_run,
+    unresolved_rows,
+)
 
 FAST = BatchSettings(batch_size=500, pause_ms=0)
 ANALYZE_COUNTS = "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname LIKE 'crm%'"
@@ -32,32 +34,6 @@ def unfilled_db(demo_db):
                 connection.exec_driver_sql(f"UPDATE {table} SET owner_user_id = NULL")
         connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
     return demo_db
-
-
-def owner_state(engine):
-    with engine.connect() as connection:
-        owners = {
-            table: connection.execute(
-                text(f"SELECT id, owner_username, owner_user_id FROM {table} ORDER BY id")
-            ).all()
-            for table in MIGRATED_TABLES
-        }
-        return owners, error_rows(connection)
-
-
-def state_after_a_clean_run(engine):
-    """What the one-statement backfill leaves, computed and rolled back."""
-    with engine.connect() as connection:
-        connection.execute(text("SELECT run_owner_backfill()"))
-        owners = {
-            table: connection.execute(
-                text(f"SELECT id, owner_username, owner_user_id FROM {table} ORDER BY id")
-            ).all()
-            for table in MIGRATED_TABLES
-        }
-        errors = {key: value for key, value in error_rows(connection).items()}
-        connection.rollback()
-    return owners, errors
 
 
 def run_row(engine, run_id):
@@ -101,21 +77,6 @@ def test_a_run_resolves_what_the_forecast_said_and_records_what_it_fixed(unfille
     assert [after[t].resolved_pct for t in MIGRATED_TABLES] == [
         predicted[t].resolved_pct for t in MIGRATED_TABLES
     ]
-
-
-def cli_backfill(engine, *args) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "lib.cli", "backfill", *args],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "OWNER_CONSOLE_LOCAL_OPERATORS": getpass.getuser(),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_a_second_start_from_another_process_is_refused_naming_the_running_run(unfilled_db):

@@ -1,0 +1,76 @@
+"""The fault suite: its scale, a database whose backfill is still to run, and the figures that
+docs/RELIABILITY.md reports, printed at the end of the run.
+
+FAULT_SCALE multiplies the data and the writes (1 in CI; `./scripts/faults --scale 20` for the
+large run). FAULT_SEED fixes the random kill points and writes, to replay a failure.
+"""
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine
+
+from lib.demo import load_demo
+from tests.conftest import build_template, clone
+
+SCALE = float(os.environ.get("FAULT_SCALE", "1"))
+SEED = int(os.environ.get("FAULT_SEED", "20261124"))
+PENDING_TEMPLATE = "template_pending"
+PENDING_ACCOUNTS, PENDING_OPPORTUNITIES = round(600 * SCALE), round(1_500 * SCALE)
+
+FIGURES: dict[str, str] = {}
+
+
+def record(figure: str, value: object) -> None:
+    """One line of the fault suite's report, e.g. record("R1 kills survived", "20 of 20")."""
+    FIGURES[figure] = str(value)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section(f"fault figures (scale {SCALE:g}, seed {SEED})")
+    for figure, value in FIGURES.items():
+        terminalreporter.write_line(f"{figure:<58}{value}")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Poll `condition` until it holds: for states that no event announces, such as a backend
+    waiting on a lock or a killed client's backend gone."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(SEED)
+
+
+@pytest.fixture(scope="session")
+def pending_template(server_url) -> str:
+    """The demo CRM migrated with -x skip_backfill=true: every owner_user_id still to fill."""
+    build_template(
+        server_url,
+        PENDING_TEMPLATE,
+        lambda connection: load_demo(connection, PENDING_ACCOUNTS, PENDING_OPPORTUNITIES, skip_backfill=True),
+    )
+    return PENDING_TEMPLATE
+
+
+@pytest.fixture
+def pending_clones(server_url, pending_template) -> Callable[[], Iterator[Engine]]:
+    """A factory of fresh clones of the pending template, each dropped when its block ends."""
+    return contextmanager(lambda: clone(server_url, pending_template))
+
+
+@pytest.fixture
+def pending_db(pending_clones) -> Iterator[Engine]:
+    with pending_clones() as engine:
+        yield engine

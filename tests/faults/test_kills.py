@@ -1,0 +1,165 @@
+"""R1: the backfill process killed with SIGKILL at random points, in the middle of batches
+included, then resumed. Each time the tables end row for row as a clean run leaves them, and
+owner_backfill_errors holds exactly the unresolved rows.
+
+A kill point is a place the runner can be held: the test takes a lock the runner needs next,
+waits until the runner's backend waits on it, kills the process there, and only then lets go.
+"""
+
+import signal
+
+from sqlalchemy import Connection, text
+
+from lib.backfill.runner import run_backfill
+from lib.backfill.settings import BatchSettings
+from lib.registry import MIGRATED_TABLES
+from tests.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
+from tests.faults.conftest import SCALE, record, wait_for
+
+KILLS = 20
+# About 21 batches a run at every scale: 6 of accounts, 15 of opportunities.
+BATCH_SIZE = max(100, round(100 * SCALE))
+RESUME = BatchSettings(batch_size=BATCH_SIZE)
+
+# What the test holds, and so where the runner stops, for each kind of kill point.
+HOLDS = {
+    # a row of the batch: the batch's UPDATE waits on it with earlier rows already written
+    "mid-batch row": "SELECT 1 FROM {table} WHERE id = :id FOR UPDATE",
+    # an error row of an unresolvable entity, inserted and not committed: the batch's upsert of
+    # its own error row waits, after the batch's UPDATE
+    "mid-batch error row": (
+        "INSERT INTO owner_backfill_errors (entity_type, entity_id, owner_username, reason) "
+        "SELECT :table, id, owner_username, 'user_not_found' FROM {table} WHERE id = :id"
+    ),
+    # the run's row: the progress of a finished batch, in the batch's own transaction, waits
+    "batch written, progress not committed": (
+        "SELECT 1 FROM migration_ops.backfill_runs "
+        "WHERE id = (SELECT max(id) FROM migration_ops.backfill_runs) FOR UPDATE"
+    ),
+    # the runs table: the new run's INSERT waits, with the advisory lock already taken
+    "creating the run": "LOCK TABLE migration_ops.backfill_runs IN EXCLUSIVE MODE",
+    # ANALYZE after a run that has succeeded
+    "analyzing after success": "LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE",
+}
+BETWEEN_LINES = "after a progress line, wherever the runner is"
+KINDS = (*HOLDS, BETWEEN_LINES)
+
+
+def test_twenty_kills_each_resume_to_a_clean_runs_state(pending_clones, rng):
+    with pending_clones() as reference:
+        expected = state_after_a_clean_run(reference)
+    assert set(expected[1]) and len(expected[1]) < sum(map(len, expected[0].values()))
+    interrupted = 0
+    for _ in range(KILLS):
+        kind = rng.choice(KINDS)
+        with pending_clones() as engine:
+            killed_while = kill_backfill(engine, kind, rng)
+            outcome = run_backfill(engine, RESUME, "fault-suite", "cli")
+            assert outcome.status == "succeeded", kind
+            state = owner_state(engine)
+            assert state == expected, f"after a kill {kind}"
+            with engine.connect() as connection:
+                assert set(error_rows(connection)) == unresolved_rows(connection)
+                before = connection.execute(
+                    text("SELECT status FROM migration_ops.backfill_runs WHERE id < :id ORDER BY id"),
+                    {"id": outcome.run_id},
+                ).scalars()
+                assert list(before) == killed_while, kind
+            interrupted += killed_while == ["interrupted"]
+    record("R1 kills survived (row-for-row equal to a clean run)", f"{KILLS} of {KILLS}")
+    record("R1 kills that left a run to resume", interrupted)
+
+
+def kill_backfill(engine, kind: str, rng) -> list[str]:
+    """Start the CLI backfill, SIGKILL it at a point of `kind`, wait until its backends are gone;
+    the statuses of the runs it left, as the next runner will see them."""
+    table = rng.choice(MIGRATED_TABLES)
+    with engine.connect() as watch, engine.connect() as holder:
+        row = random_owned_row(holder, table, rng, unresolvable=kind == "mid-batch error row")
+        hold = HOLDS.get(kind, "")
+        if hold and kind != "batch written, progress not committed":
+            holder.execute(text(hold.format(table=table)), {"table": table, "id": row})
+        process = cli_backfill(engine, "--batch-size", str(BATCH_SIZE))
+        try:
+            if kind == "batch written, progress not committed":
+                lines = rng.randint(1, 5)
+                read_progress_lines(process, lines)
+                holder.execute(text(hold))
+            elif kind == BETWEEN_LINES:
+                read_progress_lines(process, rng.randint(1, 20))
+            if hold:
+                holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                wait_for(
+                    lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
+                    f"the runner to wait on the test's lock ({kind})",
+                )
+                assert process.poll() is None, (
+                    f"the runner ended before reaching {kind}: {process.stderr.read()}"
+                )
+            backends = runner_backends(watch, {holder_pid_of(holder), holder_pid_of(watch)})
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
+        holder.rollback()
+        # The killed client's backends notice the closed socket once they are let go.
+        wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
+        statuses = watch.execute(text("SELECT status FROM migration_ops.backfill_runs ORDER BY id")).scalars()
+        return ["interrupted" if status == "running" else status for status in statuses]
+
+
+def random_owned_row(connection: Connection, table: str, rng, *, unresolvable: bool) -> int:
+    """A row the backfill will write: any row with an owner, or one the rule cannot resolve."""
+    rows = connection.execute(
+        text(
+            f"SELECT id FROM {table} WHERE btrim(owner_username) <> '' "
+            "AND (NOT :unresolvable OR (SELECT user_id FROM resolve_owner_username(owner_username)) IS NULL) "
+            "ORDER BY id"
+        ),
+        {"unresolvable": unresolvable},
+    ).scalars()
+    ids = list(rows)
+    connection.rollback()
+    return rng.choice(ids)
+
+
+def read_progress_lines(process, count: int) -> None:
+    for _ in range(count):
+        line = process.stdout.readline()
+        assert "scanned" in line, f"the runner stopped printing progress: {line!r} {process.stderr.read()}"
+
+
+def waiting_on(connection: Connection, holder_pid: int) -> bool:
+    waiting = connection.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+        {"holder": holder_pid},
+    ).scalar_one()
+    connection.rollback()
+    return waiting > 0
+
+
+def holder_pid_of(connection: Connection) -> int:
+    pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return pid
+
+
+def runner_backends(connection: Connection, ours: set[int]) -> set[int]:
+    pids = connection.execute(
+        text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> ALL(:ours)"
+        ),
+        {"ours": list(ours)},
+    ).scalars()
+    found = set(pids)
+    connection.rollback()
+    return found
+
+
+def still_there(connection: Connection, pids: set[int]) -> bool:
+    found = connection.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": list(pids)}
+    ).scalar_one()
+    connection.rollback()
+    return found > 0
