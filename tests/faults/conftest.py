@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from lib.demo import load_demo
 from tests.conftest import build_template, clone
@@ -46,6 +46,20 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.01)
+
+
+def backend_pid(connection: Connection) -> int:
+    return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def waiting_on(connection: Connection, holder_pid: int) -> bool:
+    """Whether some backend waits on a lock that the backend `holder_pid` holds."""
+    waiting = connection.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+        {"holder": holder_pid},
+    ).scalar_one()
+    connection.rollback()
+    return waiting > 0
 
 
 @pytest.fixture

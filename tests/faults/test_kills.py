@@ -14,7 +14,7 @@ from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
 from tests.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
-from tests.faults.conftest import SCALE, record, wait_for
+from tests.faults.conftest import SCALE, backend_pid, record, wait_for, waiting_on
 
 KILLS = 20
 # About 21 batches a run at every scale: 6 of accounts, 15 of opportunities.
@@ -88,7 +88,7 @@ def kill_backfill(engine, kind: str, rng) -> list[str]:
             elif kind == BETWEEN_LINES:
                 read_progress_lines(process, rng.randint(1, 20))
             if hold:
-                holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                holder_pid = backend_pid(holder)
                 wait_for(
                     lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
                     f"the runner to wait on the test's lock ({kind})",
@@ -96,7 +96,7 @@ def kill_backfill(engine, kind: str, rng) -> list[str]:
                 assert process.poll() is None, (
                     f"the runner ended before reaching {kind}: {process.stderr.read()}"
                 )
-            backends = runner_backends(watch, {holder_pid_of(holder), holder_pid_of(watch)})
+            backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
@@ -128,20 +128,6 @@ def read_progress_lines(process, count: int) -> None:
     for _ in range(count):
         line = process.stdout.readline()
         assert "scanned" in line, f"the runner stopped printing progress: {line!r} {process.stderr.read()}"
-
-
-def waiting_on(connection: Connection, holder_pid: int) -> bool:
-    waiting = connection.execute(
-        text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
-        {"holder": holder_pid},
-    ).scalar_one()
-    connection.rollback()
-    return waiting > 0
-
-
-def holder_pid_of(connection: Connection) -> int:
-    pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    return pid
 
 
 def runner_backends(connection: Connection, ours: set[int]) -> set[int]:
