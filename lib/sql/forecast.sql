@@ -1,7 +1,7 @@
 -- Dry run: the coverage a backfill run now would give one table, by the same resolution rule,
 -- without writing, and what would stay unresolved by reason. Only rows still without
--- owner_user_id are resolved, each distinct username once, read from the partial index of their
--- usernames. The figures as they are come from the kept counts (coverage_counts.sql).
+-- owner_user_id are resolved, each distinct username once. The figures as they are come from the
+-- kept counts (coverage_counts.sql).
 WITH as_is AS (
   SELECT
     coalesce(sum(total_legacy), 0)::bigint AS total_legacy,
@@ -9,9 +9,16 @@ WITH as_is AS (
   FROM migration_ops.coverage_counts
   WHERE entity_type = :table
 ), pending AS (
+  -- Usernames up to 2,000 bytes are read from the index of them alone; the rare longer ones,
+  -- too long for an index entry, from their rows.
   SELECT t.owner_username, count(*) AS rows
   FROM {table} AS t
-  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> ''
+  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> '' AND octet_length(t.owner_username) <= 2000
+  GROUP BY t.owner_username
+  UNION ALL
+  SELECT t.owner_username, count(*) AS rows
+  FROM {table} AS t
+  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> '' AND octet_length(t.owner_username) > 2000
   GROUP BY t.owner_username
 ), outcome AS (
   SELECT r.reason, sum(p.rows)::bigint AS rows

@@ -64,7 +64,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0046_unresolved_username_index"
+        assert current_revision(connection) == head_revision() == "0047_long_username_index"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS,
             "functions": FUNCTIONS,
@@ -87,7 +87,7 @@ def test_head_has_every_object_with_the_playbooks_names(db):
         assert {name for (name,) in indexes} == {"app_users_username_lower_idx"} | {
             f"{table}_owner_{kind}_idx"
             for table in MIGRATED_TABLES
-            for kind in ("user_id", "unresolved", "unresolved_username")
+            for kind in ("user_id", "unresolved", "unresolved_short_username", "unresolved_long_username")
         }
 
 
@@ -188,8 +188,9 @@ def offline_sql() -> str:
 def test_offline_sql_sets_lock_timeout_before_any_ddl_and_indexes_concurrently():
     sql = offline_sql()
     assert sql.index("SET lock_timeout = '5s'") < sql.index("CREATE TABLE")
-    # app_users (lower(username)); per table: owner_user_id, the unresolved rows, their usernames.
-    assert sql.count("CREATE INDEX CONCURRENTLY") == 1 + 3 * len(MIGRATED_TABLES)
+    # app_users (lower(username)); per table: owner_user_id, the unresolved rows, their usernames
+    # (0046), and then their short usernames and the ids of the long ones (0047).
+    assert sql.count("CREATE INDEX CONCURRENTLY") == 1 + 5 * len(MIGRATED_TABLES)
     # CONCURRENTLY needs to run outside a transaction: the block is preceded by a COMMIT.
     owner_part = sql[sql.index("ALTER TABLE crm_accounts ADD COLUMN") :]
     assert owner_part.index("COMMIT;") < owner_part.index("CREATE INDEX CONCURRENTLY")
