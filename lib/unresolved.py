@@ -6,6 +6,7 @@ from typing import TextIO
 
 from sqlalchemy import Connection
 
+from lib.database import require_storable
 from lib.export import write_rows_csv
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
@@ -28,6 +29,9 @@ class UnresolvedFilter:
     tables: tuple[str, ...] = MIGRATED_TABLES
     reasons: tuple[str, ...] = REASONS
     username_contains: str = ""
+
+    def __post_init__(self) -> None:
+        require_storable("Username contains", self.username_contains)
 
     def params(self) -> dict:
         return {
@@ -80,7 +84,10 @@ def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[i
 
 def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
     params = rows.params() | {"limit": None, "offset": 0}
-    result = connection.execution_options(stream_results=True, yield_per=EXPORT_BATCH_ROWS).execute(
-        query("unresolved_rows"), params
+    # Options of this statement only: Connection.execution_options() would stream every later
+    # statement on the caller's connection through a cursor too.
+    yield from connection.execute(
+        query("unresolved_rows"),
+        params,
+        execution_options={"stream_results": True, "yield_per": EXPORT_BATCH_ROWS},
     )
-    yield from result
