@@ -15,7 +15,7 @@ from lib.audit import AuditFilter, write_audit_csv
 from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
 from lib.backfill.settings import BatchSettings
 from lib.coverage import TableCoverage, table_coverage
-from lib.database import connection_failure, is_connection_problem
+from lib.database import UnstorableText, connection_failure, is_connection_problem
 from lib.identity import OPERATOR, Identity, local_identity, role_of
 from lib.schema import current_revision, head_revision
 from lib.settings import SetupError, configured_database_url, console_setting, describe_url
@@ -60,6 +60,16 @@ def database_problems_shown(retry: bool = True) -> Iterator[None]:
             raise
         url = configured_database_url() or _engine().url
         _stop_with(connection_failure(url, error), retry)
+
+
+@contextmanager
+def input_problems_shown() -> Iterator[None]:
+    """Text typed into a filter that no stored value can match: one error, and the page stops there."""
+    try:
+        yield
+    except UnstorableText as error:
+        st.error(str(error), icon=":material/edit_off:")
+        st.stop()
 
 
 def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:

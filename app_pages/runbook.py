@@ -42,13 +42,16 @@ ui.trigger_control("runbook")
 st.header("Audit log", anchor=False)
 st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")
 filters = st.columns(3)
-entries = AuditFilter(
-    actor_contains=filters[0].text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
-    actions=tuple(filters[1].multiselect("Action", ACTIONS, default=ACTIONS, key="runbook_audit_actions")),
-    outcomes=tuple(
-        filters[2].multiselect("Outcome", OUTCOMES, default=OUTCOMES, key="runbook_audit_outcomes")
-    ),
-)
+with ui.input_problems_shown():
+    entries = AuditFilter(
+        actor_contains=filters[0].text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
+        actions=tuple(
+            filters[1].multiselect("Action", ACTIONS, default=ACTIONS, key="runbook_audit_actions")
+        ),
+        outcomes=tuple(
+            filters[2].multiselect("Outcome", OUTCOMES, default=OUTCOMES, key="runbook_audit_outcomes")
+        ),
+    )
 st.dataframe(pd.DataFrame(ui.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS), hide_index=True)
 st.download_button(
     "Download the filtered audit log as CSV",

@@ -27,13 +27,16 @@ ui.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)
 filters = st.columns([2, 2, 2])
-rows = UnresolvedFilter(
-    tables=tuple(
-        filters[0].multiselect("Table", MIGRATED_TABLES, default=MIGRATED_TABLES, key="unresolved_tables")
-    ),
-    reasons=tuple(filters[1].multiselect("Reason", REASONS, default=REASONS, key="unresolved_reasons")),
-    username_contains=filters[2].text_input("Username contains", key="unresolved_username", max_chars=200),
-)
+with ui.input_problems_shown():
+    rows = UnresolvedFilter(
+        tables=tuple(
+            filters[0].multiselect("Table", MIGRATED_TABLES, default=MIGRATED_TABLES, key="unresolved_tables")
+        ),
+        reasons=tuple(filters[1].multiselect("Reason", REASONS, default=REASONS, key="unresolved_reasons")),
+        username_contains=filters[2].text_input(
+            "Username contains", key="unresolved_username", max_chars=200
+        ),
+    )
 total = ui.read(count_unresolved, rows)
 paging = st.columns([1, 1, 4])
 page_size = paging[0].selectbox("Rows per page", PAGE_SIZES, index=1, key="unresolved_page_size")

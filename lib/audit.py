@@ -6,6 +6,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
+from lib.database import require_storable
 from lib.export import write_rows_csv
 from lib.identity import Identity
 from lib.sql import query
@@ -20,6 +21,9 @@ class AuditFilter:
     actor_contains: str = ""
     actions: tuple[str, ...] = ACTIONS
     outcomes: tuple[str, ...] = OUTCOMES
+
+    def __post_init__(self) -> None:
+        require_storable("Actor contains", self.actor_contains)
 
     def params(self, limit: int | None) -> dict:
         return {

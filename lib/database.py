@@ -19,6 +19,20 @@ def create_engine_for(url: URL) -> Engine:
     )
 
 
+class UnstorableText(ValueError):
+    """Text typed into a filter that PostgreSQL text cannot hold, so that nothing stored matches it."""
+
+
+def require_storable(label: str, value: str) -> str:
+    """`value`, or UnstorableText naming the field: PostgreSQL text holds any character but NUL."""
+    if "\x00" in value:
+        raise UnstorableText(
+            f"{label}: the NUL character cannot be stored in PostgreSQL text, so nothing can match it. "
+            "Remove it from the filter."
+        )
+    return value
+
+
 def check_reachable(engine: Engine) -> None:
     try:
         with engine.connect() as connection:
