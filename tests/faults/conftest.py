@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, text
 
 from lib.demo import load_demo
 from tests.conftest import build_template, clone
+from tests.pages.conftest import console  # noqa: F401  (AppTest of a page, for R3's page inputs)
 
 SCALE = float(os.environ.get("FAULT_SCALE", "1"))
 SEED = int(os.environ.get("FAULT_SEED", "20261124"))
