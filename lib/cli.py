@@ -10,13 +10,15 @@ import subprocess
 import sys
 
 from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning
 from lib.backfill.settings import BatchSettings, BatchSettingsError
 from lib.coverage import TARGET_PCT, table_coverage
-from lib.database import create_engine_for
+from lib.database import connection_failure, create_engine_for, is_connection_problem
 from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.embedded import PSQL
 from lib.identity import local_identity
@@ -220,6 +222,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args) or 0
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OperationalError as error:
+        # The database went away mid-command (a run it was in shows as interrupted once the next
+        # runner or a console finds its lock free).
+        if not is_connection_problem(error):
+            raise
+        url = configured_database_url() or URL.create("postgresql", database=EMBEDDED_DATABASE)
+        print(f"error: {connection_failure(url, error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from failing on exit.

