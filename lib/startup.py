@@ -10,6 +10,7 @@ from lib.demo import ensure_demo_loaded
 from lib.embedded import start_embedded_server
 from lib.schema import require_current_schema
 from lib.settings import EMBEDDED_DATABASE, configured_database_url
+from lib.sql import identifier
 
 
 def open_console_database() -> Engine:
@@ -36,13 +37,15 @@ def open_embedded_database(*, replace: bool = False) -> URL:
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             if replace:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {EMBEDDED_DATABASE} WITH (FORCE)")
+                connection.exec_driver_sql(
+                    f"DROP DATABASE IF EXISTS {identifier(EMBEDDED_DATABASE)} WITH (FORCE)"
+                )
             exists = connection.execute(
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": EMBEDDED_DATABASE}
             ).first()
             if exists is None:
                 try:
-                    connection.exec_driver_sql(f"CREATE DATABASE {EMBEDDED_DATABASE}")
+                    connection.exec_driver_sql(f"CREATE DATABASE {identifier(EMBEDDED_DATABASE)}")
                 except ProgrammingError as error:
                     # Another console process created it a moment ago.
                     if not isinstance(error.orig, DuplicateDatabase):

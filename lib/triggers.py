@@ -6,7 +6,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from lib.registry import MIGRATED_TABLES
-from lib.sql import query
+from lib.sql import identifier, query
 
 TRIGGER_KINDS = ("sync", "log")
 # pg_trigger.tgenabled: only O and A fire for the application's ordinary sessions.
@@ -45,10 +45,16 @@ def trigger_states(connection: Connection) -> list[TriggerState]:
 def rollback_sql(statement: str = "DISABLE") -> str:
     """The playbook's rollback step 3 (or, with ENABLE, its undoing) for every owner trigger."""
     return "\n".join(
-        f"ALTER TABLE {table} {statement} TRIGGER {trigger_name(table, kind)};"
+        alter_trigger(table, trigger_name(table, kind), enable=statement == "ENABLE") + ";"
         for table in MIGRATED_TABLES
         for kind in TRIGGER_KINDS
     )
+
+
+def alter_trigger(table: str, name: str, *, enable: bool) -> str:
+    if enable:
+        return f"ALTER TABLE {identifier(table)} ENABLE TRIGGER {identifier(name)}"
+    return f"ALTER TABLE {identifier(table)} DISABLE TRIGGER {identifier(name)}"
 
 
 # ALTER TABLE … TRIGGER needs a lock that writers queue behind while it waits: it waits this long
@@ -66,14 +72,13 @@ def set_triggers(connection: Connection, names: list[str], enable: bool) -> None
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         raise ValueError(f"not owner triggers: {', '.join(unknown) or 'none given'}")
-    statement = "ENABLE" if enable else "DISABLE"
     try:
         with connection.begin():
             connection.execute(
                 query("trigger_lock_timeout"), {"lock_timeout": f"{TRIGGER_LOCK_TIMEOUT_MS}ms"}
             )
             for name in names:
-                connection.exec_driver_sql(f"ALTER TABLE {known[name]} {statement} TRIGGER {name}")
+                connection.exec_driver_sql(alter_trigger(known[name], name, enable=enable))
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != "55P03":
             raise

@@ -1,7 +1,9 @@
 """Runtime SQL, one named file per query, so a person can copy it into psql.
 
 Values are always bound parameters. The only substitution is `{table}`, filled with a name
-from the registry, quoted as an identifier.
+from the registry, quoted as an identifier. Python code that must write a name into a statement
+(DDL takes no parameters) quotes it with `identifier()`; tests/faults/test_security.py fails on
+SQL text formatted any other way.
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from lib.registry import MIGRATED_TABLES
 
 SQL_DIR = Path(__file__).parent
-_quote = postgresql.dialect().identifier_preparer.quote
+identifier = postgresql.dialect().identifier_preparer.quote
 
 
 def query_names() -> list[str]:
@@ -26,7 +28,7 @@ def query_text(name: str, table: str | None = None) -> str:
         return source
     if table not in MIGRATED_TABLES:
         raise ValueError(f"{table!r} is not a migrated table")
-    return source.replace("{table}", _quote(table))
+    return source.replace("{table}", identifier(table))
 
 
 def query(name: str, table: str | None = None) -> TextClause:
