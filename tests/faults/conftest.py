@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from lib.demo import load_demo
-from tests.conftest import build_template, clone
+from tests.conftest import admin_connection, build_template, clone
 from tests.pages.conftest import console  # noqa: F401  (AppTest of a page, for R3's page inputs)
 
 SCALE = float(os.environ.get("FAULT_SCALE", "1"))
@@ -36,7 +36,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         return
     terminalreporter.section(f"fault figures (scale {SCALE:g}, seed {SEED})")
     for figure, value in FIGURES.items():
-        terminalreporter.write_line(f"{figure:<58}{value}")
+        terminalreporter.write_line(f"{figure:<64}{value}")
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
@@ -71,6 +71,8 @@ def rng() -> random.Random:
 @pytest.fixture(scope="session")
 def pending_template(server_url) -> str:
     """The demo CRM migrated with -x skip_backfill=true: every owner_user_id still to fill."""
+    with admin_connection(server_url) as admin:
+        record("PostgreSQL server", admin.execute(text("SHOW server_version")).scalar_one())
     build_template(
         server_url,
         PENDING_TEMPLATE,
