@@ -3,10 +3,6 @@ error row; a CONCURRENTLY build that failed and left an INVALID index is rebuilt
 upgrade; a CRM that predates Alembic is adopted with `alembic stamp`, data and all.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
@@ -14,9 +10,9 @@ from sqlalchemy import Connection, text
 from lib.coverage import table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.schema import BASELINE_REVISION, alembic_config, current_revision, downgrade, head_revision, upgrade
-from lib.settings import PROJECT_ROOT
 from tests.crm import error_rows, owner_state, unresolved_rows
 from tests.faults.conftest import record
+from tests.lib.test_cli import python_module
 from tests.playbook import playbook_coverage
 
 
@@ -97,18 +93,6 @@ def index_definition(connection: Connection, index: str) -> str:
     return connection.execute(text("SELECT pg_get_indexdef(to_regclass(:n))"), {"n": index}).scalar_one()
 
 
-def alembic(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *arguments],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_a_crm_that_predates_alembic_is_adopted_with_stamp_then_upgraded_with_its_data(demo_db, db):
     # A copy of a production CRM that never saw Alembic: the baseline's tables with their data.
     with demo_db.connect() as connection:
@@ -122,14 +106,14 @@ def test_a_crm_that_predates_alembic_is_adopted_with_stamp_then_upgraded_with_it
     url = demo_db.url.render_as_string(hide_password=False)
 
     # Upgrading without the stamp is refused by the tables that exist, and changes nothing.
-    refused = alembic(url, "upgrade", "head")
+    refused = python_module("alembic", "upgrade", "head", database_url=url)
     assert refused.returncode != 0 and "already exists" in refused.stderr
     with demo_db.connect() as connection:
         assert current_revision(connection) is None and legacy_owners(connection) == legacy
 
-    stamped = alembic(url, "stamp", BASELINE_REVISION)
+    stamped = python_module("alembic", "stamp", BASELINE_REVISION, database_url=url)
     assert stamped.returncode == 0, stamped.stderr
-    upgraded = alembic(url, "upgrade", "head")
+    upgraded = python_module("alembic", "upgrade", "head", database_url=url)
     assert upgraded.returncode == 0, upgraded.stderr
     with demo_db.connect() as connection:
         assert current_revision(connection) == head_revision()

@@ -17,8 +17,13 @@ from lib.settings import PROJECT_ROOT
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    return python_module("lib.cli", *args, database_url=database_url)
+
+
+def python_module(module: str, *args: str, database_url: str) -> subprocess.CompletedProcess:
+    """`python -m MODULE ARGS` from the project root with DATABASE_URL set; its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "lib.cli", *args],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
