@@ -16,6 +16,7 @@ from lib.demo import load_demo
 from lib.embedded import start_embedded_server
 from lib.schema import BASELINE_REVISION, upgrade
 from lib.settings import PROJECT_ROOT, parse_database_url
+from tests.browser.console import chromium
 
 # The embedded server by default. scripts/test-pg15 points these at Debian's PostgreSQL 15
 # instead, as a second target: TEST_SERVER_URL (a superuser on its postgres database) and the
@@ -116,3 +117,10 @@ def deferred_backfill_db(empty_db) -> Engine:
         connection.commit()
         upgrade(connection, "head", skip_backfill=True)
     return empty_db
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, one for the session: Playwright's sync API runs one instance per thread."""
+    with chromium() as browser:
+        yield browser

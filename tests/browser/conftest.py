@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.browser.console import IDENTITY_ENV, OPERATOR, VIEWER, Visitor, chromium, running_console
+from tests.browser.console import IDENTITY_ENV, OPERATOR, VIEWER, Visitor, running_console
 from tests.conftest import DEMO_TEMPLATE, clone
 
 
@@ -20,12 +20,6 @@ def console(demo) -> Iterator[str]:
     """The console's base URL; nothing has been requested from it when a module starts."""
     with running_console(demo.url.render_as_string(hide_password=False), **IDENTITY_ENV) as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from tests.browser.console import (
     OPERATOR,
     PAGES,
     Visitor,
-    chromium,
     running_console,
     wait_until_rendered,
 )
@@ -76,12 +75,9 @@ def crm(server) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def operator(crm) -> Iterator[Visitor]:
+def operator(crm, browser) -> Iterator[Visitor]:
     environment = dict(IDENTITY_ENV, OWNER_CONSOLE_LOCAL_OPERATORS=getpass.getuser())
-    with (
-        running_console(crm.url.render_as_string(hide_password=False), **environment) as base,
-        chromium() as browser,
-    ):
+    with running_console(crm.url.render_as_string(hide_password=False), **environment) as base:
         visitor = Visitor(browser, base, OPERATOR)
         yield visitor
         visitor.close()
