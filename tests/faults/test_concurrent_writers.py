@@ -75,26 +75,24 @@ class Writer:
         )
         user_id = self.rng.choice(self.users.ids())
         username = self.username()
-        if kind.endswith("update"):
-            row = self.rng.choice(self.rows[table])
-            values = {"legacy": {"owner_username": username}, "id": {"owner_user_id": user_id}}.get(
-                kind.split()[0], {"owner_user_id": user_id, "owner_username": username}
-            )
-            assignments = ", ".join(f"{column} = :{column}" for column in values)
+        path, action = kind.split()
+        owner = {
+            "legacy": {"owner_username": username},
+            "id": {"owner_user_id": user_id},
+            "both": {"owner_user_id": user_id, "owner_username": username},
+        }[path]
+        if action == "update":
+            assignments = ", ".join(f"{column} = :{column}" for column in owner)
             statement = f"UPDATE {table} SET {assignments} WHERE id = :id RETURNING id"
-            params = dict(values, id=row)
+            params = dict(owner, id=self.rng.choice(self.rows[table]))
         else:
-            values = {"legacy": {"owner_username": username}, "id": {"owner_user_id": user_id}}.get(
-                kind.split()[0], {"owner_user_id": user_id, "owner_username": username}
-            )
-            values["name"] = f"written by writer {self.number}"
+            params = dict(owner, name=f"written by writer {self.number}")
             if table == "crm_opportunities":
-                values["account_id"] = self.rng.choice(self.accounts)
+                params["account_id"] = self.rng.choice(self.accounts)
             statement = (
-                f"INSERT INTO {table} ({', '.join(values)}) "
-                f"VALUES ({', '.join(':' + column for column in values)}) RETURNING id"
+                f"INSERT INTO {table} ({', '.join(params)}) "
+                f"VALUES ({', '.join(':' + column for column in params)}) RETURNING id"
             )
-            params = values
         while True:
             try:
                 row = connection.execute(text(statement), params).scalar_one()
@@ -103,9 +101,8 @@ class Writer:
                 if getattr(error.orig, "sqlstate", None) not in TRY_AGAIN_SQLSTATES:
                     raise
                 self.retries += 1
-        if kind.endswith("insert"):
+        if action == "insert":
             self.rows[table].append(row)
-        path = kind.split()[0]
         self.last_write[(table, row)] = (path, params.get("owner_user_id"), params.get("owner_username"))
         self.kinds[kind] += 1
 
