@@ -4,6 +4,7 @@ database cloned from a template for every test."""
 import functools
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -84,6 +85,16 @@ def clone(server_url: URL, template: str) -> Iterator[Engine]:
     engine.dispose()
     with admin_connection(server_url) as admin:
         admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Poll `condition` until it holds: for states that no event announces, such as a backend
+    waiting on a lock or a killed client's backend gone."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
 
 
 @pytest.fixture

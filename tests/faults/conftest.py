@@ -7,7 +7,6 @@ large run). FAULT_SEED fixes the random kill points and writes, to replay a fail
 
 import os
 import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -37,16 +36,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section(f"fault figures (scale {SCALE:g}, seed {SEED})")
     for figure, value in FIGURES.items():
         terminalreporter.write_line(f"{figure:<64}{value}")
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
-    """Poll `condition` until it holds: for states that no event announces, such as a backend
-    waiting on a lock or a killed client's backend gone."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 def backend_pid(connection: Connection) -> int:

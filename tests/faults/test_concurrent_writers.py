@@ -18,8 +18,9 @@ from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES
+from tests.conftest import wait_for
 from tests.crm import error_rows, owner_of, resolve, unresolved_rows, update_row
-from tests.faults.conftest import SCALE, SEED, backend_pid, record, wait_for, waiting_on
+from tests.faults.conftest import SCALE, SEED, backend_pid, record, waiting_on
 
 WRITERS = 4
 WRITES = round(5_000 * SCALE)

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, text
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
+from tests.conftest import wait_for
 from tests.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
-from tests.faults.conftest import SCALE, backend_pid, record, wait_for, waiting_on
+from tests.faults.conftest import SCALE, backend_pid, record, waiting_on
 
 KILLS = 20
 # About 21 batches a run at every scale: 6 of accounts, 15 of opportunities.

@@ -30,8 +30,9 @@ from tests.browser.console import (
     running_console,
     wait_until_rendered,
 )
+from tests.conftest import wait_for
 from tests.crm import cli_backfill
-from tests.faults.conftest import record, wait_for
+from tests.faults.conftest import record
 
 DATA_DIR = PROJECT_ROOT / ".data" / "pytest-outage"
 DATABASE = "crm_outage"

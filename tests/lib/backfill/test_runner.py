@@ -12,6 +12,7 @@ from lib.coverage import table_coverage
 from lib.preflight import forecast
 from lib.registry import MIGRATED_TABLES
 from lib.unresolved import remainder_by_reason
+from tests.conftest import wait_for
 from tests.crm import (
     cli_backfill,
     error_rows,
@@ -34,6 +35,17 @@ def unfilled_db(demo_db):
                 connection.exec_driver_sql(f"UPDATE {table} SET owner_user_id = NULL")
         connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
     return demo_db
+
+
+def backfill_lock_held(engine) -> bool:
+    with engine.connect() as connection:
+        held = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+        return held.scalar_one() > 0
 
 
 def run_row(engine, run_id):
@@ -131,6 +143,8 @@ def test_a_killed_run_shows_as_interrupted_and_the_next_run_resumes_to_a_clean_r
     finally:
         killed.send_signal(signal.SIGKILL)
         killed.wait()
+    # The killed client's backend lets go of the backfill lock once it notices the closed socket.
+    wait_for(lambda: not backfill_lock_held(unfilled_db), "the killed runner's backend to exit")
 
     outcome = run_backfill(unfilled_db, FAST, "ops.lead", "console")
     first, second = run_row(unfilled_db, outcome.run_id - 1), run_row(unfilled_db, outcome.run_id)
