@@ -4,19 +4,30 @@ attempt to the audit log, refused ones included. The UI and the CLI both act thr
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lib.audit import record
+from lib.aliases import AliasCheck, ProposedAlias, Removal, check_aliases, remove_aliases, write_aliases
+from lib.audit import record, record_in
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning, RunOutcome, request_cancel, run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.identity import OPERATOR, Identity, role_of
+from lib.sql import query
 from lib.triggers import TableBusy, set_triggers
+
+# How long a removal waits for a row lock held by a writer before it gives up.
+ALIAS_LOCK_TIMEOUT_MS = 2_000
 
 
 class Refused(PermissionError):
     """The actor may not do this; the message says why."""
+
+
+class AliasConflict(RuntimeError):
+    """Aliases changed under a write; nothing was written."""
 
 
 def start_backfill(
@@ -62,6 +73,103 @@ def change_triggers(engine: Engine, identity: Identity, names: list[str], enable
         record(engine, identity, OPERATOR, action, parameters, "failed", str(error))
         raise
     record(engine, identity, OPERATOR, action, parameters, "succeeded")
+
+
+@dataclass(frozen=True)
+class AliasesAdded:
+    batch_id: int | None  # None when no proposal was valid, and nothing was written
+    check: AliasCheck
+
+
+def add_aliases(
+    engine: Engine, identity: Identity, proposals: list[ProposedAlias], source: str, note: str = ""
+) -> AliasesAdded:
+    """Check the proposals again, now, and write the valid ones as one batch, in one transaction
+    with an audit entry for each; each rejected one is audited as failed, with its reason. An
+    import is audited once more, as a whole."""
+    action = "import aliases" if source == "import" else "add alias"
+    _require_operator(engine, identity, action, {"source": source, "aliases": len(proposals), "note": note})
+    try:
+        with engine.begin() as connection:
+            check = check_aliases(connection, proposals)
+            batch_id = None
+            if check.accepted:
+                batch_id = write_aliases(connection, check.accepted, identity.name, source, note)
+            _audit_added(connection, identity, check, batch_id, source)
+            if source == "import":
+                summary = {
+                    "batch_id": batch_id,
+                    "applied": len(check.accepted),
+                    "rejected": len(check.rejected),
+                }
+                record_in(connection, identity, OPERATOR, action, summary, _outcome(check.accepted), note)
+    except IntegrityError:
+        # Another operator added or removed an alias of one of these names, or deleted a user,
+        # between the check and the write.
+        detail = "the aliases or users changed while these were written; nothing was written"
+        parameters = {"source": source, "aliases": len(proposals)}
+        record(engine, identity, OPERATOR, action, parameters, "failed", detail)
+        raise AliasConflict(f"Nothing was written: {detail}. Preview again.") from None
+    return AliasesAdded(batch_id, check)
+
+
+def drop_aliases(engine: Engine, identity: Identity, legacy_usernames: list[str]) -> list[Removal]:
+    """Remove the aliases, and resolve their rows again without them, in one transaction with an
+    audit entry for each; a name without an alias is audited as failed."""
+    _require_operator(engine, identity, "remove alias", {"legacy_usernames": legacy_usernames})
+    try:
+        with engine.begin() as connection:
+            connection.execute(query("trigger_lock_timeout"), {"lock_timeout": f"{ALIAS_LOCK_TIMEOUT_MS}ms"})
+            removals = remove_aliases(connection, legacy_usernames, apply=True)
+            for removal in removals:
+                parameters = {
+                    "legacy_username": removal.legacy_username,
+                    "user_id": removal.user_id,
+                    "rows": removal.rows,
+                    "back_to_unresolved": removal.unresolved,
+                }
+                record_in(connection, identity, OPERATOR, "remove alias", parameters, "succeeded")
+            removed = {removal.legacy_username for removal in removals}
+            for legacy in dict.fromkeys(legacy_usernames):
+                if legacy not in removed:
+                    parameters, detail = {"legacy_username": legacy}, "no such alias"
+                    record_in(connection, identity, OPERATOR, "remove alias", parameters, "failed", detail)
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != "55P03":
+            raise
+        detail = (
+            f"a writer held a lock on one of the alias's rows for over {ALIAS_LOCK_TIMEOUT_MS / 1000:g} s; "
+            "nothing was removed"
+        )
+        parameters = {"legacy_usernames": legacy_usernames}
+        record(engine, identity, OPERATOR, "remove alias", parameters, "failed", detail)
+        raise AliasConflict(f"Nothing was removed: {detail}. Try again.") from None
+    return removals
+
+
+def _audit_added(
+    connection, identity: Identity, check: AliasCheck, batch_id: int | None, source: str
+) -> None:
+    for alias in check.accepted:
+        parameters = {
+            "legacy_username": alias.legacy_username,
+            "user_id": alias.user_id,
+            "username": alias.username,
+            "batch_id": batch_id,
+            "source": source,
+        }
+        record_in(connection, identity, OPERATOR, "add alias", parameters, "succeeded")
+    for rejection in check.rejected:
+        parameters = {
+            "legacy_username": rejection.legacy_username,
+            "where": rejection.where,
+            "source": source,
+        }
+        record_in(connection, identity, OPERATOR, "add alias", parameters, "failed", rejection.reason)
+
+
+def _outcome(accepted: list) -> str:
+    return "succeeded" if accepted else "failed"
 
 
 def _require_operator(engine: Engine, identity: Identity, action: str, parameters: dict) -> None:

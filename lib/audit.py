@@ -4,14 +4,22 @@ import json
 from dataclasses import dataclass
 from typing import TextIO
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lib.database import require_storable
 from lib.export import write_rows_csv
 from lib.identity import Identity
 from lib.sql import query
 
-ACTIONS = ("backfill", "cancel backfill", "disable triggers", "enable triggers")
+ACTIONS = (
+    "backfill",
+    "cancel backfill",
+    "disable triggers",
+    "enable triggers",
+    "add alias",
+    "remove alias",
+    "import aliases",
+)
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
 COLUMNS = ("at", "actor", "actor_source", "role", "action", "outcome", "parameters", "detail")
 
@@ -45,18 +53,31 @@ def record(
 ) -> None:
     """Write one entry in a transaction of its own, so that it stays whatever the action does next."""
     with engine.begin() as connection:
-        connection.execute(
-            query("audit_insert"),
-            {
-                "actor": identity.name,
-                "actor_source": identity.source,
-                "role": role,
-                "action": action,
-                "parameters": json.dumps(parameters, sort_keys=True),
-                "outcome": outcome,
-                "detail": detail or None,
-            },
-        )
+        record_in(connection, identity, role, action, parameters, outcome, detail)
+
+
+def record_in(
+    connection: Connection,
+    identity: Identity,
+    role: str,
+    action: str,
+    parameters: dict,
+    outcome: str,
+    detail: str = "",
+) -> None:
+    """Write one entry in the caller's transaction: it is kept exactly when what it records is."""
+    connection.execute(
+        query("audit_insert"),
+        {
+            "actor": identity.name,
+            "actor_source": identity.source,
+            "role": role,
+            "action": action,
+            "parameters": json.dumps(parameters, sort_keys=True),
+            "outcome": outcome,
+            "detail": detail or None,
+        },
+    )
 
 
 def audit_entries(connection, entries: AuditFilter, limit: int) -> list[dict]:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.alias_cli import add_alias_commands
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning
 from lib.backfill.settings import BatchSettings, BatchSettingsError
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     export_parser.add_argument("--reason", action="append", choices=REASONS)
     export_parser.add_argument("--username-contains", default="")
     export_parser.set_defaults(run=export_unresolved)
+    add_alias_commands(commands)
     psql_parser = commands.add_parser(
         "psql", help="open psql on the console's database; other options go to psql"
     )

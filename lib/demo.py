@@ -4,7 +4,9 @@ The order matters: the baseline is built, the legacy rows are copied in, and onl
 owner migration run, so that its initial backfill is real. The defects:
 
 - owners written with leading or trailing spaces, or in another case than the user's;
-- owners who never existed (typos, team names, hostile text) or whose user was deleted;
+- owners who never existed (team names, hostile text) or whose user was deleted;
+- owners spelt in a way no rule resolves, whose user a person would still recognise: a typo,
+  other punctuation (`anna smith` for `anna.smith`), or the user's e-mail name (`asmith`);
 - users whose names differ only by case, so a third spelling of them is ambiguous;
 - NULL and blank owners, which are outside the coverage denominator;
 - inactive users, who still own their rows.
@@ -219,7 +221,7 @@ def make_users(rng: random.Random, user_count: int) -> DemoUsers:
     active = case_unique[len(inactive) :] + [name for pair in colliding for name in pair]
 
     inactive_names = set(inactive)
-    rows = [(name, f"{name}@example.com", name not in inactive_names) for name in current]
+    rows = [(name, f"{_email_name(name)}@example.com", name not in inactive_names) for name in current]
     rows += [(title, f"{title.lower()}.2@example.com", True) for _, title in colliding]
     return DemoUsers(
         rows=rows,
@@ -255,7 +257,7 @@ def legacy_owners(rng: random.Random, users: DemoUsers, table: str, count: int) 
     owners += [rng.choice(users.deleted) for _ in range(deleted)]
     # Half the strays go through STRAY_OWNERS in order, so even a small demo has the hostile ones.
     owners += [STRAY_OWNERS[index % len(STRAY_OWNERS)] for index in range(strays // 2)]
-    owners += [_typo(rng, users) for _ in range(strays - strays // 2)]
+    owners += [_misspelt(rng, users, index) for index in range(strays - strays // 2)]
     rng.shuffle(owners)
     return owners
 
@@ -268,10 +270,22 @@ def _recase(rng: random.Random, username: str) -> str:
     return rng.choice((username.upper(), username.title(), username.capitalize()))
 
 
-def _typo(rng: random.Random, users: DemoUsers) -> str:
+def _misspelt(rng: random.Random, users: DemoUsers, index: int) -> str:
+    """A user's name as a person might have typed it: in turn a typo, other punctuation, and the
+    name their e-mail uses."""
     username = rng.choice(users.case_unique)
-    position = rng.randrange(len(username))
-    return username[:position] + username[position + 1 :] + "x"
+    if index % 3 == 0:
+        position = rng.randrange(len(username))
+        return username[:position] + username[position + 1 :] + "x"
+    if index % 3 == 1:
+        return username.replace(".", rng.choice((" ", "_", "-")))
+    return _email_name(username)
+
+
+def _email_name(username: str) -> str:
+    """anna.smith -> asmith: the initial and the surname, as the demo's e-mail addresses have it."""
+    first, _, rest = username.partition(".")
+    return first[:1] + rest
 
 
 def _copy_rows(connection: Connection, copy_sql: str, rows) -> None:

@@ -9,7 +9,7 @@ from lib.coverage import table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
-MATCH_KINDS = ("exact", "case_insensitive", "ambiguous", "not_found")
+MATCH_KINDS = ("exact", "case_insensitive", "alias", "ambiguous", "not_found")
 
 
 @dataclass(frozen=True)

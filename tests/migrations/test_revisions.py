@@ -64,7 +64,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0047_long_username_index"
+        assert current_revision(connection) == head_revision() == "0048_owner_username_aliases"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS,
             "functions": FUNCTIONS,
@@ -84,7 +84,8 @@ def test_head_has_every_object_with_the_playbooks_names(db):
                 WHERE i.indisvalid AND c.relname LIKE ANY (ARRAY['%owner%idx', '%lower%idx'])
             """)
         )
-        assert {name for (name,) in indexes} == {"app_users_username_lower_idx"} | {
+        alias_indexes = {"owner_username_aliases_user_idx", "owner_username_aliases_batch_idx"}
+        assert {name for (name,) in indexes} == {"app_users_username_lower_idx"} | alias_indexes | {
             f"{table}_owner_{kind}_idx"
             for table in MIGRATED_TABLES
             for kind in ("user_id", "unresolved", "unresolved_short_username", "unresolved_long_username")

@@ -1,0 +1,154 @@
+"""`python -m lib.cli aliases list|suggest|add|remove|import`: the Remediation page from a shell.
+
+add, remove and import print their dry run; they write only with --yes, under the same guards
+and audit as the console.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from lib.actions import AliasConflict, Refused, add_aliases, drop_aliases
+from lib.alias_import import ImportFileError, parse_alias_csv
+from lib.aliases import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
+from lib.identity import local_identity
+from lib.registry import MIGRATED_TABLES
+from lib.settings import SetupError
+from lib.startup import open_console_database
+from lib.suggestions import unresolved_names
+
+
+def add_alias_commands(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("aliases", help="map legacy usernames that no rule resolves to users")
+    actions = parser.add_subparsers(dest="alias_command", required=True)
+    actions.add_parser("list", help="the aliases, with the rows resolved through each").set_defaults(
+        run=list_command
+    )
+    suggest = actions.add_parser("suggest", help="candidate users for each unresolved username")
+    suggest.add_argument("--all", action="store_true", help="also the usernames with no candidate")
+    suggest.set_defaults(run=suggest_command)
+    add = actions.add_parser("add", help="map a legacy username to a user")
+    add.add_argument("legacy_username")
+    user = add.add_mutually_exclusive_group(required=True)
+    user.add_argument("--username", help="the user's exact username")
+    user.add_argument("--user-id", type=int, help="the user's id")
+    add.add_argument("--note", default="")
+    add.add_argument("--yes", action="store_true", help="write it; without, print the dry run only")
+    add.set_defaults(run=add_command)
+    remove = actions.add_parser("remove", help="remove aliases; their rows are resolved again without them")
+    remove.add_argument("legacy_usernames", nargs="+", metavar="legacy_username")
+    remove.add_argument("--yes", action="store_true", help="remove them; without, print the dry run only")
+    remove.set_defaults(run=remove_command)
+    imports = actions.add_parser(
+        "import", help="aliases from a CSV: legacy_username, then username or user_id, and note"
+    )
+    imports.add_argument("file", type=Path)
+    imports.add_argument("--note", default="")
+    imports.add_argument(
+        "--yes", action="store_true", help="write the valid lines; without, the dry run only"
+    )
+    imports.set_defaults(run=import_command)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    with open_console_database().connect() as connection:
+        aliases = list_aliases(connection)
+    print("\t".join(("legacy_username", "username", "user_id", "batch", "created_by", *MIGRATED_TABLES)))
+    for alias in aliases:
+        figures = (alias["username"], alias["user_id"], alias["batch_id"], alias["created_by"])
+        print("\t".join(str(value) for value in (repr(alias["legacy_username"]), *figures)), end="\t")
+        print("\t".join(str(alias[table]) for table in MIGRATED_TABLES))
+    print(f"{len(aliases)} aliases", file=sys.stderr)
+    return 0
+
+
+def suggest_command(args: argparse.Namespace) -> int:
+    with open_console_database().connect() as connection:
+        names = unresolved_names(connection)
+    for name in names:
+        if not name.candidates and not args.all:
+            continue
+        suggestion = name.suggestion
+        chosen = f"suggest {suggestion.username}" if suggestion else "choose"
+        print(f"{name.legacy_username!r} ({name.status}, {name.rows} rows): {chosen}")
+        for candidate in name.candidates:
+            print(f"    {candidate.score}  {candidate.describe()}")
+    return 0
+
+
+def add_command(args: argparse.Namespace) -> int:
+    proposal = ProposedAlias(args.legacy_username, args.username, args.user_id, args.note)
+    return _preview_then_add([proposal], [], "cli", args)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise SetupError(f"cannot read {args.file}: {error.strerror}") from None
+    try:
+        proposals, rejections = parse_alias_csv(data)
+    except ImportFileError as error:
+        raise SetupError(f"{args.file}: {error}") from None
+    return _preview_then_add(proposals, rejections, "import", args)
+
+
+def remove_command(args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    with engine.connect() as connection:
+        removals = preview_removal(connection, args.legacy_usernames)
+    if not args.yes:
+        _print_removals(removals, args.legacy_usernames, "would")
+        print("dry run: nothing removed; add --yes to remove")
+        return 0
+    try:
+        removals = drop_aliases(engine, local_identity(), args.legacy_usernames)
+    except (Refused, AliasConflict) as error:
+        raise SetupError(str(error)) from None
+    _print_removals(removals, args.legacy_usernames, "")
+    return 0 if len(removals) == len(set(args.legacy_usernames)) else 1
+
+
+def _preview_then_add(proposals, rejections, source: str, args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    with engine.connect() as connection:
+        preview = preview_aliases(connection, proposals)
+    rejected = rejections + preview.check.rejected
+    for rejection in rejected:
+        print(f"rejected {rejection}", file=sys.stderr)
+    _print_preview(preview)
+    if not args.yes:
+        print("dry run: nothing written; add --yes to write the valid aliases")
+        return 0 if not rejected else 1
+    try:
+        added = add_aliases(engine, local_identity(), proposals, source, args.note)
+    except (Refused, AliasConflict) as error:
+        raise SetupError(str(error)) from None
+    if added.batch_id is None:
+        print("nothing written: no valid alias")
+        return 1
+    print(
+        f"batch {added.batch_id}: {len(added.check.accepted)} aliases written; run the backfill to apply them"
+    )
+    return 0 if not rejected else 1
+
+
+def _print_preview(preview: AliasPreview) -> None:
+    for alias in preview.check.accepted:
+        rows = ", ".join(f"{preview.rows[alias.legacy_username][table]} {table}" for table in MIGRATED_TABLES)
+        print(f"{alias.legacy_username!r} -> {alias.username} (id {alias.user_id}): resolves {rows}")
+    for row in preview.forecast:
+        print(f"{row.table}: the backfill after it would give {row.resolved_pct}%")
+
+
+def _print_removals(removals, asked: list[str], tense: str) -> None:
+    verb = "would return" if tense else "returned"
+    found = {removal.legacy_username for removal in removals}
+    for removal in removals:
+        back = ", ".join(
+            f"{removal.unresolved[table]} of {removal.rows[table]} {table}" for table in MIGRATED_TABLES
+        )
+        print(f"{removal.legacy_username!r}: {verb} to unresolved {back}")
+    for legacy in dict.fromkeys(asked):
+        if legacy not in found:
+            print(f"{legacy!r}: no such alias", file=sys.stderr)
