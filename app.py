@@ -13,6 +13,7 @@ page = st.navigation(
         st.Page("app_pages/preflight.py", title="Preflight", icon=":material/flight_takeoff:"),
         st.Page("app_pages/coverage.py", title="Coverage", icon=":material/monitoring:"),
         st.Page("app_pages/unresolved.py", title="Unresolved", icon=":material/person_search:"),
+        st.Page("app_pages/remediation.py", title="Remediation", icon=":material/healing:"),
         st.Page("app_pages/operations.py", title="Operations", icon=":material/build:"),
         st.Page("app_pages/runbook.py", title="Runbook", icon=":material/checklist:"),
     ]

@@ -10,7 +10,16 @@ import streamlit as st
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill_in_background
+from lib.actions import (
+    AliasesAdded,
+    Refused,
+    add_aliases,
+    cancel_backfill,
+    change_triggers,
+    drop_aliases,
+    start_backfill_in_background,
+)
+from lib.aliases import ProposedAlias, Rejection, Removal
 from lib.audit import AuditFilter, write_audit_csv
 from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
 from lib.backfill.settings import BatchSettings
@@ -144,6 +153,18 @@ def start_backfill(settings: BatchSettings) -> None:
 def cancel_running_backfill() -> int | None:
     with database_problems_shown():
         return cancel_backfill(_engine(), identity())
+
+
+def approve_aliases(
+    proposals: list[ProposedAlias], source: str, note: str, unreadable: list[Rejection]
+) -> AliasesAdded:
+    with database_problems_shown():
+        return add_aliases(_engine(), identity(), proposals, source, note, unreadable)
+
+
+def remove_aliases(legacy_usernames: list[str]) -> list[Removal]:
+    with database_problems_shown():
+        return drop_aliases(_engine(), identity(), legacy_usernames)
 
 
 def settle_dead_runs() -> None:

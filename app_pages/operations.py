@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 from lib.actions import Refused
+from lib.aliases import alias_batches, batch_rows
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows
 from lib.backfill.runner import backfill_runs
@@ -87,6 +88,18 @@ def live_runs():
 
 
 live_runs()
+
+st.subheader("Alias batches", anchor=False)
+st.caption(
+    "What each batch of approved aliases bought: the rows resolved through its aliases now, as a "
+    "share of total_legacy, and the first backfill run after it, with coverage before and after."
+)
+batches = ui.read(alias_batches)
+if batches:
+    st.dataframe(pd.DataFrame(batch_rows(batches)), hide_index=True)
+else:
+    st.caption("No aliases approved yet: see Remediation.")
+ui.show_sql("alias_batches", label="SQL behind the batches")
 
 st.header("Triggers", anchor=False)
 ui.trigger_control("operations")

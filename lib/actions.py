@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lib.aliases import AliasCheck, ProposedAlias, Removal, check_aliases, remove_aliases, write_aliases
+from lib.aliases import (
+    AliasCheck,
+    ProposedAlias,
+    Rejection,
+    Removal,
+    check_aliases,
+    remove_aliases,
+    write_aliases,
+)
 from lib.audit import record, record_in
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning, RunOutcome, request_cancel, run_backfill
@@ -82,16 +90,22 @@ class AliasesAdded:
 
 
 def add_aliases(
-    engine: Engine, identity: Identity, proposals: list[ProposedAlias], source: str, note: str = ""
+    engine: Engine,
+    identity: Identity,
+    proposals: list[ProposedAlias],
+    source: str,
+    note: str = "",
+    unreadable: list[Rejection] = (),
 ) -> AliasesAdded:
     """Check the proposals again, now, and write the valid ones as one batch, in one transaction
-    with an audit entry for each; each rejected one is audited as failed, with its reason. An
-    import is audited once more, as a whole."""
+    with an audit entry for each; each rejected one is audited as failed, with its reason, as is
+    each `unreadable` line of an imported file. An import is audited once more, as a whole."""
     action = "import aliases" if source == "import" else "add alias"
     _require_operator(engine, identity, action, {"source": source, "aliases": len(proposals), "note": note})
     try:
         with engine.begin() as connection:
             check = check_aliases(connection, proposals)
+            check.rejected[:0] = unreadable
             batch_id = None
             if check.accepted:
                 batch_id = write_aliases(connection, check.accepted, identity.name, source, note)

@@ -121,7 +121,7 @@ def _preview_then_add(proposals, rejections, source: str, args: argparse.Namespa
         print("dry run: nothing written; add --yes to write the valid aliases")
         return 0 if not rejected else 1
     try:
-        added = add_aliases(engine, local_identity(), proposals, source, args.note)
+        added = add_aliases(engine, local_identity(), proposals, source, args.note, rejections)
     except (Refused, AliasConflict) as error:
         raise SetupError(str(error)) from None
     if added.batch_id is None:

@@ -149,8 +149,8 @@ def write_aliases(
 
 def preview_aliases(connection: Connection, proposals: list[ProposedAlias]) -> AliasPreview:
     """A dry run: write the accepted aliases, read what the rule and the forecast make of them,
-    and roll back."""
-    with connection.begin() as transaction:
+    and roll back (to a savepoint, so the caller's transaction may already be open)."""
+    with connection.begin_nested() as transaction:
         check = check_aliases(connection, proposals)
         write_aliases(connection, check.accepted, "preview", "review", "")
         names = [alias.legacy_username for alias in check.accepted]
@@ -185,8 +185,8 @@ def remove_aliases(connection: Connection, legacy_usernames: list[str], apply: b
 
 
 def preview_removal(connection: Connection, legacy_usernames: list[str]) -> list[Removal]:
-    """A dry run of remove_aliases, rolled back."""
-    with connection.begin() as transaction:
+    """A dry run of remove_aliases, rolled back to a savepoint."""
+    with connection.begin_nested() as transaction:
         removals = remove_aliases(connection, legacy_usernames, apply=False)
         transaction.rollback()
     return removals
@@ -258,3 +258,34 @@ def _users(connection: Connection, proposals: list[ProposedAlias]) -> dict:
 def _rule_states(connection: Connection, legacy_usernames: list[str]) -> dict[str, tuple[str, str | None]]:
     rows = connection.execute(query("alias_rule_states"), {"legacy_usernames": legacy_usernames})
     return {row.legacy_username: (row.match_kind, row.username) for row in rows}
+
+
+def batch_rows(batches: list[dict]) -> list[dict]:
+    """Alias batches as a person reads them: what each bought, and the run that applied it."""
+    rows = []
+    for batch in batches:
+        before, after = batch["coverage_before"] or {}, batch["coverage_after"] or {}
+        run = (
+            f"run {batch['run_id']} {batch['run_status']}: "
+            + "; ".join(
+                f"{table} {before[table]['resolved_pct']}% → {after.get(table, {}).get('resolved_pct', '…')}%"
+                for table in before
+            )
+            if batch["run_id"]
+            else "no backfill since"
+        )
+        rows.append(
+            {
+                "batch": batch["id"],
+                "approved": batch["created_at"],
+                "by": f"{batch['created_by']} ({batch['source']})",
+                "aliases": batch["aliases"],
+                **{
+                    f"{table} bought": f"{rows_resolved:,} rows, +{share} pts"
+                    for table, (rows_resolved, share) in batch["bought"].items()
+                },
+                "applied by": run,
+                "note": batch["note"],
+            }
+        )
+    return rows

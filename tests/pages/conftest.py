@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.settings import PROJECT_ROOT
 
-PAGES = ("overview", "preflight", "coverage", "unresolved", "operations", "runbook")
+PAGES = ("overview", "preflight", "coverage", "unresolved", "remediation", "operations", "runbook")
 
 
 @pytest.fixture

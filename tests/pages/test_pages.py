@@ -6,13 +6,14 @@ import pytest
 import streamlit as st
 from sqlalchemy import text
 
-from lib.actions import Refused, cancel_backfill
+from lib.actions import Refused, add_aliases, cancel_backfill
+from lib.aliases import ProposedAlias, list_aliases
 from lib.coverage import table_coverage
 from lib.identity import Identity
 from lib.registry import MIGRATED_TABLES
 from lib.triggers import rollback_sql
-from tests.conftest import admin_connection
-from tests.crm import add_user, error_rows
+from tests.conftest import admin_connection, wait_for
+from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts
 from tests.playbook import playbook_sql_blocks
 
@@ -244,3 +245,46 @@ def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
     app = console(demo_db, "runbook")
     log = app.dataframe[-1].value
     assert list(log["actor"]) == ["someone"] and list(log["outcome"]) == ["refused"]
+
+
+def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(console, demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com")
+    with demo_db.begin() as connection:
+        add_user(connection, "john.smith")
+        insert_row(connection, "crm_accounts", owner_username="jsmith")
+    add_aliases(demo_db, Identity("lead@example.com", "oidc"), [ProposedAlias("jsmith", "john.smith")], "cli")
+    app = console(demo_db, "remediation")  # DATABASE_URL set, local user not listed: a viewer
+    assert not app.exception
+    assert "is a viewer" in app.info[0].value
+    assert "1 aliased usernames" in app.info[1].value
+    assert app.data_editor[0].proto.disabled
+    for key in ("remediation_preview", "remediation_run", "remediation_remove"):
+        assert app.button(key=key).disabled
+    assert app.multiselect(key="remediation_remove_names").disabled
+
+
+def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    with demo_db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+        row = insert_row(connection, "crm_accounts", owner_username="jsmith")
+    operator = Identity(getpass.getuser(), "local")
+    add_aliases(demo_db, operator, [ProposedAlias("jsmith", user_id=smith)], "import")
+    app = console(demo_db, "remediation")
+    app.button(key="remediation_run").click().run()
+    wait_for(lambda: owner_of_row(demo_db, row) == smith, "the backfill to resolve the aliased row")
+    app = console(demo_db, "remediation")
+    app.multiselect(key="remediation_remove_names").select("jsmith").run()
+    assert "back to unresolved: 1 of 1 crm_accounts rows" in " ".join(texts(app.markdown))
+    app.button(key="remediation_remove").click().run()
+    assert not app.exception
+    assert "1 aliases removed, each audited; 1 rows are unresolved again." in app.success[0].value
+    assert owner_of_row(demo_db, row) is None
+    with demo_db.connect() as connection:
+        assert not list_aliases(connection)
+        assert set(error_rows(connection)) == unresolved_rows(connection)
+
+
+def owner_of_row(engine, row: int) -> int | None:
+    with engine.connect() as connection:
+        return owner_of(connection, "crm_accounts", row)[1]

@@ -1,0 +1,214 @@
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.actions import AliasConflict, Refused
+from lib.alias_import import ImportFileError, parse_alias_csv
+from lib.aliases import ProposedAlias, list_aliases, preview_aliases, preview_removal
+from lib.backfill.settings import BatchSettings
+from lib.registry import MIGRATED_TABLES
+from lib.suggestions import unresolved_names
+
+# The review table shows this many usernames at most; the filters find the others.
+SHOWN_NAMES = 1_000
+
+st.title("Remediation")
+st.caption(
+    "Map the legacy usernames that no rule resolves to users. The resolution rule tries an exact "
+    "match, then a unique case-insensitive one, then an alias; the next backfill resolves the "
+    "aliased rows. Removing an alias returns its rows to unresolved at once."
+)
+allowed, reason = ui.may_act()
+if not allowed:
+    st.info(reason, icon=":material/visibility:")
+if done := st.session_state.pop("remediation_done", None):
+    st.success(done, icon=":material/check_circle:")
+
+names = ui.read(unresolved_names)
+awaiting = [name for name in names if name.match_kind == "alias"]
+if awaiting:
+    rows = sum(name.rows for name in awaiting)
+    st.info(
+        f"{len(awaiting):,} aliased usernames ({rows:,} rows) wait for the backfill.",
+        icon=":material/hourglass_top:",
+    )
+    if st.button(
+        "Run the backfill", icon=":material/play_arrow:", disabled=not allowed, key="remediation_run"
+    ):
+        try:
+            ui.start_backfill(BatchSettings())
+        except Refused as error:
+            st.error(str(error))
+        else:
+            st.switch_page("app_pages/operations.py")
+
+
+@st.dialog("Apply aliases", width="large")
+def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str):
+    preview = ui.read(preview_aliases, proposals)
+    for rejection in rejected + preview.check.rejected:
+        st.warning(f"Rejected, {rejection}", icon=":material/block:")
+    accepted = preview.check.accepted
+    if accepted:
+        st.markdown("Dry run: each alias, and the rows the next backfill would resolve through it.")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "legacy username": alias.legacy_username,
+                    "user": alias.username,
+                    "user id": alias.user_id,
+                    **preview.rows[alias.legacy_username],
+                }
+                for alias in accepted
+            ),
+            hide_index=True,
+        )
+        for row in preview.forecast:
+            st.markdown(f"- **{row.table}**: {row.resolved_pct}% after the backfill")
+    note = st.text_input("Note, kept with the batch", key="remediation_note")
+    if st.button(
+        f"Apply {len(accepted)} alias{'es' if len(accepted) != 1 else ''}",
+        type="primary",
+        disabled=not allowed or not accepted,
+        key="remediation_apply",
+    ):
+        try:
+            added = ui.approve_aliases(proposals, source, note, rejected)
+        except (Refused, AliasConflict) as error:
+            st.error(str(error))
+        else:
+            st.session_state["remediation_done"] = (
+                f"Batch {added.batch_id}: {len(added.check.accepted)} aliases written, each audited. "
+                "Run the backfill to resolve their rows."
+            )
+            st.rerun()
+
+
+review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Aliases"])
+
+with review:
+    open_names = [name for name in names if name.match_kind in ("not_found", "ambiguous")]
+    left, middle, right = st.columns([2, 2, 1])
+    statuses = left.multiselect(
+        "Reason", ("user_not_found", "ambiguous_username"), default=("user_not_found", "ambiguous_username")
+    )
+    with ui.input_problems_shown():
+        contains = middle.text_input("Username contains", key="remediation_contains")
+    with_candidates = right.checkbox("With candidates only", value=True)
+    tick_suggestions = right.checkbox("Tick every suggestion", disabled=not allowed)
+    shown = [
+        name
+        for name in open_names
+        if name.status in statuses
+        and contains.lower() in name.legacy_username.lower()
+        and (name.candidates or not with_candidates)
+    ]
+    st.caption(
+        f"{len(shown):,} of {len(open_names):,} unresolved usernames"
+        + (f"; the first {SHOWN_NAMES:,} are shown" if len(shown) > SHOWN_NAMES else "")
+        + ". Tick a row to map it; change the user to map it to someone else."
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "apply": tick_suggestions and name.suggestion is not None,
+                "legacy username": name.legacy_username,
+                "reason": name.status,
+                **{table: name.rows_by_table.get(table, 0) for table in MIGRATED_TABLES},
+                "map to": name.suggestion.username if name.suggestion else "",
+                "candidates": "; ".join(candidate.describe() for candidate in name.candidates),
+            }
+            for name in shown[:SHOWN_NAMES]
+        ],
+        columns=["apply", "legacy username", "reason", *MIGRATED_TABLES, "map to", "candidates"],
+    )
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        disabled=not allowed or ["legacy username", "reason", *MIGRATED_TABLES, "candidates"],
+        column_config={
+            "apply": st.column_config.CheckboxColumn("apply"),
+            "map to": st.column_config.TextColumn("map to", help="the user's exact username"),
+        },
+        key=f"remediation_table_{tick_suggestions}",
+    )
+    ticked = edited[edited["apply"]]
+    proposals = [
+        ProposedAlias(row["legacy username"], username=row["map to"] or "")
+        for row in ticked.to_dict("records")
+    ]
+    if st.button(
+        f"Preview {len(proposals)} mapping{'s' if len(proposals) != 1 else ''}…",
+        disabled=not allowed or not proposals,
+        key="remediation_preview",
+    ):
+        confirm_aliases(proposals, [], "review")
+    ui.show_sql("alias_suggestions", label="SQL behind the suggestions")
+
+with imports:
+    st.markdown(
+        "A CSV with a header naming `legacy_username` and `username` or `user_id` (one per line), "
+        "and optionally `note`. Every bad line is reported by number; nothing is written until you "
+        "apply."
+    )
+    upload = st.file_uploader("Aliases CSV", type=["csv"], key="remediation_upload")
+    if upload is not None:
+        try:
+            parsed, bad_lines = parse_alias_csv(upload.getvalue())
+        except ImportFileError as error:
+            st.error(str(error), icon=":material/block:")
+        else:
+            st.caption(f"{len(parsed):,} mappings read, {len(bad_lines):,} lines rejected while reading.")
+            if st.button("Preview the import…", disabled=not allowed, key="remediation_import_preview"):
+                confirm_aliases(parsed, bad_lines, "import")
+
+with current:
+    aliases = ui.read(list_aliases)
+    if not aliases:
+        st.caption("No aliases yet.")
+    else:
+        st.dataframe(
+            pd.DataFrame(aliases)[
+                [
+                    "legacy_username",
+                    "username",
+                    "user_id",
+                    *MIGRATED_TABLES,
+                    "batch_id",
+                    "created_by",
+                    "created_at",
+                    "note",
+                ]
+            ],
+            hide_index=True,
+        )
+        st.caption("The table columns count the rows resolved through each alias.")
+        chosen = st.multiselect(
+            "Aliases to remove",
+            [alias["legacy_username"] for alias in aliases],
+            disabled=not allowed,
+            key="remediation_remove_names",
+        )
+        if chosen:
+            for removal in ui.read(preview_removal, chosen):
+                back = ", ".join(
+                    f"{removal.unresolved[table]:,} of {removal.rows[table]:,} {table} rows"
+                    for table in MIGRATED_TABLES
+                )
+                st.markdown(f"- `{removal.legacy_username}`: back to unresolved: {back}")
+        if st.button(
+            f"Remove {len(chosen)} alias{'es' if len(chosen) != 1 else ''}",
+            type="primary",
+            disabled=not allowed or not chosen,
+            key="remediation_remove",
+        ):
+            try:
+                removals = ui.remove_aliases(chosen)
+            except (Refused, AliasConflict) as error:
+                st.error(str(error))
+            else:
+                back = sum(sum(removal.unresolved.values()) for removal in removals)
+                st.session_state["remediation_done"] = (
+                    f"{len(removals)} aliases removed, each audited; {back:,} rows are unresolved again."
+                )
+                st.rerun()

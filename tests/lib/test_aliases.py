@@ -1,0 +1,365 @@
+"""Aliases against a real database: the rule's precedence, suggestions on the demo, preview and
+apply, removal, CSV import, and the guards."""
+
+import getpass
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from lib.actions import Refused, add_aliases, drop_aliases
+from lib.alias_import import ImportFileError, parse_alias_csv
+from lib.aliases import ProposedAlias, alias_batches, list_aliases, preview_aliases, preview_removal
+from lib.backfill.runner import run_backfill
+from lib.backfill.settings import BatchSettings
+from lib.coverage import table_coverage
+from lib.identity import Identity
+from lib.registry import MIGRATED_TABLES
+from lib.suggestions import unresolved_names
+from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
+from tests.lib.test_cli import cli, url_of
+from tests.playbook import playbook_coverage
+
+OPERATOR = Identity("lead@example.com", "oidc")
+VIEWER = Identity("viewer@example.com", "oidc")
+
+
+@pytest.fixture(autouse=True)
+def operators(monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com")
+    monkeypatch.delenv("OWNER_CONSOLE_LOCAL_OPERATORS", raising=False)
+
+
+def backfill(engine) -> None:
+    assert run_backfill(engine, BatchSettings(), "test", "cli").status == "succeeded"
+
+
+def aliases_of(engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {alias["legacy_username"]: alias["user_id"] for alias in list_aliases(connection)}
+
+
+def audit(engine) -> list[tuple]:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT actor, role, action, outcome FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+
+
+def figures(coverage) -> tuple:
+    return (coverage.total_legacy, coverage.resolved_fk, coverage.resolved_pct)
+
+
+def true_owner(legacy: str, usernames: list[str]) -> str | None:
+    """The user a person would recognise in a demo misspelling, found without the database: a typo
+    (one character dropped, an x appended), other punctuation, or the e-mail name."""
+    for username in usernames:
+        first, _, rest = username.partition(".")
+        typos = {username[:i] + username[i + 1 :] + "x" for i in range(len(username))}
+        if legacy in typos or re.sub("[ _-]", ".", legacy) == username or legacy == first[:1] + rest:
+            return username
+    return None
+
+
+def test_top_suggestions_lift_the_lower_table_above_the_target(demo_db, capsys):
+    with demo_db.connect() as connection:
+        assert not connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).all()
+        before = {row.table: row.resolved_pct for row in table_coverage(connection)}
+        names = unresolved_names(connection)
+        usernames = list(connection.execute(text("SELECT username FROM app_users")).scalars())
+    assert before["crm_accounts"] < 99
+
+    not_found = [name for name in names if name.match_kind == "not_found"]
+    correct = [name for name in not_found if true_owner(name.legacy_username, usernames)]
+    suggested = [name for name in not_found if name.suggestion]
+    right = [
+        name
+        for name in correct
+        if name.suggestion and name.suggestion.username == true_owner(name.legacy_username, usernames)
+    ]
+    wrong = [name for name in suggested if name not in correct]
+    print(
+        f"\nsuggestions on the demo: {len(not_found)} user_not_found usernames, {len(correct)} with a "
+        f"recognisable owner, {len(right)} of them with it as the top suggestion, {len(wrong)} suggestions "
+        "for a username with no owner"
+    )
+    assert len(right) == len(correct) > 0
+    assert not wrong
+    ambiguous = [name for name in names if name.match_kind == "ambiguous"]
+    assert ambiguous and all(len(name.candidates) >= 2 and name.suggestion is None for name in ambiguous)
+
+    proposals = [ProposedAlias(name.legacy_username, name.suggestion.username) for name in suggested]
+    added = add_aliases(demo_db, OPERATOR, proposals, "review")
+    assert len(added.check.accepted) == len(proposals) and not added.check.rejected
+    backfill(demo_db)
+
+    with demo_db.connect() as connection:
+        after = {row.table: row for row in table_coverage(connection)}
+        for table in MIGRATED_TABLES:
+            assert figures(after[table]) == playbook_coverage(connection, table)
+        assert after["crm_accounts"].resolved_pct > 99
+        assert set(error_rows(connection)) == unresolved_rows(connection)
+        assert {name.legacy_username for name in unresolved_names(connection)}.isdisjoint(
+            {proposal.legacy_username for proposal in proposals}
+        )
+        batch = alias_batches(connection)[0]
+    assert batch["aliases"] == len(proposals) and batch["run_status"] == "succeeded"
+    bought_rows, bought_share = batch["bought"]["crm_accounts"]
+    assert bought_share == round(bought_rows * 100 / after["crm_accounts"].total_legacy, 2) > 0
+    assert batch["coverage_before"]["crm_accounts"]["resolved_pct"] == str(before["crm_accounts"])
+
+
+def test_the_rule_tries_exact_then_case_insensitive_then_the_alias(db):
+    with db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+        row = insert_row(connection, "crm_accounts", owner_username=" jsmith ")
+    added = add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "cli")
+    assert added.batch_id is not None
+    with db.begin() as connection:
+        assert tuple(resolve(connection, "  jsmith")) == (smith, "alias", None)
+        assert resolve(connection, "JSMITH").reason == "user_not_found"  # an alias names its text exactly
+        # The row written before the alias waits for the backfill; a new write resolves at once.
+        assert owner_of(connection, "crm_accounts", row) == (" jsmith ", None)
+        new_row = insert_row(connection, "crm_accounts", owner_username="jsmith")
+        assert owner_of(connection, "crm_accounts", new_row) == ("jsmith", smith)
+        # A user who has the name exactly wins over the alias, for every write from now on.
+        exact = add_user(connection, "jsmith")
+        assert tuple(resolve(connection, "jsmith")) == (exact, "exact", None)
+        newest = insert_row(connection, "crm_accounts", owner_username="jsmith")
+        assert owner_of(connection, "crm_accounts", newest) == ("jsmith", exact)
+
+
+def test_an_alias_is_refused_for_a_name_the_rule_resolves_or_an_unknown_user(db):
+    with db.begin() as connection:
+        add_user(connection, "anna")
+        add_user(connection, "Bob")
+    proposals = [
+        ProposedAlias("anna", "Bob"),
+        ProposedAlias("ANNA", "Bob"),
+        ProposedAlias("ghost", user_id=987654),
+        ProposedAlias("ghost2", "nobody"),
+        ProposedAlias("   ", "Bob"),
+    ]
+    added = add_aliases(db, OPERATOR, proposals, "cli")
+    assert added.batch_id is None and not aliases_of(db)
+    assert [rejection.reason for rejection in added.check.rejected] == [
+        "the legacy username is empty",
+        "'anna' already resolves to 'anna' by an exact match; an alias would never be used",
+        "'ANNA' already resolves to 'anna' by a case-insensitive match; an alias would never be used",
+        "no user has id 987654",
+        "no user is named 'nobody'",
+    ]
+    # The database refuses an unknown user whatever writes the alias.
+    with pytest.raises(IntegrityError, match="owner_username_aliases_user_id_fkey"), db.begin() as connection:
+        batch = connection.execute(
+            text(
+                "INSERT INTO migration_ops.alias_batches (created_by, source) "
+                "VALUES ('psql', 'cli') RETURNING id"
+            )
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO migration_ops.owner_username_aliases "
+                "(legacy_username, user_id, batch_id, created_by) VALUES ('ghost', 987654, :batch, 'psql')"
+            ),
+            {"batch": batch},
+        )
+
+
+def test_an_alias_decides_between_the_users_of_an_ambiguous_name(db):
+    with db.begin() as connection:
+        lower, title = add_user(connection, "bob"), add_user(connection, "Bob")
+        row = insert_row(connection, "crm_opportunities", owner_username="BOB")
+    with db.connect() as connection:
+        (name,) = unresolved_names(connection)
+    assert name.match_kind == "ambiguous" and name.suggestion is None
+    assert {candidate.user_id for candidate in name.candidates} == {lower, title}
+    add_aliases(db, OPERATOR, [ProposedAlias("BOB", user_id=title)], "cli")
+    backfill(db)
+    with db.connect() as connection:
+        assert owner_of(connection, "crm_opportunities", row) == ("BOB", title)
+        assert not error_rows(connection)
+
+
+def test_removing_an_alias_returns_its_rows_to_unresolved(db):
+    with db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+        rows = [insert_row(connection, table, owner_username="jsmith") for table in MIGRATED_TABLES]
+        by_id = insert_row(connection, "crm_accounts", owner_user_id=smith)
+    add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "review")
+    backfill(db)
+    with db.connect() as connection:
+        assert [
+            owner_of(connection, table, row) for table, row in zip(MIGRATED_TABLES, rows, strict=True)
+        ] == [("jsmith", smith)] * 2
+        (preview,) = preview_removal(connection, ["jsmith"])
+    assert preview.unresolved == dict.fromkeys(MIGRATED_TABLES, 1)
+    assert aliases_of(db) == {"jsmith": smith}  # the preview kept everything
+
+    (removal,) = drop_aliases(db, OPERATOR, ["jsmith", "never-aliased"])
+    assert removal.rows == removal.unresolved == dict.fromkeys(MIGRATED_TABLES, 1)
+    backfill(db)
+    with db.connect() as connection:
+        for table, row in zip(MIGRATED_TABLES, rows, strict=True):
+            assert owner_of(connection, table, row) == ("jsmith", None)
+            assert error_rows(connection)[table, row] == ("jsmith", "user_not_found")
+        assert set(error_rows(connection)) == unresolved_rows(connection)
+        # Ownership given by id, not through the alias, stays.
+        assert owner_of(connection, "crm_accounts", by_id) == ("john.smith", smith)
+        for table in MIGRATED_TABLES:
+            row = next(row for row in table_coverage(connection) if row.table == table)
+            assert figures(row) == playbook_coverage(connection, table)
+    assert [entry[2:] for entry in audit(db)[-2:]] == [
+        ("remove alias", "succeeded"),
+        ("remove alias", "failed"),
+    ]
+
+
+CSV = b"""legacy_username,username,user_id,note
+jsmith,john.smith,,renamed in 2024
+"broken,line
+"""
+
+
+def test_a_csv_import_reports_each_bad_line_and_writes_nothing_until_applied(db):
+    with db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+        garcia = add_user(connection, "mgarcia")
+        for name in ("jsmith", "m.garcia", "BOB"):
+            insert_row(connection, "crm_accounts", owner_username=name)
+    data = "\n".join(
+        [
+            "legacy_username,username,user_id,note",
+            "jsmith,john.smith,,renamed in 2024",  # 2: good
+            f"m.garcia,,{garcia}",  # 3: too few fields
+            "m.garcia,,abc,",  # 4: not an id
+            "BOB,nobody,,",  # 5: unknown user
+            "jsmith,mgarcia,,",  # 6: duplicate of line 2
+            "ghost,,999999,",  # 7: unknown id
+            f"m.garcia,mgarcia,{garcia},",  # 8: both given
+            f"m.garcia,,{garcia},e-mail name",  # 9: good
+        ]
+    ).encode()
+    proposals, rejected_lines = parse_alias_csv(data)
+    with db.connect() as connection:
+        preview = preview_aliases(connection, proposals)
+    rejected = sorted(
+        rejected_lines + preview.check.rejected, key=lambda rejection: int(rejection.where.split()[1])
+    )
+    assert [str(rejection) for rejection in rejected] == [
+        "line 3: 3 fields where the header has 4",
+        "line 4: user_id 'abc' is not a user id (a whole number)",
+        "line 5: no user is named 'nobody'",
+        "line 6: 'jsmith' is already mapped by line 2",
+        "line 7: no user has id 999999",
+        "line 8: both username and user_id are given; give one",
+    ]
+    assert [(alias.legacy_username, alias.user_id) for alias in preview.check.accepted] == [
+        ("jsmith", smith),
+        ("m.garcia", garcia),
+    ]
+    assert preview.rows == {
+        "jsmith": {"crm_accounts": 1, "crm_opportunities": 0},
+        "m.garcia": {"crm_accounts": 1, "crm_opportunities": 0},
+    }
+    assert not aliases_of(db)
+
+    added = add_aliases(db, OPERATOR, proposals, "import", "from the sales team", rejected_lines)
+    assert aliases_of(db) == {"jsmith": smith, "m.garcia": garcia}
+    assert len(added.check.rejected) == 6
+    entries = audit(db)
+    assert [entry[2:] for entry in entries].count(("add alias", "succeeded")) == 2
+    assert [entry[2:] for entry in entries].count(("add alias", "failed")) == 6
+    assert entries[-1][2:] == ("import aliases", "succeeded")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"legacy,user\n", "must name legacy_username"),
+        (b"legacy_username,username\n\xff\xfe\n", "not UTF-8"),
+    ],
+)
+def test_an_unreadable_import_file_is_refused_as_a_whole(data, message):
+    with pytest.raises(ImportFileError, match=message):
+        parse_alias_csv(data)
+
+
+def test_an_unterminated_quote_is_reported_on_its_line():
+    proposals, rejected = parse_alias_csv(CSV)
+    assert [proposal.legacy_username for proposal in proposals] == ["jsmith"]
+    assert [rejection.where for rejection in rejected] == ["line 3"]
+
+
+def test_a_viewer_cannot_add_remove_or_import_aliases_and_each_refusal_is_audited(db):
+    with db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+    add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "cli")
+    for attempt in (
+        lambda: add_aliases(db, VIEWER, [ProposedAlias("jsmyth", "john.smith")], "review"),
+        lambda: add_aliases(db, VIEWER, [ProposedAlias("jsmyth", "john.smith")], "import"),
+        lambda: drop_aliases(db, VIEWER, ["jsmith"]),
+    ):
+        with pytest.raises(Refused, match="is a viewer"):
+            attempt()
+    assert aliases_of(db) == {"jsmith": smith}
+    assert [entry for entry in audit(db) if entry[1] == "viewer"] == [
+        ("viewer@example.com", "viewer", "add alias", "refused"),
+        ("viewer@example.com", "viewer", "import aliases", "refused"),
+        ("viewer@example.com", "viewer", "remove alias", "refused"),
+    ]
+
+
+def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(db, tmp_path, monkeypatch):
+    with db.begin() as connection:
+        smith = add_user(connection, "john.smith")
+        insert_row(connection, "crm_accounts", owner_username="jsmith")
+    url = url_of(db)
+    dry = cli("aliases", "add", "jsmith", "--username", "john.smith", database_url=url)
+    assert dry.returncode == 0 and "resolves 1 crm_accounts" in dry.stdout and "dry run" in dry.stdout
+    refused = cli("aliases", "add", "jsmith", "--username", "john.smith", "--yes", database_url=url)
+    assert refused.returncode == 2 and "is a viewer" in refused.stderr
+    assert not aliases_of(db)
+
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    added = cli("aliases", "add", "jsmith", "--username", "john.smith", "--yes", database_url=url)
+    assert added.returncode == 0, added.stderr
+    assert aliases_of(db) == {"jsmith": smith}
+    listed = cli("aliases", "list", database_url=url)
+    assert "'jsmith'\tjohn.smith" in listed.stdout
+    file = tmp_path / "aliases.csv"
+    file.write_text("legacy_username,username\njsmith,john.smith\nj.smith,john.smith\n")
+    imported = cli("aliases", "import", str(file), "--yes", database_url=url)
+    assert imported.returncode == 1  # one line rejected
+    assert "line 2: 'jsmith' already has an alias" in imported.stderr
+    assert aliases_of(db) == {"jsmith": smith, "j.smith": smith}
+    removed = cli("aliases", "remove", "jsmith", "--yes", database_url=url)
+    assert removed.returncode == 0 and "returned to unresolved 0 of 0 crm_accounts" in removed.stdout
+    assert aliases_of(db) == {"j.smith": smith}
+
+
+SIMILARITY_SAMPLES = [
+    ("john.smith", "jsmith"),
+    ("Anna.Horvat", "anna horvat"),
+    ("mara.smithx", "maria.smith"),
+    ("émilie.côté", "emilie.cote"),
+    ("a", "ab"),
+    ("", "x"),
+    ("--", "__"),
+    ("O'Connor", "oconnor"),
+    ("王伟", "王伟伟"),
+    ("x" * 300, "x" * 299 + "y"),
+]
+
+
+def test_the_similarity_without_an_extension_is_pg_trgms(db):
+    with db.begin() as connection:
+        connection.exec_driver_sql("CREATE EXTENSION pg_trgm")
+        for left, right in SIMILARITY_SAMPLES:
+            ours, theirs = connection.execute(
+                text("SELECT migration_ops.username_similarity(:l, :r), similarity(:l, :r)"),
+                {"l": left, "r": right},
+            ).one()
+            assert ours == pytest.approx(theirs), (left, right)
