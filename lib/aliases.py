@@ -127,11 +127,18 @@ def check_aliases(connection: Connection, proposals: list[ProposedAlias]) -> Ali
 
 
 def write_aliases(
-    connection: Connection, aliases: list[Alias], created_by: str, source: str, note: str
+    connection: Connection,
+    aliases: list[Alias],
+    created_by: str,
+    source: str,
+    note: str,
+    dry_run: bool = False,
 ) -> int:
-    """Write the aliases as one batch, in the caller's transaction; return the batch id."""
+    """Write the aliases as one batch, in the caller's transaction; return the batch id. A dry
+    run's batch, which the caller rolls back, leaves the batch numbers untouched."""
     batch_id = connection.execute(
-        query("alias_batch_insert"), {"created_by": created_by, "source": source, "note": note or None}
+        query("alias_batch_insert_dry_run" if dry_run else "alias_batch_insert"),
+        {"created_by": created_by, "source": source, "note": note or None},
     ).scalar_one()
     for alias in aliases:
         connection.execute(
@@ -152,7 +159,7 @@ def preview_aliases(connection: Connection, proposals: list[ProposedAlias]) -> A
     and roll back (to a savepoint, so the caller's transaction may already be open)."""
     with connection.begin_nested() as transaction:
         check = check_aliases(connection, proposals)
-        write_aliases(connection, check.accepted, "preview", "review", "")
+        write_aliases(connection, check.accepted, "preview", "review", "", dry_run=True)
         names = [alias.legacy_username for alias in check.accepted]
         rows: dict[str, dict[str, int]] = {name: dict.fromkeys(MIGRATED_TABLES, 0) for name in names}
         for table in MIGRATED_TABLES:
