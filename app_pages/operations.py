@@ -53,20 +53,22 @@ def live_runs():
     ui.settle_dead_runs()
     runs = ui.read(backfill_runs, limit=20, retry=False)
     latest = runs[0] if runs else None
+    active = latest is not None and latest["status"] in ACTIVE
+    # A run that ends changes the alias batches outside this fragment: redraw the page once.
+    if st.session_state.get("operations_run_active") and not active:
+        st.session_state["operations_run_active"] = False
+        st.rerun()
+    st.session_state["operations_run_active"] = active
     if latest:
         progress = progress_of(latest)
         colour, icon = BADGES[latest["status"]]
         st.badge(
-            f"{'run' if latest['status'] in ACTIVE else 'last run'} {latest['id']} {latest['status']}",
+            f"{'run' if active else 'last run'} {latest['id']} {latest['status']}",
             color=colour,
             icon=icon,
         )
         done = 1.0 if latest["status"] == "succeeded" else progress.fraction or 0.0
-        eta = (
-            f", about {progress.eta_seconds:.0f} s left"
-            if latest["status"] in ACTIVE and progress.eta_seconds
-            else ""
-        )
+        eta = f", about {progress.eta_seconds:.0f} s left" if active and progress.eta_seconds else ""
         st.progress(
             done,
             text=f"{progress.scanned:,} rows scanned, {progress.resolved:,} resolved, "
