@@ -189,7 +189,7 @@ def trigger_control(key: str) -> None:
     change = st.radio(
         "Change", ("disable", "enable"), horizontal=True, key=f"{key}_change", disabled=not allowed
     )
-    phrase = f"{change} {len(names)} trigger{'s' if len(names) != 1 else ''}"
+    phrase = f"{change} {counted(len(names), 'trigger')}"
     # Plain text, not markdown: the label is also the field's accessible name.
     typed = st.text_input(f'Type "{phrase}" to confirm', key=f"{key}_confirm", disabled=not allowed)
     if not allowed:
@@ -209,6 +209,11 @@ def trigger_control(key: str) -> None:
             # Shown by the rerun, which redraws the banner and the trigger states.
             st.session_state[f"{key}_done"] = phrase
             st.rerun()
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 alias', '3 aliases': a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:

@@ -67,7 +67,7 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.markdown(f"- **{row.table}**: {row.resolved_pct}% after the backfill")
     note = st.text_input("Note, kept with the batch", key="remediation_note")
     if st.button(
-        f"Apply {len(accepted)} alias{'es' if len(accepted) != 1 else ''}",
+        f"Apply {ui.counted(len(accepted), 'alias', 'aliases')}",
         type="primary",
         disabled=not allowed or not accepted,
         key="remediation_apply",
@@ -78,7 +78,8 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.error(str(error))
         else:
             st.session_state["remediation_done"] = (
-                f"Batch {added.batch_id}: {len(added.check.accepted)} aliases written, each audited. "
+                f"Batch {added.batch_id}: {ui.counted(len(added.check.accepted), 'alias', 'aliases')} "
+                "written and audited. "
                 "Run the backfill to resolve their rows."
             )
             st.rerun()
@@ -138,7 +139,7 @@ with review:
         for row in ticked.to_dict("records")
     ]
     if st.button(
-        f"Preview {len(proposals)} mapping{'s' if len(proposals) != 1 else ''}…",
+        f"Preview {ui.counted(len(proposals), 'mapping')}…",
         disabled=not allowed or not proposals,
         key="remediation_preview",
     ):
@@ -197,7 +198,7 @@ with current:
                 )
                 st.markdown(f"- `{removal.legacy_username}`: back to unresolved: {back}")
         if st.button(
-            f"Remove {len(chosen)} alias{'es' if len(chosen) != 1 else ''}",
+            f"Remove {ui.counted(len(chosen), 'alias', 'aliases')}",
             type="primary",
             disabled=not allowed or not chosen,
             key="remediation_remove",
@@ -209,6 +210,7 @@ with current:
             else:
                 back = sum(sum(removal.unresolved.values()) for removal in removals)
                 st.session_state["remediation_done"] = (
-                    f"{len(removals)} aliases removed, each audited; {back:,} rows are unresolved again."
+                    f"{ui.counted(len(removals), 'alias', 'aliases')} removed and audited; "
+                    f"{ui.counted(back, 'row')} unresolved again."
                 )
                 st.rerun()

@@ -278,7 +278,7 @@ def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db,
     assert "back to unresolved: 1 of 1 crm_accounts rows" in " ".join(texts(app.markdown))
     app.button(key="remediation_remove").click().run()
     assert not app.exception
-    assert "1 aliases removed, each audited; 1 rows are unresolved again." in app.success[0].value
+    assert "1 alias removed and audited; 1 row unresolved again." in app.success[0].value
     assert owner_of_row(demo_db, row) is None
     with demo_db.connect() as connection:
         assert not list_aliases(connection)
