@@ -35,6 +35,7 @@ PAGES = {
     "coverage": "Coverage",
     "unresolved": "Unresolved",
     "operations": "Operations",
+    "remediation": "Remediation",
     "runbook": "Runbook",
 }
 STARTUP_SECONDS = 60

@@ -6,9 +6,11 @@ from tests.browser.console import PAGES, VIEWER, grid_rows
 
 # Every control that acts, by page; the trigger control is on two pages.
 ACTION_CONTROLS = {
+    "remediation": ["Preview 0 mappings…"],
     "operations": ["Re-run backfill…", "Disable 4 triggers"],
     "runbook": ["Disable 4 triggers"],
 }
+TRIGGER_CONTROL_PAGES = {"operations", "runbook"}
 TRIGGER_FIELDS = [
     ("combobox", "Triggers"),
     ("radio", "disable"),
@@ -45,6 +47,9 @@ def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):
             control.click(force=True)  # a determined click on a disabled control does nothing
         if path in ACTION_CONTROLS:
             assert page.get_by_text("is a viewer: actions are for operators").count() >= 1
+        if path == "remediation":
+            assert page.get_by_role("checkbox", name="Tick every suggestion").is_disabled()
+        if path in TRIGGER_CONTROL_PAGES:
             for role, name in TRIGGER_FIELDS:
                 assert page.get_by_role(role, name=name, exact=True).is_disabled(), (path, name)
         assert page.get_by_role("dialog").count() == 0

@@ -1,0 +1,124 @@
+"""Journey 7: an ops lead reviews the suggested owners, imports a CSV, applies the aliases, runs the
+backfill to the 99% target, and takes one alias back."""
+
+from sqlalchemy import text
+
+from lib.aliases import alias_batches, list_aliases
+from lib.registry import MIGRATED_TABLES
+from lib.suggestions import unresolved_names
+from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
+from tests.crm import error_rows, unresolved_rows
+from tests.playbook import playbook_coverage
+
+RUN_SECONDS = 120
+
+
+def alias_audit(demo) -> list[tuple]:
+    with demo.connect() as connection:
+        return connection.execute(
+            text("""
+                SELECT actor, action, outcome FROM migration_ops.audit_log
+                WHERE action LIKE '%alias%' ORDER BY id
+            """)
+        ).all()
+
+
+def test_a_csv_import_lists_its_bad_lines_and_writes_nothing_until_applied(operator, demo):
+    with demo.connect() as connection:
+        name = next(n for n in unresolved_names(connection) if n.suggestion and n.match_kind == "not_found")
+    upload = (
+        "legacy_username,username,note\n"
+        f"{name.legacy_username},{name.suggestion.username},from the CSV\n"
+        "stray.one,nobody.at.all,\n"
+        f"{name.legacy_username},{name.suggestion.username},twice\n"
+        "only-one-cell\n"
+    )
+
+    page = operator.open("remediation")
+    page.get_by_role("tab", name="Import a CSV").click()
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": "aliases.csv", "mimeType": "text/csv", "buffer": upload.encode()}]
+    )
+    page.get_by_role("button", name="Preview the import…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Dry run").wait_for()
+    warnings = dialog.locator("[data-testid=stAlertContentWarning]").all_inner_texts()
+    assert any("line 3" in warning and "nobody.at.all" in warning for warning in warnings), warnings
+    assert any("line 4" in warning for warning in warnings), warnings
+    assert any("line 5" in warning for warning in warnings), warnings
+    assert alias_audit(demo) == []
+    with demo.connect() as connection:
+        assert list_aliases(connection) == []
+
+    dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")
+    with demo.connect() as connection:
+        assert list_aliases(connection) == []
+
+
+def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_alias(operator, demo):
+    with demo.connect() as connection:
+        suggested = [name for name in unresolved_names(connection) if name.suggestion]
+        before = playbook_coverage(connection, "crm_accounts")
+    assert suggested and before[2] < 99
+
+    page = operator.open("remediation")
+    page.get_by_text("Tick every suggestion").click()
+    wait_until_rendered(page)
+    page.get_by_role("button", name=f"Preview {len(suggested)} mappings…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Dry run").wait_for()
+    assert dialog.locator("[data-testid=stAlertContentWarning]").count() == 0
+    forecast = dialog.get_by_text("crm_accounts: ").inner_text()
+    note = dialog.get_by_label("Note, kept with the batch")
+    note.fill("reviewed suggestions")
+    note.press("Enter")
+    wait_until_rendered(page)
+    dialog.get_by_role("button", name=f"Apply {len(suggested)} aliases").click()
+    dialog.wait_for(state="detached")
+    # The dry runs before it left the batch numbers alone.
+    page.get_by_text(f"Batch 1: {len(suggested)} aliases written and audited").wait_for()
+    assert alias_audit(demo) == [(OPERATOR, "add alias", "succeeded")] * len(suggested)
+    with demo.connect() as connection:
+        assert alias_batches(connection)[0]["note"] == "reviewed suggestions"
+
+    page.get_by_role("button", name="Run the backfill").click()
+    page.get_by_text("last run 1 succeeded").wait_for(timeout=RUN_SECONDS * 1000)
+    with demo.connect() as connection:
+        after = {table: playbook_coverage(connection, table) for table in MIGRATED_TABLES}
+        assert set(error_rows(connection)) == unresolved_rows(connection)
+    assert after["crm_accounts"][2] > 99
+    # The dry run's forecast was the figure the backfill reached.
+    assert f"{after['crm_accounts'][2]}%" in forecast, forecast
+
+    wait_until_rendered(page)
+    frames = [grid_rows(frame) for frame in page.locator("[data-testid=stDataFrame]").all()]
+    header, batch_row = next(rows for rows in frames if "aliases" in rows[0])
+    batch = dict(zip(header, batch_row, strict=True))
+    assert batch["aliases"] == str(len(suggested)), batch
+    assert f"crm_accounts {before[2]}% → {after['crm_accounts'][2]}%" in batch["applied by"], batch
+
+    removed = suggested[0]
+    rows_back = sum(removed.rows_by_table.values())
+    page = operator.open("remediation")
+    page.get_by_role("tab", name="Aliases").click()
+    field = page.locator("[data-testid=stMultiSelect]").filter(has_text="Aliases to remove")
+    field.get_by_role("combobox").fill(removed.legacy_username)
+    page.get_by_role("option", name=removed.legacy_username, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_until_rendered(page)
+    page.get_by_text(f"{removed.legacy_username}: back to unresolved").wait_for()
+    page.get_by_role("button", name="Remove 1 alias", exact=True).click()
+    rows_text = "1 row" if rows_back == 1 else f"{rows_back:,} rows"
+    page.get_by_text(f"1 alias removed and audited; {rows_text} unresolved again.").wait_for()
+
+    with demo.connect() as connection:
+        assert removed.legacy_username not in {alias["legacy_username"] for alias in list_aliases(connection)}
+        back = connection.execute(
+            text("SELECT count(*) FROM owner_backfill_errors WHERE btrim(owner_username) = :legacy"),
+            {"legacy": removed.legacy_username},
+        ).scalar_one()
+        assert set(error_rows(connection)) == unresolved_rows(connection)
+    assert back == rows_back
+    assert alias_audit(demo)[-1] == (OPERATOR, "remove alias", "succeeded")
+    assert operator.problems(page) == []
