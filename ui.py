@@ -4,6 +4,7 @@ page shows that the database is away (and comes back by itself when it returns).
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TextIO, TypeVar
 
 import streamlit as st
@@ -31,6 +32,7 @@ from lib.settings import SetupError, configured_database_url, console_setting, d
 from lib.snapshots import SnapshotScheduler
 from lib.sql import query_text
 from lib.startup import open_console_database
+from lib.suggestions import UnresolvedName, remediation_inputs, unresolved_names
 from lib.triggers import TableBusy, trigger_states
 from lib.unresolved import UnresolvedFilter, write_csv
 
@@ -38,6 +40,10 @@ T = TypeVar("T")
 RETRY_SECONDS = 5
 # Live figures are shared by every viewer for this long, so a refresh costs at most one query.
 LIVE_CACHE_SECONDS = 3
+# Suggestions take seconds on a large remainder (bench/suggestions.py), and every click in the
+# review table reruns its page; they are reused for this long while no run or alias changes.
+# A stale list writes nothing wrong: applying checks every mapping against the database again.
+SUGGESTIONS_CACHE_SECONDS = 60
 
 
 @st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
@@ -98,6 +104,23 @@ def coverage_now(retry: bool = True) -> list[TableCoverage]:
     """The playbook's step-3 figures, at most a few seconds old, shared by every viewer."""
     with database_problems_shown(retry):
         return _shared_coverage()
+
+
+@st.cache_data(ttl=SUGGESTIONS_CACHE_SECONDS, show_spinner="Finding candidate owners…")
+def _shared_unresolved_names(inputs: tuple) -> tuple[datetime, list[UnresolvedName]]:
+    # `inputs` is only the cache key: another run or alias set computes afresh.
+    with _engine().connect() as connection:
+        return datetime.now(UTC), unresolved_names(connection)
+
+
+def suggestions() -> tuple[datetime, list[UnresolvedName]]:
+    """The unresolved usernames with their candidates, and when they were computed."""
+    with database_problems_shown():
+        return _shared_unresolved_names(read(remediation_inputs))
+
+
+def recompute_suggestions() -> None:
+    _shared_unresolved_names.clear()
 
 
 def trigger_banner() -> None:

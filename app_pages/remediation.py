@@ -7,7 +7,6 @@ from lib.alias_import import ImportFileError, parse_alias_csv
 from lib.aliases import ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.backfill.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
-from lib.suggestions import unresolved_names
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
@@ -24,12 +23,13 @@ if not allowed:
 if done := st.session_state.pop("remediation_done", None):
     st.success(done, icon=":material/check_circle:")
 
-names = ui.read(unresolved_names)
+computed_at, names = ui.suggestions()
 awaiting = [name for name in names if name.match_kind == "alias"]
 if awaiting:
     rows = sum(name.rows for name in awaiting)
     st.info(
-        f"{len(awaiting):,} aliased usernames ({rows:,} rows) wait for the backfill.",
+        f"Waiting for the backfill: {ui.counted(len(awaiting), 'aliased username')}, "
+        f"{ui.counted(rows, 'row')}.",
         icon=":material/hourglass_top:",
     )
     if st.button(
@@ -104,11 +104,16 @@ with review:
         and contains.lower() in name.legacy_username.lower()
         and (name.candidates or not with_candidates)
     ]
-    st.caption(
+    summary, recompute = st.columns([5, 1], vertical_alignment="center")
+    summary.caption(
         f"{len(shown):,} of {len(open_names):,} unresolved usernames"
         + (f"; the first {SHOWN_NAMES:,} are shown" if len(shown) > SHOWN_NAMES else "")
-        + ". Tick a row to map it; change the user to map it to someone else."
+        + f", as of {computed_at:%H:%M:%S} UTC. Tick a row to map it; change the user to map it to "
+        "someone else."
     )
+    if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
+        ui.recompute_suggestions()
+        st.rerun()
     table = pd.DataFrame(
         [
             {

@@ -90,5 +90,11 @@ def unresolved_names(connection: Connection) -> list[UnresolvedName]:
     return list(names.values())
 
 
+def remediation_inputs(connection: Connection) -> tuple:
+    """A cheap fingerprint of what the console itself changes under the unresolved usernames:
+    runs and aliases. Equal fingerprints let a page reuse suggestions it computed a moment ago."""
+    return tuple(connection.execute(query("remediation_inputs")).one())
+
+
 def _rank(candidate: Candidate) -> tuple[Decimal, Decimal]:
     return candidate.score, candidate.similarity

@@ -16,7 +16,7 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage import table_coverage
 from lib.identity import Identity
 from lib.registry import MIGRATED_TABLES
-from lib.suggestions import unresolved_names
+from lib.suggestions import remediation_inputs, unresolved_names
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage
@@ -214,6 +214,29 @@ def test_removing_an_alias_returns_its_rows_to_unresolved(db):
         ("remove alias", "succeeded"),
         ("remove alias", "failed"),
     ]
+
+
+def test_the_remediation_inputs_change_with_every_run_and_alias_change(db):
+    def inputs() -> tuple:
+        with db.connect() as connection:
+            return remediation_inputs(connection)
+
+    with db.begin() as connection:
+        add_user(connection, "john.smith")
+        add_user(connection, "mary.jones")
+    seen = [inputs()]
+    add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "review")
+    seen.append(inputs())
+    with db.connect() as connection:
+        preview_aliases(connection, [ProposedAlias("mjones", "mary.jones")])
+    assert inputs() == seen[-1]  # a dry run changes nothing
+    backfill(db)
+    seen.append(inputs())
+    drop_aliases(db, OPERATOR, ["jsmith"])
+    seen.append(inputs())
+    add_aliases(db, OPERATOR, [ProposedAlias("mjones", "mary.jones")], "review")  # as many aliases again
+    seen.append(inputs())
+    assert len(set(seen)) == len(seen), seen
 
 
 CSV = b"""legacy_username,username,user_id,note

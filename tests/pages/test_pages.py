@@ -256,7 +256,7 @@ def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(consol
     app = console(demo_db, "remediation")  # DATABASE_URL set, local user not listed: a viewer
     assert not app.exception
     assert "is a viewer" in app.info[0].value
-    assert "1 aliased usernames" in app.info[1].value
+    assert "Waiting for the backfill: 1 aliased username, 1 row." in app.info[1].value
     assert app.data_editor[0].proto.disabled
     for key in ("remediation_preview", "remediation_run", "remediation_remove"):
         assert app.button(key=key).disabled
@@ -288,3 +288,22 @@ def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db,
 def owner_of_row(engine, row: int) -> int | None:
     with engine.connect() as connection:
         return owner_of(connection, "crm_accounts", row)[1]
+
+
+def test_remediation_reuses_its_suggestions_until_asked_to_recompute(console, db):
+    with db.begin() as connection:
+        add_user(connection, "john.smith")
+        insert_row(connection, "crm_accounts", owner_username="jsmith")
+    app = console(db, "remediation")
+    assert shown_names(app) == ["jsmith"]
+    with db.begin() as connection:
+        insert_row(connection, "crm_accounts", owner_username="john-smith")
+    app.run()
+    assert shown_names(app) == ["jsmith"]  # an ordinary write: the list is not recomputed
+    app.button(key="remediation_recompute").click().run()
+    assert not app.exception
+    assert sorted(shown_names(app)) == ["john-smith", "jsmith"]
+
+
+def shown_names(app) -> list[str]:
+    return list(app.data_editor[0].value["legacy username"])
