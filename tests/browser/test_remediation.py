@@ -11,6 +11,7 @@ from tests.crm import error_rows, unresolved_rows
 from tests.playbook import playbook_coverage
 
 RUN_SECONDS = 120
+ROW_HEIGHT = 35  # of the review table's header and rows, in pixels
 
 
 def alias_audit(demo) -> list[tuple]:
@@ -121,4 +122,60 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
         assert set(error_rows(connection)) == unresolved_rows(connection)
     assert back == rows_back
     assert alias_audit(demo)[-1] == (OPERATOR, "remove alias", "succeeded")
+    assert operator.problems(page) == []
+
+
+def test_an_operator_types_the_user_for_an_ambiguous_name(operator, demo):
+    with demo.connect() as connection:
+        names = unresolved_names(connection)
+    name = next(name for name in names if name.match_kind == "ambiguous")
+    chosen = name.candidates[0]
+    open_names = [name for name in names if name.match_kind in ("not_found", "ambiguous")]
+
+    page = operator.open("remediation")
+    field = page.get_by_label("Username contains")
+    field.fill(name.legacy_username)
+    field.press("Enter")
+    page.get_by_test_id("InputInstructions").wait_for(state="hidden")
+    page.get_by_text(f"1 of {len(open_names)} unresolved usernames").wait_for()
+    wait_until_rendered(page)
+    # The grid is drawn on a canvas: select the row's username cell, then move by keyboard.
+    frame = page.locator("[data-testid=stDataFrame]").first
+    frame.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = frame.bounding_box()
+    username_cell = (box["x"] + 110, box["y"] + ROW_HEIGHT * 1.5)
+    page.mouse.click(*username_cell)
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")  # to "map to"
+    page.keyboard.press("Enter")
+    editor = page.locator("#portal textarea, #portal input").first
+    editor.fill(chosen.username)
+    editor.press("Enter")
+    editor.wait_for(state="detached")
+    page.mouse.click(*username_cell)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Space")  # tick "apply"
+    # The tick's rerun carries the whole table, the typed user with it.
+    page.get_by_role("button", name="Preview 1 mapping…").wait_for()
+    wait_until_rendered(page)
+    page.get_by_role("button", name="Preview 1 mapping…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Dry run").wait_for()
+    header, row = grid_rows(dialog.locator("[data-testid=stDataFrame]"))
+    preview = dict(zip(header, row, strict=True))
+    assert (preview["legacy username"], preview["user"], preview["user id"]) == (
+        name.legacy_username,
+        chosen.username,
+        str(chosen.user_id),
+    )
+    assert [int(preview[table]) for table in MIGRATED_TABLES] == [
+        name.rows_by_table.get(table, 0) for table in MIGRATED_TABLES
+    ]
+    dialog.get_by_role("button", name="Apply 1 alias", exact=True).click()
+    dialog.wait_for(state="detached")
+    page.get_by_text("1 alias written and audited").wait_for()
+    with demo.connect() as connection:
+        aliases = {alias["legacy_username"]: alias["user_id"] for alias in list_aliases(connection)}
+    assert aliases[name.legacy_username] == chosen.user_id
+    assert alias_audit(demo)[-1] == (OPERATOR, "add alias", "succeeded")
     assert operator.problems(page) == []
