@@ -1,5 +1,5 @@
 """Journey 7: an ops lead reviews the suggested owners, imports a CSV, applies the aliases, runs the
-backfill to the 99% target, and takes one alias back."""
+backfill to the 99% target, takes one alias back, and types the user for an ambiguous name."""
 
 from sqlalchemy import text
 
