@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
 
-from lib.database import create_engine_for
+from lib.database import create_engine_for, recreate_database
 from lib.demo import load_demo
 
 TEMPLATE = "bench_template"
@@ -35,8 +35,7 @@ def build_template(server: URL, scale: float) -> Dataset:
     accounts = max(1_000, round(FULL_ACCOUNTS * scale))
     opportunities = max(1_000, round(FULL_OPPORTUNITIES * scale))
     users = max(60, round(FULL_USERS * scale))
-    _create_database(server, TEMPLATE)
-    engine = create_engine_for(server.set(database=TEMPLATE))
+    engine = create_engine_for(recreate_database(server, TEMPLATE))
     with engine.connect() as connection:
         report = load_demo(connection, accounts, opportunities, user_count=users, skip_backfill=True)
     started = time.perf_counter()
@@ -55,13 +54,4 @@ def build_template(server: URL, scale: float) -> Dataset:
 
 def copy_of_template(server: URL, name: str) -> URL:
     """A fresh database cloned from the template: identical data, identical physical layout."""
-    _create_database(server, name, f"TEMPLATE {TEMPLATE}")
-    return server.set(database=name)
-
-
-def _create_database(server: URL, name: str, options: str = "") -> None:
-    admin = create_engine_for(server)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {name} {options}")
-    admin.dispose()
+    return recreate_database(server, name, template=TEMPLATE)

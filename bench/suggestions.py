@@ -13,10 +13,9 @@ import time
 from sqlalchemy import text
 
 from bench.__main__ import DATA_DIR
-from lib.database import create_engine_for
+from lib.database import create_engine_for, recreate_database
 from lib.demo import load_demo, make_users
 from lib.embedded import start_embedded_server
-from lib.sql import identifier
 from lib.suggestions import remediation_inputs, unresolved_names
 
 DATABASE = "bench_suggestions"
@@ -44,13 +43,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--names", type=int, default=10_000)
     args = parser.parse_args()
-    server = start_embedded_server(DATA_DIR)
-    admin = create_engine_for(server)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {identifier(DATABASE)} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {identifier(DATABASE)}")
-    admin.dispose()
-    engine = create_engine_for(server.set(database=DATABASE))
+    engine = create_engine_for(recreate_database(start_embedded_server(DATA_DIR), DATABASE))
     with engine.connect() as connection:
         load_demo(connection, 1_000, 0, user_count=args.users)
     # The same users load_demo made, so that the names are theirs.

@@ -7,6 +7,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.settings import SetupError, describe_url
+from lib.sql import identifier
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -21,6 +22,24 @@ def create_engine_for(url: URL) -> Engine:
 
 class UnstorableText(ValueError):
     """Text typed into a filter that PostgreSQL text cannot hold, so that nothing stored matches it."""
+
+
+def recreate_database(server: URL, name: str, template: str | None = None) -> URL:
+    """Drop the database `name` on `server` (connections and all) and create it again, empty or
+    as a copy of `template`; return its URL."""
+    admin = create_engine_for(server)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {identifier(name)} WITH (FORCE)")
+            if template:
+                connection.exec_driver_sql(
+                    f"CREATE DATABASE {identifier(name)} TEMPLATE {identifier(template)}"
+                )
+            else:
+                connection.exec_driver_sql(f"CREATE DATABASE {identifier(name)}")
+    finally:
+        admin.dispose()
+    return server.set(database=name)
 
 
 def require_storable(label: str, value: str) -> str:

@@ -8,7 +8,7 @@ import os
 
 from lib.actions import start_backfill
 from lib.backfill.settings import BatchSettings
-from lib.database import create_engine_for
+from lib.database import create_engine_for, recreate_database
 from lib.demo import load_demo
 from lib.embedded import start_embedded_server
 from lib.identity import local_identity
@@ -21,20 +21,15 @@ DATABASE = "crm_screenshots"
 
 
 def fresh_demo_url() -> str:
-    server = start_embedded_server(DATA_DIR)
-    admin = create_engine_for(server)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
-    admin.dispose()
-    engine = create_engine_for(server.set(database=DATABASE))
+    url = recreate_database(start_embedded_server(DATA_DIR), DATABASE)
+    engine = create_engine_for(url)
     with engine.connect() as connection:
         load_demo(connection)
     # One run in the history, as an operator would have started it from the CLI.
     os.environ["OWNER_CONSOLE_LOCAL_OPERATORS"] = local_identity().name
     start_backfill(engine, local_identity(), BatchSettings(), "cli")
     engine.dispose()
-    return server.set(database=DATABASE).render_as_string(hide_password=False)
+    return url.render_as_string(hide_password=False)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.database import create_engine_for
+from lib.database import create_engine_for, recreate_database
 from lib.demo import load_demo
 from lib.embedded import start_embedded_server
 from lib.settings import PROJECT_ROOT
@@ -63,12 +63,7 @@ def server() -> Server:
 @pytest.fixture(scope="module")
 def crm(server) -> Iterator[Engine]:
     """A demo CRM whose backfill is still to run, so that a run has work while the server stops."""
-    admin = create_engine_for(server.url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
-    admin.dispose()
-    engine = create_engine_for(server.url.set(database=DATABASE))
+    engine = create_engine_for(recreate_database(server.url, DATABASE))
     with engine.connect() as connection:
         load_demo(connection, 600, 1_500, skip_backfill=True)
     yield engine
