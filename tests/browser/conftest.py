@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.browser.console import IDENTITY_ENV, OPERATOR, VIEWER, Visitor, running_console
+from tests.browser.console import IDENTITY_ENV, OPERATOR, VIEWER, Console, Visitor, running_console
 from tests.conftest import DEMO_TEMPLATE, clone
 
 
@@ -16,10 +16,10 @@ def demo(server_url) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def console(demo) -> Iterator[str]:
-    """The console's base URL; nothing has been requested from it when a module starts."""
-    with running_console(demo.url.render_as_string(hide_password=False), **IDENTITY_ENV) as base:
-        yield base
+def console(demo) -> Iterator[Console]:
+    """The console behind nginx; nothing has been requested from it when a module starts."""
+    with running_console(demo.url.render_as_string(hide_password=False), **IDENTITY_ENV) as console:
+        yield console
 
 
 @pytest.fixture

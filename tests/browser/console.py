@@ -1,10 +1,10 @@
-"""A console served by `streamlit run` on a free port, and headless Chromium to look at it.
+"""A console served by `streamlit run` on a free port behind nginx, as the README deploys it, and
+headless Chromium to look at it.
 
 Shared by the browser tests and by the README screenshots, so that both see the same product.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,11 +12,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from lib.settings import PROJECT_ROOT
+from tests.browser.proxy import free_port, running_proxy
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, and with no network but the registries: no sandbox, no background calls home.
@@ -39,35 +41,45 @@ PAGES = {
     "runbook": "Runbook",
 }
 STARTUP_SECONDS = 60
-# Identities arrive as a trusted proxy would send them; only OPERATOR is configured to act.
+# Identities arrive in the header that nginx sets; only OPERATOR is configured to act. ANONYMOUS
+# comes through a server block whose authentication established nobody.
 IDENTITY_HEADER = "X-Forwarded-User"
 OPERATOR = "ops.lead@example.com"
 VIEWER = "analyst@example.com"
+ANONYMOUS = "anonymous"
 IDENTITY_ENV = {"OWNER_CONSOLE_IDENTITY_HEADER": IDENTITY_HEADER, "OWNER_CONSOLE_OPERATORS": OPERATOR}
 # Streamlit's own signals: connected, the script finished, no element still a skeleton.
 RENDERED = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-script-state=notRunning]"
 
 
+@dataclass(frozen=True)
+class Console:
+    """Where a running console answers: `direct` is Streamlit itself, `via[name]` the nginx server
+    block of each identity (OPERATOR, VIEWER, ANONYMOUS, and proxy.DOUBLED)."""
+
+    direct: str
+    via: dict[str, str]
+
+
 @contextmanager
-def running_console(database_url: str, **env: str) -> Iterator[str]:
-    """Serve the console on DATABASE_URL, with `env` added to its environment; yields its base
-    URL once its health check answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def running_console(database_url: str, **env: str) -> Iterator[Console]:
+    """Serve the console on DATABASE_URL, with `env` added to its environment, behind nginx; yields
+    once Streamlit's health check answers through the proxy. Streamlit's address is the project's
+    own setting (.streamlit/config.toml), as in production."""
+    port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="console-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    )
+    identities = {OPERATOR: OPERATOR, VIEWER: VIEWER, ANONYMOUS: ""}
     try:
-        _wait_for_health(base, process, Path(log.name))
-        yield base
+        with running_proxy(port, identities) as via:
+            _wait_for_health(via[ANONYMOUS], process, Path(log.name))
+            yield Console(f"http://127.0.0.1:{port}", via)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -87,13 +99,12 @@ def chromium() -> Iterator[Browser]:
 
 
 class Visitor:
-    """One person in one browser context: their identity travels in the proxy header, and every
-    uncaught script error on their pages is kept for `problems()`."""
+    """One person in one browser context, through the proxy's server block for their identity;
+    every uncaught script error on their pages is kept for `problems()`."""
 
-    def __init__(self, browser: Browser, base: str, name: str, height: int = 900):
-        self.base, self.name = base, name
+    def __init__(self, browser: Browser, console: Console, name: str, height: int = 900):
+        self.base, self.name = console.via[name], name
         self.context: BrowserContext = browser.new_context(
-            extra_http_headers={IDENTITY_HEADER: name},
             viewport={"width": 1400, "height": height},
             accept_downloads=True,
         )

@@ -34,10 +34,10 @@ def fresh_demo_url() -> str:
 
 def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    with running_console(fresh_demo_url(), **IDENTITY_ENV) as base, chromium() as browser:
+    with running_console(fresh_demo_url(), **IDENTITY_ENV) as console, chromium() as browser:
         # The pages as the operator sees them. Streamlit scrolls inside its own frame, so the
         # viewport is what a screenshot holds.
-        operator = Visitor(browser, base, OPERATOR, height=1600)
+        operator = Visitor(browser, console, OPERATOR, height=1600)
         for path, title in PAGES.items():
             page = operator.open(path)
             target = OUT_DIR / f"{title.lower()}.png"

@@ -6,7 +6,6 @@ without restarting the console.
 The module runs its own embedded PostgreSQL, so that stopping it harms no other test.
 """
 
-import getpass
 import signal
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from lib.backfill.settings import BatchSettings
 from lib.database import create_engine_for, recreate_database
 from lib.demo import load_demo
 from lib.embedded import start_embedded_server
+from lib.identity import local_identity
 from lib.settings import PROJECT_ROOT
 from tests.browser.console import (
     IDENTITY_ENV,
@@ -72,9 +72,9 @@ def crm(server) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def operator(crm, browser) -> Iterator[Visitor]:
-    environment = dict(IDENTITY_ENV, OWNER_CONSOLE_LOCAL_OPERATORS=getpass.getuser())
-    with running_console(crm.url.render_as_string(hide_password=False), **environment) as base:
-        visitor = Visitor(browser, base, OPERATOR)
+    environment = dict(IDENTITY_ENV, OWNER_CONSOLE_LOCAL_OPERATORS=local_identity().name)
+    with running_console(crm.url.render_as_string(hide_password=False), **environment) as console:
+        visitor = Visitor(browser, console, OPERATOR)
         yield visitor
         visitor.close()
 
