@@ -26,9 +26,9 @@ from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
 from lib.backfill.settings import BatchSettings
 from lib.coverage import TableCoverage, table_coverage
 from lib.database import UnstorableText, connection_failure, is_connection_problem
-from lib.identity import OPERATOR, Identity, local_identity, role_of
+from lib.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
 from lib.schema import current_revision, head_revision
-from lib.settings import SetupError, configured_database_url, console_setting, describe_url
+from lib.settings import SetupError, configured_database_url, describe_url
 from lib.snapshots import SnapshotScheduler
 from lib.sql import query_text
 from lib.startup import open_console_database
@@ -146,18 +146,32 @@ def sidebar() -> None:
         st.caption(f"**Revision** {revision}{behind}")
         who = identity()
         st.caption(f"**Viewer** {who}, {role_of(who)}")
+        if who.source == "oidc":
+            st.button("Sign out", on_click=st.logout)
 
 
 def identity() -> Identity:
-    """Who is looking: the OIDC login when [auth] is configured, else the trusted proxy header
-    named by OWNER_CONSOLE_IDENTITY_HEADER when set and present, else the local user."""
-    # st.user knows is_logged_in only when [auth] is configured.
-    if st.user.get("is_logged_in"):
-        return Identity(str(st.user.get("email") or st.user.get("name")), "oidc")
-    header = console_setting("OWNER_CONSOLE_IDENTITY_HEADER")
-    if header and st.context.headers.get(header):
-        return Identity(st.context.headers[header], "proxy")
-    return local_identity()
+    """Who is looking (lib.identity.visitor_identity). A visitor whom the configured sign-in did not
+    identify gets the sign-in or refusal page, and the script stops there."""
+    who = visitor_identity(st.user, st.context.headers.get_all)
+    if isinstance(who, NoIdentity):
+        _stop_at_the_door(who)
+    return who
+
+
+def require_identity() -> None:
+    """Before anything else is drawn: nobody sees data without an identity."""
+    identity()
+
+
+def _stop_at_the_door(visitor: NoIdentity) -> None:
+    st.title("Owner migration console")
+    if visitor.source == "oidc":
+        st.info(visitor.message, icon=":material/login:")
+        st.button("Sign in", type="primary", on_click=st.login)
+    else:
+        st.error(visitor.message, icon=":material/no_accounts:")
+    st.stop()
 
 
 def may_act() -> tuple[bool, str]:

@@ -1,6 +1,5 @@
 """Small helpers that write and read the CRM tables the way an API client would."""
 
-import getpass
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql
 
+from lib.identity import local_identity
 from lib.registry import MIGRATED_TABLES
 from lib.settings import PROJECT_ROOT
 
@@ -117,7 +117,7 @@ def cli_backfill(engine: Engine, *args: str) -> subprocess.Popen:
         env={
             **os.environ,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "OWNER_CONSOLE_LOCAL_OPERATORS": getpass.getuser(),
+            "OWNER_CONSOLE_LOCAL_OPERATORS": local_identity().name,
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -4,13 +4,14 @@ headless Chromium to look at it.
 Shared by the browser tests and by the README screenshots, so that both see the same product.
 """
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,28 +63,40 @@ class Console:
 
 
 @contextmanager
-def running_console(database_url: str, **env: str) -> Iterator[Console]:
+def running_console(
+    database_url: str, auth: Mapping[str, str] | None = None, **env: str
+) -> Iterator[Console]:
     """Serve the console on DATABASE_URL, with `env` added to its environment, behind nginx; yields
     once Streamlit's health check answers through the proxy. Streamlit's address is the project's
-    own setting (.streamlit/config.toml), as in production."""
+    own setting (.streamlit/config.toml), as in production. With `auth`, the console's secrets
+    have that [auth] section, whose redirect_uri is the proxy's ANONYMOUS server block."""
     port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="console-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     identities = {OPERATOR: OPERATOR, VIEWER: VIEWER, ANONYMOUS: ""}
-    try:
-        with running_proxy(port, identities) as via:
+    with (
+        running_proxy(port, identities) as via,
+        tempfile.TemporaryDirectory(prefix="owner-console-") as folder,
+        open(Path(folder) / "streamlit.log", "w") as log,
+    ):
+        options = []
+        if auth is not None:
+            secrets = Path(folder) / "secrets.toml"
+            section = {**auth, "redirect_uri": f"{via[ANONYMOUS]}/oauth2callback"}
+            # A JSON string is a TOML basic string.
+            secrets.write_text("[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in section.items()))
+            options = ["--secrets.files", str(secrets)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *options],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATABASE_URL": database_url, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
             _wait_for_health(via[ANONYMOUS], process, Path(log.name))
             yield Console(f"http://127.0.0.1:{port}", via)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ which are neutralised).
 """
 
 import csv
-import getpass
 import io
 import random
 
@@ -17,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
 from lib.export import neutralise
+from lib.identity import local_identity
 from lib.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
 from tests.crm import add_user, error_rows, insert_row, owner_of
 from tests.faults.conftest import SCALE, record
@@ -156,7 +156,7 @@ ABSURD_CLI = {
 @pytest.mark.parametrize("case", ABSURD_CLI, ids=list(ABSURD_CLI))
 def test_an_absurd_cli_input_is_refused_with_a_clear_message_and_changes_nothing(demo_db, monkeypatch, case):
     # An operator, so that what is refused is the input and not the person.
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     arguments, message = ABSURD_CLI[case]
     with demo_db.connect() as connection:
         before = database_fingerprint(connection)

@@ -1,7 +1,6 @@
 """Aliases against a real database: the rule's precedence, suggestions on the demo, preview and
 apply, removal, CSV import, and the guards."""
 
-import getpass
 import re
 
 import pytest
@@ -14,7 +13,7 @@ from lib.aliases import ProposedAlias, alias_batches, list_aliases, preview_alia
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage import table_coverage
-from lib.identity import Identity
+from lib.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
 from lib.suggestions import remediation_inputs, unresolved_names
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
@@ -346,7 +345,7 @@ def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(d
     assert refused.returncode == 2 and "is a viewer" in refused.stderr
     assert not aliases_of(db)
 
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     added = cli("aliases", "add", "jsmith", "--username", "john.smith", "--yes", database_url=url)
     assert added.returncode == 0, added.stderr
     assert aliases_of(db) == {"jsmith": smith}

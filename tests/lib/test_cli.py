@@ -1,7 +1,6 @@
 """The CLI as cron or CI runs it: figures on stdout, or one sentence on stderr and exit 2."""
 
 import csv
-import getpass
 import io
 import os
 import re
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from lib.coverage import table_coverage
+from lib.identity import local_identity
 from lib.schema import head_revision
 from lib.settings import PROJECT_ROOT
 
@@ -127,8 +127,28 @@ def test_every_cli_action_of_a_local_viewer_is_refused_and_audited(demo_db):
     ]
 
 
+def test_the_cli_acts_as_the_os_account_of_its_uid_whatever_logname_says(demo_db, monkeypatch):
+    """cron may set LOGNAME or USER to anything; the audit names the account the process runs as."""
+    monkeypatch.setenv("LOGNAME", "cronbot")
+    monkeypatch.setenv("USER", "cronbot")
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", "cronbot")
+    refused = cli("triggers", "disable", database_url=url_of(demo_db))
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    done = cli("triggers", "disable", "crm_accounts_owner_log_guard", database_url=url_of(demo_db))
+    assert (refused.returncode, done.returncode) == (2, 0), done.stderr
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT actor, actor_source, outcome FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+    assert audited == [
+        (local_identity().name, "local", "refused"),
+        (local_identity().name, "local", "succeeded"),
+    ]
+    assert local_identity().name != "cronbot"
+
+
 def test_a_listed_local_operator_runs_the_backfill_from_the_cli(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     result = cli("backfill", "--batch-size", "5000", "--pause-ms", "0", database_url=url_of(demo_db))
     assert result.returncode == 0, result.stderr
     assert re.search(r"run \d+ succeeded", result.stdout)

@@ -1,7 +1,5 @@
 """Every page renders over the demo data, and its key figures equal the playbook's SQL."""
 
-import getpass
-
 import pytest
 import streamlit as st
 from sqlalchemy import text
@@ -9,7 +7,7 @@ from sqlalchemy import text
 from lib.actions import Refused, add_aliases, cancel_backfill
 from lib.aliases import ProposedAlias, list_aliases
 from lib.coverage import table_coverage
-from lib.identity import Identity
+from lib.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
 from lib.triggers import rollback_sql
 from tests.conftest import admin_connection, wait_for
@@ -144,6 +142,20 @@ def test_a_disabled_trigger_puts_a_banner_above_the_page(console, demo_db):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_with_a_header_configured_a_visitor_without_it_sees_a_refusal_and_nothing_else(
+    console, demo_db, monkeypatch, page
+):
+    # The security review's case: the server's OS user is a listed local operator, for cron.
+    monkeypatch.setenv("OWNER_CONSOLE_IDENTITY_HEADER", "X-Forwarded-User")
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    app = console(demo_db, page)
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Owner migration console"]
+    assert len(app.error) == 1 and "X-Forwarded-User header" in app.error[0].value
+    assert not app.sidebar.children and not app.button and not app.dataframe and not app.metric
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_an_unreachable_database_gets_one_message_on_every_page(console, page):
     app = console("postgresql://app:pw@127.0.0.1:1/crm", page)
     assert not app.exception
@@ -223,7 +235,7 @@ def test_a_viewer_sees_operations_with_every_action_control_disabled_and_why(con
 
 
 def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, "operations")
     app.multiselect(key="operations_names").set_value(["crm_accounts_owner_log_guard"]).run()
     assert app.button(key="operations_apply").disabled  # nothing typed yet
@@ -236,7 +248,7 @@ def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(conso
         ).scalar()
         audited = connection.execute(text("SELECT action, outcome, actor FROM migration_ops.audit_log")).all()
     assert state == "D"
-    assert audited == [("disable triggers", "succeeded", getpass.getuser())]
+    assert audited == [("disable triggers", "succeeded", local_identity().name)]
 
 
 def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
@@ -264,11 +276,11 @@ def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(consol
 
 
 def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", getpass.getuser())
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     with demo_db.begin() as connection:
         smith = add_user(connection, "john.smith")
         row = insert_row(connection, "crm_accounts", owner_username="jsmith")
-    operator = Identity(getpass.getuser(), "local")
+    operator = local_identity()
     add_aliases(demo_db, operator, [ProposedAlias("jsmith", user_id=smith)], "import")
     app = console(demo_db, "remediation")
     app.button(key="remediation_run").click().run()
