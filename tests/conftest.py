@@ -87,6 +87,20 @@ def clone(server_url: URL, template: str) -> Iterator[Engine]:
         admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def password_login(server_url: URL, role: str, password: str, *attributes: str) -> URL:
+    """(Re)create `role`, which must log in with `password` (the rest of the test server trusts
+    local users); returns its URL on the postgres database."""
+    hba = TEST_DATA_DIR / "pg_hba.conf"
+    rule = f"local all {role} scram-sha-256\n"
+    if rule not in hba.read_text():
+        hba.write_text(rule + hba.read_text())
+    with admin_connection(server_url) as admin:
+        admin.execute(text("SELECT pg_reload_conf()"))
+        admin.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' {' '.join(attributes)}")
+    return server_url.set(username=role, password=password, database="postgres")
+
+
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
     """Poll `condition` until it holds: for states that no event announces, such as a backend
     waiting on a lock or a killed client's backend gone."""

@@ -158,9 +158,11 @@ CREATE_BATCH_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION backfill_owner_batch(p_table text, p_after_id bigint, p_batch_size integer)
 RETURNS TABLE (last_id bigint, scanned bigint, resolved bigint, unresolved bigint)
 LANGUAGE plpgsql
--- The triggers stand aside for this call only: PostgreSQL restores the setting when it returns.
-SET owner_migration.backfill = 'on'
 AS $fn$
+DECLARE
+  -- The triggers stand aside for this call only. Set here, not by a SET clause on the function:
+  -- PostgreSQL 15+ lets only a superuser attach an unregistered parameter to a function.
+  v_outside text := current_setting('owner_migration.backfill', true);
 BEGIN
   IF p_table IS NULL OR p_table <> ALL ({TABLES_SQL_ARRAY}) THEN
     RAISE EXCEPTION 'backfill_owner_batch: % is not a migrated table', p_table
@@ -171,6 +173,7 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
 
+  PERFORM set_config('owner_migration.backfill', 'on', true);
   RETURN QUERY EXECUTE format($q$
     WITH batch AS (
       SELECT t.id FROM %1$I AS t
@@ -217,6 +220,8 @@ BEGIN
     FROM bounds AS b
   $q$, p_table)
   USING coalesce(p_after_id, '-9223372036854775808'::bigint), p_batch_size, p_table;
+  -- Restored for the rest of the caller's transaction; an error rolls the setting back anyway.
+  PERFORM set_config('owner_migration.backfill', coalesce(v_outside, ''), true);
 END
 $fn$
 """

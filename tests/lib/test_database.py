@@ -1,27 +1,18 @@
 """Every way a connection fails gets one sentence naming the database and the cause."""
 
 import pytest
-from sqlalchemy import text
 
 from lib.database import check_reachable, create_engine_for
 from lib.settings import SetupError, parse_database_url
-from tests.conftest import TEST_DATA_DIR, admin_connection
+from tests.conftest import password_login
 
 PROBE_ROLE, PROBE_PASSWORD = "password_probe", "the-right-password"
 
 
 @pytest.fixture(scope="session")
 def password_role(server_url):
-    """A role that must log in with a password (the rest of the test server trusts local users)."""
-    hba = TEST_DATA_DIR / "pg_hba.conf"
-    rule = f"local all {PROBE_ROLE} scram-sha-256\n"
-    if rule not in hba.read_text():
-        hba.write_text(rule + hba.read_text())
-    with admin_connection(server_url) as admin:
-        admin.execute(text("SELECT pg_reload_conf()"))
-        admin.exec_driver_sql(f"DROP ROLE IF EXISTS {PROBE_ROLE}")
-        admin.exec_driver_sql(f"CREATE ROLE {PROBE_ROLE} LOGIN PASSWORD '{PROBE_PASSWORD}'")
-    return server_url.set(username=PROBE_ROLE, database="postgres")
+    """A role that must log in with a password."""
+    return password_login(server_url, PROBE_ROLE, PROBE_PASSWORD).set(password=None)
 
 
 def failure(url) -> str:
