@@ -8,6 +8,8 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
@@ -161,9 +163,20 @@ def _trigger_states(engine):
 
 
 def psql(args: argparse.Namespace) -> int:
-    engine = open_console_database()
-    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return subprocess.run([PSQL, *args.psql_args, url], check=False).returncode
+    """psql on the console's database. Its password travels in a password file of this process's
+    own, readable by it alone, never on psql's command line, where `ps` would show it."""
+    url = open_console_database().url
+    # URL.set() ignores None; a URL is a named tuple.
+    conninfo = url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory(prefix="owner-console-psql-") as folder:
+        environment = dict(os.environ)
+        if url.password:
+            passfile = Path(folder) / "pgpass"
+            passfile.touch(mode=0o600)
+            escaped = url.password.replace("\\", "\\\\").replace(":", "\\:")
+            passfile.write_text(f"*:*:*:*:{escaped}\n")
+            environment["PGPASSFILE"] = str(passfile)
+        return subprocess.run([PSQL, *args.psql_args, conninfo], env=environment, check=False).returncode
 
 
 def print_coverage(connection) -> None:

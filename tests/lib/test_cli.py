@@ -14,6 +14,7 @@ from lib.coverage import table_coverage
 from lib.identity import local_identity
 from lib.schema import head_revision
 from lib.settings import PROJECT_ROOT
+from tests.conftest import password_login
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
@@ -107,6 +108,18 @@ def test_alembic_itself_gives_one_sentence_for_a_bad_url():
 def test_psql_opens_the_consoles_database_with_the_given_options(demo_db):
     result = cli("psql", "-At", "-c", "SELECT count(*) FROM crm_accounts", database_url=url_of(demo_db))
     assert (result.returncode, result.stdout) == (0, "2000\n")
+
+
+def test_psql_gets_the_password_from_a_file_never_on_its_command_line(demo_db, server_url):
+    password = "pass:with\\odd-chars"
+    role = password_login(server_url, "psql_probe", password, "SUPERUSER")
+    url = role.set(database=demo_db.url.database).render_as_string(hide_password=False)
+    asked = cli("psql", "-At", "-c", "SELECT current_user", database_url=url)
+    assert (asked.returncode, asked.stdout) == (0, "psql_probe\n"), asked.stderr
+    # psql's own command line, as `ps` shows it, read by a shell that psql starts.
+    shown = cli("psql", "-At", "-c", "\\! tr '\\0' ' ' < /proc/$PPID/cmdline", database_url=url)
+    assert "psql" in shown.stdout and "psql_probe" in shown.stdout
+    assert "pass" not in shown.stdout and password not in shown.stderr
 
 
 def test_every_cli_action_of_a_local_viewer_is_refused_and_audited(demo_db):
