@@ -2,6 +2,8 @@
 page shows that the database is away (and comes back by itself when it returns)."""
 
 import io
+import re
+import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -145,7 +147,7 @@ def sidebar() -> None:
         behind = "" if revision == head else f" — head is {head}"
         st.caption(f"**Revision** {revision}{behind}")
         who = identity()
-        st.caption(f"**Viewer** {who}, {role_of(who)}")
+        st.caption(f"**Viewer** {as_text(who)}, {role_of(who)}")
         if who.source == "oidc":
             st.button("Sign out", on_click=st.logout)
 
@@ -241,11 +243,28 @@ def trigger_control(key: str) -> None:
             with database_problems_shown():
                 change_triggers(_engine(), identity(), names, enable=change == "enable")
         except (Refused, TableBusy, ValueError) as error:
-            st.error(str(error))
+            st.error(as_text(error))
         else:
             # Shown by the rerun, which redraws the banner and the trigger states.
             st.session_state[f"{key}_done"] = phrase
             st.rerun()
+
+
+# Every ASCII punctuation character, which CommonMark lets a backslash make literal.
+_MARKDOWN_SYNTAX = re.compile(f"([{re.escape(string.punctuation)}])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# GitHub-flavoured markdown links bare URLs and e-mail addresses whatever their escapes; an
+# invisible word joiner after the scheme, `www` or before `@` keeps them text.
+_AUTOLINK = re.compile(r"(?i)(https?|www|mailto|xmpp)(?=[:.])|(?=@)")
+WORD_JOINER = "\u2060"
+
+
+def as_text(value: object) -> str:
+    """`value` (a username, a note, a message that quotes one) as literal text on the surfaces
+    where Streamlit renders markdown: alerts, captions, st.markdown. Nothing in it becomes a link,
+    an image, a colour, formatting or an emoji; a line break shows as ↵."""
+    defused = _AUTOLINK.sub(lambda match: (match.group(1) or "") + WORD_JOINER, str(value))
+    return _LINE_BREAK.sub("↵", _MARKDOWN_SYNTAX.sub(r"\\\1", defused))
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

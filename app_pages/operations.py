@@ -38,7 +38,7 @@ def confirm_backfill():
         try:
             ui.start_backfill(BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms)))
         except (Refused, BatchSettingsError) as error:
-            st.error(str(error))
+            st.error(ui.as_text(error))
         else:
             st.rerun()
 
@@ -80,7 +80,7 @@ def live_runs():
             try:
                 ui.cancel_running_backfill()
             except Refused as error:
-                st.error(str(error))
+                st.error(ui.as_text(error))
     st.subheader("Runs", anchor=False)
     if runs:
         st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)
