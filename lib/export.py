@@ -1,16 +1,24 @@
 """CSV for spreadsheets: rows written as they come, formula-looking cells made inert."""
 
 import csv
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when its first character, past any leading whitespace or
+# line break, is one of these, or a full-width or small form of one (NFKC folds those: U+FF1D to =).
+FORMULA_CHARACTERS = frozenset("=+-@")
+CONTROL_STARTS = ("\t", "\r")
+# Whitespace that str.lstrip() keeps but a spreadsheet skips too.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def neutralise(value):
     """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    first = value.lstrip().lstrip(ZERO_WIDTH).lstrip()[:1]
+    if value.startswith(CONTROL_STARTS) or unicodedata.normalize("NFKC", first)[:1] in FORMULA_CHARACTERS:
         return "'" + value
     return value
 
