@@ -47,8 +47,13 @@ def start_backfill(
 ) -> RunOutcome:
     parameters = {"batch_size": settings.batch_size, "pause_ms": settings.pause_ms, "source": source}
     _require_operator(engine, identity, "backfill", parameters)
+
+    def audit_start(connection, run_id: int) -> None:
+        # With the run itself: a run killed before it ends still has its audit row.
+        record_in(connection, identity, OPERATOR, "backfill", parameters, "started", f"run {run_id} started")
+
     try:
-        outcome = run_backfill(engine, settings, identity.name, source, on_progress)
+        outcome = run_backfill(engine, settings, identity.name, source, on_progress, audit_start)
     except BackfillAlreadyRunning as error:
         record(engine, identity, OPERATOR, "backfill", parameters, "refused", str(error))
         raise

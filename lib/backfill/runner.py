@@ -51,14 +51,17 @@ def run_backfill(
     started_by: str,
     source: str,
     on_progress: Callable[[Progress], None] = lambda progress: None,
+    on_start: Callable[[Connection, int], None] = lambda connection, run_id: None,
 ) -> RunOutcome:
+    """One run, holding the backfill lock. on_start(connection, run_id) writes in the transaction
+    that creates the run, so that whatever it records exists exactly when the run does."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock_connection:
         if not lock_connection.execute(query("backfill_lock")).scalar_one():
             raise BackfillAlreadyRunning(_describe_active_run(lock_connection))
         try:
             with engine.connect() as connection:
                 mark_dead_runs_interrupted(connection)
-                run_id = _create_run(connection, settings, started_by, source)
+                run_id = _create_run(connection, settings, started_by, source, on_start)
                 return RunOutcome(run_id, _run(connection, run_id, settings, on_progress))
         finally:
             lock_connection.execute(query("backfill_unlock"))
@@ -99,7 +102,13 @@ def request_cancel(connection: Connection, requested_by: str) -> int | None:
     return running[0]
 
 
-def _create_run(connection: Connection, settings: BatchSettings, started_by: str, source: str) -> int:
+def _create_run(
+    connection: Connection,
+    settings: BatchSettings,
+    started_by: str,
+    source: str,
+    on_start: Callable[[Connection, int], None],
+) -> int:
     last = connection.execute(query("backfill_last_run")).one_or_none()
     resume = last if last is not None and last.status == "interrupted" else None
     run_id = connection.execute(
@@ -120,6 +129,7 @@ def _create_run(connection: Connection, settings: BatchSettings, started_by: str
         },
     ).scalar_one()
     change_status(connection, run_id, "queued", "running")
+    on_start(connection, run_id)
     connection.commit()
     return run_id
 

@@ -62,10 +62,15 @@ def test_twenty_kills_each_resume_to_a_clean_runs_state(pending_clones, rng):
             with engine.connect() as connection:
                 assert set(error_rows(connection)) == unresolved_rows(connection)
                 before = connection.execute(
-                    text("SELECT status FROM migration_ops.backfill_runs WHERE id < :id ORDER BY id"),
+                    text("SELECT id, status FROM migration_ops.backfill_runs WHERE id < :id ORDER BY id"),
                     {"id": outcome.run_id},
-                ).scalars()
-                assert list(before) == killed_while, kind
+                ).all()
+                assert [status for _, status in before] == killed_while, kind
+                # Every killed run was audited as it started, and never as ended.
+                audited = connection.execute(
+                    text("SELECT outcome, detail FROM migration_ops.audit_log WHERE action = 'backfill'")
+                ).all()
+                assert audited == [("started", f"run {run} started") for run, _ in before], kind
             interrupted += killed_while == ["interrupted"]
     rows = sum(map(len, expected[0].values()))
     record("R1 kills survived (row-for-row equal to a clean run)", f"{KILLS} of {KILLS}, over {rows:,} rows")

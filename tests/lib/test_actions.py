@@ -104,13 +104,14 @@ def test_an_operator_disables_and_enables_all_four_triggers_and_both_are_audited
 
 def test_an_operators_backfill_is_audited_with_its_run(demo_db):
     outcome = start_backfill(demo_db, OPERATOR, BatchSettings(batch_size=10_000, pause_ms=0), "console")
-    [entry] = audit(demo_db)
-    assert (entry.action, entry.outcome, entry.detail) == (
-        "backfill",
-        "succeeded",
-        f"run {outcome.run_id} succeeded",
+    started, ended = audit(demo_db)
+    assert [(entry.action, entry.outcome, entry.detail) for entry in (started, ended)] == [
+        ("backfill", "started", f"run {outcome.run_id} started"),
+        ("backfill", "succeeded", f"run {outcome.run_id} succeeded"),
+    ]
+    assert (
+        started.parameters == ended.parameters == {"batch_size": 10_000, "pause_ms": 0, "source": "console"}
     )
-    assert entry.parameters == {"batch_size": 10_000, "pause_ms": 0, "source": "console"}
 
 
 def test_the_audit_log_refuses_update_delete_and_truncate(demo_db):
