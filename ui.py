@@ -6,7 +6,6 @@ import re
 import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TextIO, TypeVar
 
 import streamlit as st
@@ -29,8 +28,10 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage import TableCoverage, table_coverage
 from lib.database import UnstorableText, connection_failure, is_connection_problem
 from lib.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
+from lib.preflight import username_matches
 from lib.schema import current_revision, head_revision
 from lib.settings import SetupError, configured_database_url, describe_url
+from lib.shared_read import Computed, SharedRead
 from lib.snapshots import SnapshotScheduler
 from lib.sql import query_text
 from lib.startup import open_console_database
@@ -46,6 +47,9 @@ LIVE_CACHE_SECONDS = 3
 # review table reruns its page; they are reused for this long while no run or alias changes.
 # A stale list writes nothing wrong: applying checks every mapping against the database again.
 SUGGESTIONS_CACHE_SECONDS = 60
+# Recompute, and the distinct-username count (a scan of both tables), give everyone the result of
+# the last request when it is younger than this, however often anyone asks.
+ON_REQUEST_REUSE_SECONDS = 30
 
 
 @st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
@@ -108,21 +112,32 @@ def coverage_now(retry: bool = True) -> list[TableCoverage]:
         return _shared_coverage()
 
 
-@st.cache_data(ttl=SUGGESTIONS_CACHE_SECONDS, show_spinner="Finding candidate owners…")
-def _shared_unresolved_names(inputs: tuple) -> tuple[datetime, list[UnresolvedName]]:
-    # `inputs` is only the cache key: another run or alias set computes afresh.
-    with _engine().connect() as connection:
-        return datetime.now(UTC), unresolved_names(connection)
+@st.cache_resource(show_spinner=False)
+def _shared_reads() -> dict[str, SharedRead]:
+    """One of each per console process, shared by every session."""
+    return {
+        "suggestions": SharedRead("suggestions", unresolved_names),
+        "username_matches": SharedRead("username matches", username_matches),
+    }
 
 
-def suggestions() -> tuple[datetime, list[UnresolvedName]]:
-    """The unresolved usernames with their candidates, and when they were computed."""
-    with database_problems_shown():
-        return _shared_unresolved_names(read(remediation_inputs))
+def suggestions(recompute: bool = False) -> Computed[list[UnresolvedName]]:
+    """The unresolved usernames with their candidates, and when they were computed; reused while
+    no run or alias changes, for SUGGESTIONS_CACHE_SECONDS, or ON_REQUEST_REUSE_SECONDS when
+    `recompute` asks for a fresh list."""
+    max_age = ON_REQUEST_REUSE_SECONDS if recompute else SUGGESTIONS_CACHE_SECONDS
+    with database_problems_shown(), st.spinner("Finding candidate owners…"):
+        return _shared_reads()["suggestions"].fetch(_engine(), max_age, key=read(remediation_inputs))
 
 
-def recompute_suggestions() -> None:
-    _shared_unresolved_names.clear()
+def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | None:
+    """The distinct-username counts last taken by anyone, or None; `count_now` counts afresh
+    unless they are younger than ON_REQUEST_REUSE_SECONDS."""
+    work = _shared_reads()["username_matches"]
+    if not count_now:
+        return work.latest()
+    with database_problems_shown(), st.spinner("Counting the distinct usernames…"):
+        return work.fetch(_engine(), ON_REQUEST_REUSE_SECONDS)
 
 
 def trigger_banner() -> None:

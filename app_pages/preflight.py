@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.preflight import forecast, legacy_volume, username_matches
+from lib.preflight import forecast, legacy_volume
 from lib.registry import MIGRATED_TABLES
 
 st.title("Preflight")
@@ -20,12 +20,15 @@ ui.show_sql("coverage_counts", label="SQL behind these figures")
 st.header("Distinct legacy usernames", anchor=False)
 st.caption(
     "Each distinct owner_username as written, by how the resolution rule matches it. "
-    "Counting them reads every row of both tables, so it runs when asked."
+    "Counting them reads every row of both tables, so it runs when asked, one count at a time, "
+    f"and a count younger than {ui.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks."
 )
-if st.button("Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"):
-    st.session_state["preflight_username_matches"] = ui.read(username_matches)
-if matches := st.session_state.get("preflight_username_matches"):
-    st.dataframe(pd.DataFrame(matches), hide_index=True)
+count_now = st.button(
+    "Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"
+)
+if matches := ui.counted_username_matches(count_now):
+    st.dataframe(pd.DataFrame(matches.value), hide_index=True)
+    st.caption(f"Counted at {matches.computed_at:%H:%M:%S} UTC.")
 ui.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
 st.header("Dry-run forecast", anchor=False)

@@ -23,7 +23,11 @@ if not allowed:
 if done := st.session_state.pop("remediation_done", None):
     st.success(done, icon=":material/check_circle:")
 
-computed_at, names = ui.suggestions()
+if st.session_state.pop("remediation_recompute_asked", False):
+    listed = ui.suggestions(recompute=True)
+else:
+    listed = ui.suggestions()
+names = listed.value
 awaiting = [name for name in names if name.match_kind == "alias"]
 if awaiting:
     rows = sum(name.rows for name in awaiting)
@@ -108,11 +112,12 @@ with review:
     summary.caption(
         f"{len(shown):,} of {len(open_names):,} unresolved usernames"
         + (f"; the first {SHOWN_NAMES:,} are shown" if len(shown) > SHOWN_NAMES else "")
-        + f", as of {computed_at:%H:%M:%S} UTC. Tick a row to map it; change the user to map it to "
+        + f", as of {listed.computed_at:%H:%M:%S} UTC (shared by every viewer; Recompute gives a list "
+        f"at most {ui.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to map it to "
         "someone else."
     )
     if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
-        ui.recompute_suggestions()
+        st.session_state["remediation_recompute_asked"] = True
         st.rerun()
     table = pd.DataFrame(
         [
