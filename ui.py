@@ -30,11 +30,11 @@ from lib.database import UnstorableText, connection_failure, is_connection_probl
 from lib.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
 from lib.preflight import username_matches
 from lib.schema import current_revision, head_revision
-from lib.settings import SetupError, configured_database_url, describe_url
+from lib.settings import SettingError, SetupError, configured_database_url, describe_url
 from lib.shared_read import Computed, SharedRead
 from lib.snapshots import SnapshotScheduler
 from lib.sql import query_text
-from lib.startup import open_console_database
+from lib.startup import open_console_database, restart_embedded_if_stopped
 from lib.suggestions import UnresolvedName, remediation_inputs, unresolved_names
 from lib.triggers import TableBusy, trigger_states
 from lib.unresolved import UnresolvedFilter, write_csv
@@ -74,6 +74,8 @@ def database_problems_shown(retry: bool = True) -> Iterator[None]:
     """
     try:
         yield
+    except SettingError as error:
+        _stop_with(str(error), retry=False)  # nothing comes back until the setting is fixed
     except SetupError as error:
         _stop_with(str(error), retry)
     except OperationalError as error:
@@ -162,7 +164,7 @@ def sidebar() -> None:
         behind = "" if revision == head else f" — head is {head}"
         st.caption(f"**Revision** {revision}{behind}")
         who = identity()
-        st.caption(f"**Viewer** {as_text(who)}, {role_of(who)}")
+        st.caption(f"**Viewer** {who}, {role_of(who)}")
         if who.source == "oidc":
             st.button("Sign out", on_click=st.logout)
 
@@ -326,6 +328,7 @@ def _stop_with(message: str, retry: bool) -> None:
 @st.fragment(run_every=RETRY_SECONDS)
 def _retry_until_back() -> None:
     try:
+        restart_embedded_if_stopped()
         with _engine().connect():
             pass
     except (SetupError, OperationalError):

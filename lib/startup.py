@@ -29,6 +29,12 @@ def open_console_database() -> Engine:
     return engine
 
 
+def restart_embedded_if_stopped() -> None:
+    """With no database configured, the console's is the embedded server: start it if it stopped."""
+    if configured_database_url() is None:
+        start_embedded_server()
+
+
 def open_embedded_database(*, replace: bool = False) -> URL:
     """Start or attach to the embedded server and return the URL of its demo database, creating
     that database if needed; `replace` drops an existing one first, connections and all."""

@@ -64,9 +64,10 @@ class Console:
 
 @contextmanager
 def running_console(
-    database_url: str, auth: Mapping[str, str] | None = None, **env: str
+    database_url: str | None, auth: Mapping[str, str] | None = None, **env: str
 ) -> Iterator[Console]:
-    """Serve the console on DATABASE_URL, with `env` added to its environment, behind nginx; yields
+    """Serve the console on DATABASE_URL (None: its embedded database), with `env` added to its
+    environment, behind nginx; yields
     once Streamlit's health check answers through the proxy. Streamlit's address is the project's
     own setting (.streamlit/config.toml), as in production. With `auth`, the console's secrets
     have that [auth] section, whose redirect_uri is the proxy's ANONYMOUS server block."""
@@ -87,7 +88,7 @@ def running_console(
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *options],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "DATABASE_URL": database_url, **env},
+            env={**os.environ, "DATABASE_URL": database_url or "", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

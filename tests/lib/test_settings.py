@@ -4,7 +4,16 @@ import re
 
 import pytest
 
-from lib.settings import SetupError, configured_database_url, describe_url, parse_database_url
+from lib.settings import (
+    DATA_ROOT,
+    EMBEDDED_DATA_DIR,
+    SettingError,
+    SetupError,
+    configured_database_url,
+    describe_url,
+    embedded_data_dir,
+    parse_database_url,
+)
 
 
 def test_environment_wins_over_secrets_file(tmp_path):
@@ -57,3 +66,11 @@ def test_described_urls_never_show_the_password():
     assert describe_url(url) == "crm on db.internal:5432"
     socket = parse_database_url("postgresql://postgres@/crm_demo?host=/srv/pg")
     assert describe_url(socket) == "crm_demo on /srv/pg"
+
+
+def test_the_embedded_data_dir_stays_inside_the_projects_data_folder(tmp_path):
+    assert embedded_data_dir({}) == EMBEDDED_DATA_DIR
+    assert embedded_data_dir({"OWNER_CONSOLE_DATA_DIR": str(DATA_ROOT / "other")}) == DATA_ROOT / "other"
+    for outside in (str(tmp_path), str(DATA_ROOT), str(DATA_ROOT / ".." / "lib")):
+        with pytest.raises(SettingError, match="must name a folder inside"):
+            embedded_data_dir({"OWNER_CONSOLE_DATA_DIR": outside})

@@ -165,6 +165,16 @@ def test_an_unreachable_database_gets_one_message_on_every_page(console, page):
     ]
 
 
+def test_a_malformed_database_url_gets_its_message_and_no_promise_of_recovery(console):
+    app = console("mysql://app:pw@db.internal/crm", "overview")
+    assert not app.exception
+    assert texts(app.error) == [
+        "DATABASE_URL uses the scheme 'mysql', but this console needs PostgreSQL: "
+        "use postgresql://user:password@host:5432/database."
+    ]
+    assert not [caption for caption in texts(app.caption) if "Trying again" in caption]
+
+
 def test_a_never_migrated_database_gets_one_message(console, empty_db):
     app = console(empty_db, "coverage")
     assert not app.exception
