@@ -22,7 +22,7 @@ from tests.browser.console import (
     wait_until_rendered,
 )
 from tests.browser.proxy import DOUBLED
-from tests.browser.test_incident_rollback import pg_trigger_states
+from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
 from tests.browser.test_viewer import database_state
 
 
@@ -79,11 +79,7 @@ def test_through_the_proxy_the_operator_acts_and_the_viewer_cannot(browser, cons
     assert (
         f"{OPERATOR} (proxy), operator" in operator.locator("[data-testid=stSidebarUserContent]").inner_text()
     )
-    phrase = "disable 4 triggers"
-    operator.get_by_label(f'Type "{phrase}" to confirm').fill(phrase)
-    operator.get_by_label(f'Type "{phrase}" to confirm').press("Enter")
-    operator.get_by_role("button", name=phrase.capitalize()).click()
-    operator.get_by_text(f"Done: {phrase}.").wait_for()
+    change_all_triggers(operator, "disable")
     assert set(pg_trigger_states(demo).values()) == {"D"}
     operator.context.close()
 

@@ -10,7 +10,7 @@ from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import Browser, Page
 
 from tests.browser.console import ANONYMOUS, OPERATOR, VIEWER, Console, running_console, wait_until_rendered
-from tests.browser.test_incident_rollback import pg_trigger_states
+from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
 from tests.browser.test_viewer import database_state
 
 SIGN_IN = "Sign in to use the owner migration console."
@@ -78,11 +78,7 @@ def test_an_operator_signs_in_acts_and_signs_out(browser, console, demo):
 
     page.goto(f"{console.via[ANONYMOUS]}/operations")
     wait_until_rendered(page)
-    phrase = "disable 4 triggers"
-    page.get_by_label(f'Type "{phrase}" to confirm').fill(phrase)
-    page.get_by_label(f'Type "{phrase}" to confirm').press("Enter")
-    page.get_by_role("button", name=phrase.capitalize()).click()
-    page.get_by_text(f"Done: {phrase}.").wait_for()
+    change_all_triggers(page, "disable")
     assert set(pg_trigger_states(demo).values()) == {"D"}
 
     page.get_by_role("button", name="Sign out").click()
