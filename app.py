@@ -6,7 +6,7 @@ import ui
 # first request in its v1 multipage mode, so a deep link ran the page without this router.
 
 st.set_page_config(page_title="Owner migration console", page_icon=":material/swap_horiz:", layout="wide")
-ui.require_identity()
+ui.identity()  # before anything else: a visitor without an identity stops at the door
 
 page = st.navigation(
     [

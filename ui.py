@@ -178,11 +178,6 @@ def identity() -> Identity:
     return who
 
 
-def require_identity() -> None:
-    """Before anything else is drawn: nobody sees data without an identity."""
-    identity()
-
-
 def _stop_at_the_door(visitor: NoIdentity) -> None:
     st.title("Owner migration console")
     if visitor.source == "oidc":

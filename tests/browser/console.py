@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from lib.settings import PROJECT_ROOT
-from tests.browser.proxy import free_port, running_proxy
+from tests.browser.proxy import free_ports, running_proxy
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, and with no network but the registries: no sandbox, no background calls home.
@@ -71,7 +71,7 @@ def running_console(
     once Streamlit's health check answers through the proxy. Streamlit's address is the project's
     own setting (.streamlit/config.toml), as in production. With `auth`, the console's secrets
     have that [auth] section, whose redirect_uri is the proxy's ANONYMOUS server block."""
-    port = free_port()
+    [port] = free_ports(1)
     identities = {OPERATOR: OPERATOR, VIEWER: VIEWER, ANONYMOUS: ""}
     with (
         running_proxy(port, identities) as via,

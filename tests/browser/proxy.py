@@ -7,7 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,10 +68,22 @@ DOUBLING_SERVER = """\
 DOUBLED = "doubled"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
+    """Ports that nothing listens on now, distinct from each other and from `avoid` (ports chosen
+    for a server that has not bound them yet)."""
+    probes: list[socket.socket] = []
+    try:
+        while len(probes) < count:
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            if probe.getsockname()[1] in avoid:
+                probe.close()
+            else:
+                probes.append(probe)  # held open, so the next probe gets another port
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @contextmanager
@@ -81,7 +93,8 @@ def running_proxy(upstream_port: int, identities: Mapping[str, str]) -> Iterator
     a block that sends the first two identities both."""
     if not NGINX.exists():
         raise RuntimeError(f"{NGINX} is missing: install Debian's nginx-light (.ci/run does).")
-    ports = {name: free_port() for name in [*identities, DOUBLED]}
+    names = [*identities, DOUBLED]
+    ports = dict(zip(names, free_ports(len(names), avoid={upstream_port}), strict=True))
     servers = "".join(
         SERVER.format(port=ports[name], identity=identity, location=PROXY_LOCATION)
         for name, identity in identities.items()
