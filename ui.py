@@ -2,8 +2,6 @@
 page shows that the database is away (and comes back by itself when it returns)."""
 
 import io
-import re
-import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO, TypeVar
@@ -27,6 +25,7 @@ from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
 from lib.backfill.settings import BatchSettings
 from lib.coverage import TableCoverage, table_coverage
 from lib.database import UnstorableText, connection_failure, is_connection_problem
+from lib.display import as_text
 from lib.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
 from lib.preflight import username_matches
 from lib.schema import current_revision, head_revision
@@ -260,23 +259,6 @@ def trigger_control(key: str) -> None:
             # Shown by the rerun, which redraws the banner and the trigger states.
             st.session_state[f"{key}_done"] = phrase
             st.rerun()
-
-
-# Every ASCII punctuation character, which CommonMark lets a backslash make literal.
-_MARKDOWN_SYNTAX = re.compile(f"([{re.escape(string.punctuation)}])")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# GitHub-flavoured markdown links bare URLs and e-mail addresses whatever their escapes; an
-# invisible word joiner after the scheme, `www` or before `@` keeps them text.
-_AUTOLINK = re.compile(r"(?i)(https?|www|mailto|xmpp)(?=[:.])|(?=@)")
-WORD_JOINER = "\u2060"
-
-
-def as_text(value: object) -> str:
-    """`value` (a username, a note, a message that quotes one) as literal text on the surfaces
-    where Streamlit renders markdown: alerts, captions, st.markdown. Nothing in it becomes a link,
-    an image, a colour, formatting or an emoji; a line break shows as ↵."""
-    defused = _AUTOLINK.sub(lambda match: (match.group(1) or "") + WORD_JOINER, str(value))
-    return _LINE_BREAK.sub("↵", _MARKDOWN_SYNTAX.sub(r"\\\1", defused))
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

@@ -9,6 +9,7 @@ from lib.backfill.report import history_rows
 from lib.backfill.runner import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings, BatchSettingsError
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
+from lib.display import as_text
 from lib.preflight import forecast
 
 st.title("Operations")
@@ -38,7 +39,7 @@ def confirm_backfill():
         try:
             ui.start_backfill(BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms)))
         except (Refused, BatchSettingsError) as error:
-            st.error(ui.as_text(error))
+            st.error(as_text(error))
         else:
             st.rerun()
 
@@ -80,7 +81,7 @@ def live_runs():
             try:
                 ui.cancel_running_backfill()
             except Refused as error:
-                st.error(ui.as_text(error))
+                st.error(as_text(error))
     st.subheader("Runs", anchor=False)
     if runs:
         st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)

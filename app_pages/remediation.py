@@ -6,6 +6,7 @@ from lib.actions import AliasConflict, Refused
 from lib.alias_import import ImportFileError, parse_alias_csv
 from lib.aliases import ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.backfill.settings import BatchSettings
+from lib.display import as_text
 from lib.registry import MIGRATED_TABLES
 
 # The review table shows this many usernames at most; the filters find the others.
@@ -42,7 +43,7 @@ if awaiting:
         try:
             ui.start_backfill(BatchSettings())
         except Refused as error:
-            st.error(ui.as_text(error))
+            st.error(as_text(error))
         else:
             st.switch_page("app_pages/operations.py")
 
@@ -51,7 +52,7 @@ if awaiting:
 def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str):
     preview = ui.read(preview_aliases, proposals)
     for rejection in rejected + preview.check.rejected:
-        st.warning(f"Rejected, {ui.as_text(rejection)}", icon=":material/block:")
+        st.warning(f"Rejected, {as_text(rejection)}", icon=":material/block:")
     accepted = preview.check.accepted
     if accepted:
         st.markdown("Dry run: each alias, and the rows the next backfill would resolve through it.")
@@ -79,7 +80,7 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
         try:
             added = ui.approve_aliases(proposals, source, note, rejected)
         except (Refused, AliasConflict) as error:
-            st.error(ui.as_text(error))
+            st.error(as_text(error))
         else:
             st.session_state["remediation_done"] = (
                 f"Batch {added.batch_id}: {ui.counted(len(added.check.accepted), 'alias', 'aliases')} "
@@ -167,7 +168,7 @@ with imports:
         try:
             parsed, bad_lines = parse_alias_csv(upload.getvalue())
         except ImportFileError as error:
-            st.error(ui.as_text(error), icon=":material/block:")
+            st.error(as_text(error), icon=":material/block:")
         else:
             st.caption(f"{len(parsed):,} mappings read, {len(bad_lines):,} lines rejected while reading.")
             if st.button("Preview the import…", disabled=not allowed, key="remediation_import_preview"):
@@ -206,7 +207,7 @@ with current:
                     f"{removal.unresolved[table]:,} of {removal.rows[table]:,} {table} rows"
                     for table in MIGRATED_TABLES
                 )
-                st.markdown(f"- {ui.as_text(removal.legacy_username)}: back to unresolved: {back}")
+                st.markdown(f"- {as_text(removal.legacy_username)}: back to unresolved: {back}")
         if st.button(
             f"Remove {ui.counted(len(chosen), 'alias', 'aliases')}",
             type="primary",
@@ -216,7 +217,7 @@ with current:
             try:
                 removals = ui.remove_aliases(chosen)
             except (Refused, AliasConflict) as error:
-                st.error(ui.as_text(error))
+                st.error(as_text(error))
             else:
                 back = sum(sum(removal.unresolved.values()) for removal in removals)
                 st.session_state["remediation_done"] = (

@@ -16,9 +16,9 @@ from sqlalchemy import text
 
 from lib.actions import add_aliases
 from lib.aliases import ProposedAlias
+from lib.display import WORD_JOINER
 from lib.identity import Identity
 from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, wait_until_rendered
-from ui import WORD_JOINER
 
 
 class Requests(BaseHTTPRequestHandler):

@@ -1,0 +1,20 @@
+"""Text from the database as literal text on the surfaces where Streamlit renders markdown."""
+
+import re
+import string
+
+# Every ASCII punctuation character, which CommonMark lets a backslash make literal.
+_MARKDOWN_SYNTAX = re.compile(f"([{re.escape(string.punctuation)}])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# GitHub-flavoured markdown links bare URLs and e-mail addresses whatever their escapes; an
+# invisible word joiner after the scheme, `www` or before `@` keeps them text.
+_AUTOLINK = re.compile(r"(?i)(https?|www|mailto|xmpp)(?=[:.])|(?=@)")
+WORD_JOINER = "\u2060"
+
+
+def as_text(value: object) -> str:
+    """`value` (a username, a note, a message that quotes one) as literal text on the surfaces
+    where Streamlit renders markdown: alerts, captions, st.markdown. Nothing in it becomes a link,
+    an image, a colour, formatting or an emoji; a line break shows as ↵."""
+    defused = _AUTOLINK.sub(lambda match: (match.group(1) or "") + WORD_JOINER, str(value))
+    return _LINE_BREAK.sub("↵", _MARKDOWN_SYNTAX.sub(r"\\\1", defused))

@@ -1,0 +1,21 @@
+"""Database text shown on markdown surfaces keeps every character and gains no markup."""
+
+import pytest
+
+from lib.display import WORD_JOINER, as_text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("**x**", r"\*\*x\*\*"),
+        ("[a](b)", r"\[a\]\(b\)"),
+        (":red[x]", r"\:red\[x\]"),
+        ("a\nb\r\nc", "a↵b↵c"),
+        ("jdoe", "jdoe"),
+        ("http://h", f"http{WORD_JOINER}\\:\\/\\/h"),
+        ("me@x", f"me{WORD_JOINER}\\@x"),
+    ],
+)
+def test_markup_is_escaped_and_links_are_defused(text, shown):
+    assert as_text(text) == shown
