@@ -10,7 +10,19 @@ import streamlit as st
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from lib.actions import (
+from lib.aliases.store import ProposedAlias, Rejection, Removal
+from lib.aliases.suggestions import UnresolvedName, remediation_inputs, unresolved_names
+from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
+from lib.backfill.settings import BatchSettings
+from lib.coverage.counts import TableCoverage, table_coverage
+from lib.coverage.preflight import username_matches
+from lib.coverage.snapshots import SnapshotScheduler
+from lib.db.database import UnstorableText, connection_failure, is_connection_problem
+from lib.db.schema import current_revision, head_revision
+from lib.db.settings import SettingError, SetupError, configured_database_url, describe_url
+from lib.db.shared_read import Computed, SharedRead
+from lib.db.startup import open_console_database, restart_embedded_if_stopped
+from lib.guard.actions import (
     AliasesAdded,
     Refused,
     add_aliases,
@@ -19,24 +31,12 @@ from lib.actions import (
     drop_aliases,
     start_backfill_in_background,
 )
-from lib.aliases import ProposedAlias, Rejection, Removal
-from lib.audit import AuditFilter, write_audit_csv
-from lib.backfill.runner import settle_dead_runs as mark_runs_of_dead_processes
-from lib.backfill.settings import BatchSettings
-from lib.coverage import TableCoverage, table_coverage
-from lib.database import UnstorableText, connection_failure, is_connection_problem
-from lib.display import as_text
-from lib.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
-from lib.preflight import username_matches
-from lib.schema import current_revision, head_revision
-from lib.settings import SettingError, SetupError, configured_database_url, describe_url
-from lib.shared_read import Computed, SharedRead
-from lib.snapshots import SnapshotScheduler
+from lib.guard.audit import AuditFilter, write_audit_csv
+from lib.guard.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
+from lib.guard.triggers import TableBusy, trigger_states
+from lib.remainder.unresolved import UnresolvedFilter, write_csv
 from lib.sql import query_text
-from lib.startup import open_console_database, restart_embedded_if_stopped
-from lib.suggestions import UnresolvedName, remediation_inputs, unresolved_names
-from lib.triggers import TableBusy, trigger_states
-from lib.unresolved import UnresolvedFilter, write_csv
+from lib.view.display import as_text
 
 T = TypeVar("T")
 RETRY_SECONDS = 5

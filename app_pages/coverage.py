@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.charts import coverage_bars, coverage_history
-from lib.coverage import TARGET_PCT
-from lib.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
-from lib.snapshots import snapshot_history
+from lib.coverage.counts import TARGET_PCT
+from lib.coverage.snapshots import snapshot_history
+from lib.db.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
+from lib.view.charts import coverage_bars, coverage_history
 
 st.title("Coverage")
 st.caption(f"Live resolved_pct of each table against the {TARGET_PCT}% target, and its history.")

@@ -2,15 +2,15 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.actions import Refused
-from lib.aliases import alias_batches, batch_rows
+from lib.aliases.store import alias_batches, batch_rows
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows
 from lib.backfill.runner import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings, BatchSettingsError
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
-from lib.display import as_text
-from lib.preflight import forecast
+from lib.coverage.preflight import forecast
+from lib.guard.actions import Refused
+from lib.view.display import as_text
 
 st.title("Operations")
 st.caption("Re-run the backfill and follow it live; enable or disable the owner triggers.")

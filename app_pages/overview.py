@@ -3,10 +3,10 @@ import streamlit as st
 import ui
 from lib.backfill.runner import backfill_runs
 from lib.backfill.status import BADGES
-from lib.coverage import TARGET_PCT
-from lib.preflight import forecast
-from lib.triggers import trigger_states
-from lib.unresolved import unresolved_by_table
+from lib.coverage.counts import TARGET_PCT
+from lib.coverage.preflight import forecast
+from lib.guard.triggers import trigger_states
+from lib.remainder.unresolved import unresolved_by_table
 
 st.title("Overview")
 st.caption(

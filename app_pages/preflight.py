@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.preflight import forecast, legacy_volume
+from lib.coverage.preflight import forecast, legacy_volume
 from lib.registry import MIGRATED_TABLES
 
 st.title("Preflight")

@@ -2,12 +2,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.actions import AliasConflict, Refused
-from lib.alias_import import ImportFileError, parse_alias_csv
-from lib.aliases import ProposedAlias, list_aliases, preview_aliases, preview_removal
+from lib.aliases.csv_import import ImportFileError, parse_alias_csv
+from lib.aliases.store import ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.backfill.settings import BatchSettings
-from lib.display import as_text
+from lib.guard.actions import AliasConflict, Refused
 from lib.registry import MIGRATED_TABLES
+from lib.view.display import as_text
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000

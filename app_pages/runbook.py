@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
-from lib.audit import COLUMNS as AUDIT_COLUMNS
-from lib.runbook import rollout_checks
-from lib.triggers import rollback_sql, trigger_states
+from lib.coverage.runbook import rollout_checks
+from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
+from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
+from lib.guard.triggers import rollback_sql, trigger_states
 
 st.title("Runbook")
 st.caption(

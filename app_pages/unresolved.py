@@ -2,9 +2,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.charts import remainder_bars
 from lib.registry import MIGRATED_TABLES
-from lib.unresolved import (
+from lib.remainder.unresolved import (
     REASONS,
     UnresolvedFilter,
     count_unresolved,
@@ -12,6 +11,7 @@ from lib.unresolved import (
     remainder_by_reason,
     unresolved_page,
 )
+from lib.view.charts import remainder_bars
 
 PAGE_SIZES = (50, 100, 500)
 

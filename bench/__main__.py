@@ -20,8 +20,8 @@ from bench.measures import (
     write_latency_figures,
 )
 from lib.backfill.settings import BatchSettings
-from lib.embedded import start_embedded_server
-from lib.settings import PROJECT_ROOT
+from lib.db.embedded import start_embedded_server
+from lib.db.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / ".data" / "bench"
 FULL_EXPORT_ROWS, FULL_WRITES = 100_000, 2_000

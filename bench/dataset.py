@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
 
-from lib.database import create_engine_for, recreate_database
-from lib.demo import load_demo
+from lib.db.database import create_engine_for, recreate_database
+from lib.demo.generator import load_demo
 
 TEMPLATE = "bench_template"
 FULL_ACCOUNTS, FULL_OPPORTUNITIES, FULL_USERS = 2_000_000, 5_000_000, 100_000

@@ -14,7 +14,7 @@ import pandas  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 import ui  # noqa: F401
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 
 
 def main(page: str) -> None:

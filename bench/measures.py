@@ -17,10 +17,10 @@ from sqlalchemy.engine import URL
 from bench.dataset import Dataset, copy_of_template
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.coverage import scanned_coverage, table_coverage
-from lib.database import create_engine_for
+from lib.coverage.counts import scanned_coverage, table_coverage
+from lib.db.database import create_engine_for
+from lib.db.settings import PROJECT_ROOT
 from lib.registry import MIGRATED_TABLES
-from lib.settings import PROJECT_ROOT
 
 
 @dataclass(frozen=True)

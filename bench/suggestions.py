@@ -13,10 +13,10 @@ import time
 from sqlalchemy import text
 
 from bench.__main__ import DATA_DIR
-from lib.database import create_engine_for, recreate_database
-from lib.demo import load_demo, make_users
-from lib.embedded import start_embedded_server
-from lib.suggestions import remediation_inputs, unresolved_names
+from lib.aliases.suggestions import remediation_inputs, unresolved_names
+from lib.db.database import create_engine_for, recreate_database
+from lib.db.embedded import start_embedded_server
+from lib.demo.generator import load_demo, make_users
 
 DATABASE = "bench_suggestions"
 

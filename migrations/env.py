@@ -10,9 +10,9 @@ import sys
 from alembic import context
 from sqlalchemy.exc import SQLAlchemyError
 
-from lib.database import connection_failure, create_engine_for
-from lib.settings import SetupError, configured_database_url
-from lib.startup import open_embedded_database
+from lib.db.database import connection_failure, create_engine_for
+from lib.db.settings import SetupError, configured_database_url
+from lib.db.startup import open_embedded_database
 
 # Long enough for a busy table, short enough that queued writers never pile up behind a DDL lock.
 LOCK_TIMEOUT = "5s"

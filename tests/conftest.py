@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
-from lib.database import create_engine_for
-from lib.demo import load_demo
-from lib.embedded import start_embedded_server
-from lib.schema import BASELINE_REVISION, upgrade
-from lib.settings import PROJECT_ROOT, parse_database_url
+from lib.db.database import create_engine_for
+from lib.db.embedded import start_embedded_server
+from lib.db.schema import BASELINE_REVISION, upgrade
+from lib.db.settings import PROJECT_ROOT, parse_database_url
+from lib.demo.generator import load_demo
 from tests.browser.console import chromium
 
 # The embedded server by default. scripts/test-pg15 points these at Debian's PostgreSQL 15

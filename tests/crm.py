@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql
 
-from lib.identity import local_identity
+from lib.db.settings import PROJECT_ROOT
+from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from lib.settings import PROJECT_ROOT
 
 _quote = postgresql.dialect().identifier_preparer.quote
 

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import Connection, text
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT.parent / "shared" / "seed"
 PLAYBOOKS = ("owner-fk-playbook.ru.md", "owner-fk-playbook.en.md")

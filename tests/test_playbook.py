@@ -5,8 +5,8 @@ import subprocess
 import pytest
 from sqlalchemy import text
 
-from lib.coverage import table_coverage
-from lib.embedded import PSQL
+from lib.coverage.counts import table_coverage
+from lib.db.embedded import PSQL
 from tests.conftest import DEMO_ACCOUNTS, DEMO_OPPORTUNITIES
 from tests.playbook import PLAYBOOKS, playbook_sql_blocks
 

@@ -18,11 +18,11 @@ from sqlalchemy.exc import OperationalError
 from lib.backfill.progress import Progress
 from lib.backfill.settings import BatchSettings
 from lib.backfill.status import change_status
-from lib.coverage import table_coverage
+from lib.coverage.counts import table_coverage
+from lib.coverage.snapshots import take_snapshots_after_backfill
 from lib.registry import MIGRATED_TABLES
-from lib.snapshots import take_snapshots_after_backfill
+from lib.remainder.unresolved import remainder_by_reason
 from lib.sql import query
-from lib.unresolved import remainder_by_reason
 
 # lock_not_available and query_canceled (statement_timeout): worth a retry after a pause.
 RETRYABLE_SQLSTATES = {"55P03": "lock timeout", "57014": "statement timeout"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 from tests.browser.proxy import free_ports, running_proxy
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 
 NGINX = Path("/usr/sbin/nginx")
 PROXY_LOCATION = PROJECT_ROOT / "deploy" / "nginx" / "owner-console-proxy.conf"

@@ -14,10 +14,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import text
 
-from lib.actions import add_aliases
-from lib.aliases import ProposedAlias
-from lib.display import WORD_JOINER
-from lib.identity import Identity
+from lib.aliases.store import ProposedAlias
+from lib.guard.actions import add_aliases
+from lib.guard.identity import Identity
+from lib.view.display import WORD_JOINER
 from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, wait_until_rendered
 
 

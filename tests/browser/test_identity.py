@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from lib.identity import local_identity
+from lib.guard.identity import local_identity
 from tests.browser.console import (
     ANONYMOUS,
     IDENTITY_ENV,

@@ -3,9 +3,9 @@ backfill to the 99% target, takes one alias back, and types the user for an ambi
 
 from sqlalchemy import text
 
-from lib.aliases import alias_batches, list_aliases
+from lib.aliases.store import alias_batches, list_aliases
+from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
-from lib.suggestions import unresolved_names
 from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
 from tests.crm import error_rows, unresolved_rows
 from tests.playbook import playbook_coverage

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from lib.demo import load_demo
+from lib.demo.generator import load_demo
 from tests.conftest import admin_connection, build_template, clone
 from tests.pages.conftest import console  # noqa: F401  (AppTest of a page, for R3's page inputs)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.coverage import scanned_coverage, table_coverage
+from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.conftest import wait_for
 from tests.crm import error_rows, owner_of, resolve, unresolved_rows, update_row

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, running_console
 from tests.conftest import wait_for
 from tests.faults.conftest import record

@@ -15,9 +15,9 @@ from psycopg import DataError as DriverDataError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
-from lib.export import neutralise
-from lib.identity import local_identity
-from lib.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
+from lib.guard.identity import local_identity
+from lib.remainder.export import neutralise
+from lib.remainder.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
 from tests.crm import add_user, error_rows, insert_row, owner_of
 from tests.faults.conftest import SCALE, record
 from tests.lib.test_cli import cli, url_of

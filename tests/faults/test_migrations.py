@@ -7,9 +7,16 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from lib.coverage import table_coverage
+from lib.coverage.counts import table_coverage
+from lib.db.schema import (
+    BASELINE_REVISION,
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
 from lib.registry import MIGRATED_TABLES
-from lib.schema import BASELINE_REVISION, alembic_config, current_revision, downgrade, head_revision, upgrade
 from tests.crm import error_rows, owner_state, unresolved_rows
 from tests.faults.conftest import record
 from tests.lib.test_cli import python_module

@@ -17,11 +17,11 @@ from sqlalchemy import Engine, text
 
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.database import create_engine_for, recreate_database
-from lib.demo import load_demo
-from lib.embedded import start_embedded_server
-from lib.identity import local_identity
-from lib.settings import PROJECT_ROOT
+from lib.db.database import create_engine_for, recreate_database
+from lib.db.embedded import start_embedded_server
+from lib.db.settings import PROJECT_ROOT
+from lib.demo.generator import load_demo
+from lib.guard.identity import local_identity
 from tests.browser.console import (
     IDENTITY_ENV,
     OPERATOR,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 from tests.faults.conftest import record
 from tests.lib.test_cli import cli
 from tests.pages.conftest import PAGES

@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib.actions import (
+from lib.backfill.settings import BatchSettings
+from lib.guard.actions import (
     Refused,
     cancel_backfill,
     change_triggers,
     start_backfill,
     start_backfill_in_background,
 )
-from lib.audit import COLUMNS as AUDIT_COLUMNS
-from lib.audit import AuditFilter, audit_entries, write_audit_csv
-from lib.backfill.settings import BatchSettings
-from lib.identity import Identity, role_of
-from lib.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
+from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
+from lib.guard.audit import AuditFilter, audit_entries, write_audit_csv
+from lib.guard.identity import Identity, role_of
+from lib.guard.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
 
 VIEWER = Identity("viewer@example.com", "oidc")
 OPERATOR = Identity("lead@example.com", "oidc")

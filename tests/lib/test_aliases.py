@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from lib.actions import Refused, add_aliases, drop_aliases
-from lib.alias_import import ImportFileError, parse_alias_csv
-from lib.aliases import ProposedAlias, alias_batches, list_aliases, preview_aliases, preview_removal
+from lib.aliases.csv_import import ImportFileError, parse_alias_csv
+from lib.aliases.store import ProposedAlias, alias_batches, list_aliases, preview_aliases, preview_removal
+from lib.aliases.suggestions import remediation_inputs, unresolved_names
 from lib.backfill.runner import run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.coverage import table_coverage
-from lib.identity import Identity, local_identity
+from lib.coverage.counts import table_coverage
+from lib.guard.actions import Refused, add_aliases, drop_aliases
+from lib.guard.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
-from lib.suggestions import remediation_inputs, unresolved_names
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage

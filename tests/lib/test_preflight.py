@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from lib.coverage import table_coverage
-from lib.preflight import forecast, legacy_volume, username_matches
+from lib.coverage.counts import table_coverage
+from lib.coverage.preflight import forecast, legacy_volume, username_matches
+from lib.coverage.runbook import rollout_checks
 from lib.registry import MIGRATED_TABLES
-from lib.runbook import rollout_checks
 from lib.sql import query
 from tests.crm import error_rows, insert_row, resolve
 

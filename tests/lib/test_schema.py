@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import text
 
-from lib.schema import BASELINE_REVISION, head_revision, require_current_schema, upgrade
-from lib.settings import SetupError
+from lib.db.schema import BASELINE_REVISION, head_revision, require_current_schema, upgrade
+from lib.db.settings import SetupError
 
 
 def test_a_database_at_head_is_accepted(db):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from lib.settings import (
+from lib.db.settings import (
     DATA_ROOT,
     EMBEDDED_DATA_DIR,
     SettingError,

@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import Connection, text
 
-from lib.shared_read import SharedRead
+from lib.db.shared_read import SharedRead
 from tests.conftest import wait_for
 
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import text
 
-from lib.coverage import table_coverage
-from lib.snapshots import snapshot_history, take_due_snapshots
+from lib.coverage.counts import table_coverage
+from lib.coverage.snapshots import snapshot_history, take_due_snapshots
 
 
 def snapshots(connection):

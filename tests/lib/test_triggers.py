@@ -1,7 +1,7 @@
 """Trigger state from pg_trigger, for every registered table."""
 
+from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES
-from lib.triggers import trigger_states
 
 
 def states(engine):

@@ -7,9 +7,9 @@ import tracemalloc
 import pytest
 from sqlalchemy import text
 
-from lib.export import neutralise
 from lib.registry import MIGRATED_TABLES
-from lib.unresolved import (
+from lib.remainder.export import neutralise
+from lib.remainder.unresolved import (
     COLUMNS,
     UnresolvedFilter,
     count_unresolved,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from lib.coverage import scanned_coverage, table_coverage
+from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.crm import (
     add_user,

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from lib.database import create_engine_for
-from lib.demo import load_demo
-from lib.identity import local_identity
-from lib.schema import BASELINE_REVISION, current_revision, downgrade, head_revision, upgrade
+from lib.db.database import create_engine_for
+from lib.db.schema import BASELINE_REVISION, current_revision, downgrade, head_revision, upgrade
+from lib.demo.generator import load_demo
+from lib.guard.identity import local_identity
 from tests.conftest import admin_connection, password_login
 from tests.lib.test_cli import cli, url_of
 

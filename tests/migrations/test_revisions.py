@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib.coverage import table_coverage
-from lib.demo import load_demo
-from lib.registry import MIGRATED_TABLES
-from lib.schema import (
+from lib.coverage.counts import table_coverage
+from lib.db.schema import (
     BASELINE_REVISION,
     OWNER_MIGRATION_REVISION,
     current_revision,
@@ -20,7 +18,9 @@ from lib.schema import (
     head_revision,
     upgrade,
 )
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
+from lib.demo.generator import load_demo
+from lib.registry import MIGRATED_TABLES
 from tests.crm import error_rows, unresolved_rows
 
 TRIGGERS = {f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")}

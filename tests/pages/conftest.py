@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT
 
 PAGES = ("overview", "preflight", "coverage", "unresolved", "remediation", "operations", "runbook")
 

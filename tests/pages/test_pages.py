@@ -5,12 +5,12 @@ import streamlit as st
 from sqlalchemy import text
 
 import ui
-from lib.actions import Refused, add_aliases, cancel_backfill
-from lib.aliases import ProposedAlias, list_aliases
-from lib.coverage import table_coverage
-from lib.identity import Identity, local_identity
+from lib.aliases.store import ProposedAlias, list_aliases
+from lib.coverage.counts import table_coverage
+from lib.guard.actions import Refused, add_aliases, cancel_backfill
+from lib.guard.identity import Identity, local_identity
+from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES
-from lib.triggers import rollback_sql
 from tests.conftest import admin_connection, wait_for
 from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts

@@ -8,10 +8,10 @@ from sqlalchemy import text
 
 from lib.backfill.runner import BackfillAlreadyRunning, request_cancel, run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.coverage import table_coverage
-from lib.preflight import forecast
+from lib.coverage.counts import table_coverage
+from lib.coverage.preflight import forecast
 from lib.registry import MIGRATED_TABLES
-from lib.unresolved import remainder_by_reason
+from lib.remainder.unresolved import remainder_by_reason
 from tests.conftest import wait_for
 from tests.crm import (
     cli_backfill,

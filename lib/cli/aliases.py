@@ -8,14 +8,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib.actions import AliasConflict, Refused, add_aliases, drop_aliases
-from lib.alias_import import ImportFileError, parse_alias_csv
-from lib.aliases import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
-from lib.identity import local_identity
+from lib.aliases.csv_import import ImportFileError, parse_alias_csv
+from lib.aliases.store import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
+from lib.aliases.suggestions import unresolved_names
+from lib.db.settings import SetupError
+from lib.db.startup import open_console_database
+from lib.guard.actions import AliasConflict, Refused, add_aliases, drop_aliases
+from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from lib.settings import SetupError
-from lib.startup import open_console_database
-from lib.suggestions import unresolved_names
 
 
 def add_alias_commands(commands: argparse._SubParsersAction) -> None:

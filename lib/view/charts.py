@@ -3,7 +3,7 @@
 import altair as alt
 import pandas as pd
 
-from lib.coverage import TARGET_PCT, TableCoverage
+from lib.coverage.counts import TARGET_PCT, TableCoverage
 
 TARGET_COLOR = "#d62728"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from lib.schema import BASELINE_REVISION, current_revision, head_revision, upgrade
+from lib.db.schema import BASELINE_REVISION, current_revision, head_revision, upgrade
 
 DEFAULT_ACCOUNTS = 20_000
 DEFAULT_OPPORTUNITIES = 60_000

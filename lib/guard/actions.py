@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lib.aliases import (
+from lib.aliases.store import (
     AliasCheck,
     ProposedAlias,
     Rejection,
@@ -18,13 +18,13 @@ from lib.aliases import (
     remove_aliases,
     write_aliases,
 )
-from lib.audit import record, record_in
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning, RunOutcome, request_cancel, run_backfill
 from lib.backfill.settings import BatchSettings
-from lib.identity import OPERATOR, Identity, role_of
+from lib.guard.audit import record, record_in
+from lib.guard.identity import OPERATOR, Identity, role_of
+from lib.guard.triggers import TableBusy, set_triggers
 from lib.sql import query
-from lib.triggers import TableBusy, set_triggers
 
 # How long a removal waits for a row lock held by a writer before it gives up.
 ALIAS_LOCK_TIMEOUT_MS = 2_000

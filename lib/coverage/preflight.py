@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from lib.coverage import table_coverage
+from lib.coverage.counts import table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 

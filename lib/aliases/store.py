@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from lib.coverage import table_coverage
-from lib.preflight import Forecast, forecast
+from lib.coverage.counts import table_coverage
+from lib.coverage.preflight import Forecast, forecast
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 

@@ -11,7 +11,7 @@ import threading
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from lib.coverage import TableCoverage, table_coverage
+from lib.coverage.counts import TableCoverage, table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 

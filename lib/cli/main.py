@@ -15,23 +15,23 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
-from lib.actions import Refused, cancel_backfill, change_triggers, start_backfill
-from lib.alias_cli import add_alias_commands
 from lib.backfill.progress import Progress
 from lib.backfill.runner import BackfillAlreadyRunning
 from lib.backfill.settings import BatchSettings, BatchSettingsError
-from lib.coverage import TARGET_PCT, table_coverage
-from lib.database import connection_failure, create_engine_for, is_connection_problem
-from lib.demo import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
-from lib.embedded import PSQL
-from lib.identity import local_identity
-from lib.preflight import forecast, legacy_volume, username_matches
+from lib.cli.aliases import add_alias_commands
+from lib.coverage.counts import TARGET_PCT, table_coverage
+from lib.coverage.preflight import forecast, legacy_volume, username_matches
+from lib.db.database import connection_failure, create_engine_for, is_connection_problem
+from lib.db.embedded import PSQL
+from lib.db.schema import current_revision
+from lib.db.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
+from lib.db.startup import open_console_database, open_embedded_database
+from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
+from lib.guard.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.guard.identity import local_identity
+from lib.guard.triggers import TableBusy, trigger_states
 from lib.registry import MIGRATED_TABLES
-from lib.schema import current_revision
-from lib.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
-from lib.startup import open_console_database, open_embedded_database
-from lib.triggers import TableBusy, trigger_states
-from lib.unresolved import REASONS, UnresolvedFilter, write_csv
+from lib.remainder.unresolved import REASONS, UnresolvedFilter, write_csv
 
 
 def status(args: argparse.Namespace) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from lib.settings import SetupError, describe_url
+from lib.db.settings import SetupError, describe_url
 from lib.sql import identifier
 
 CONNECT_TIMEOUT_SECONDS = 5

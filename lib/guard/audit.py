@@ -6,9 +6,9 @@ from typing import TextIO
 
 from sqlalchemy import Connection, Engine
 
-from lib.database import require_storable
-from lib.export import write_rows_csv
-from lib.identity import Identity
+from lib.db.database import require_storable
+from lib.guard.identity import Identity
+from lib.remainder.export import write_rows_csv
 from lib.sql import query
 
 ACTIONS = (

@@ -5,7 +5,7 @@ nothing is written here."""
 import csv
 import io
 
-from lib.aliases import ProposedAlias, Rejection
+from lib.aliases.store import ProposedAlias, Rejection
 
 MAX_LINES = 50_000
 USER_COLUMNS = ("username", "user_id")

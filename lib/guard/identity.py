@@ -21,7 +21,7 @@ import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lib.settings import configured_database_url, console_setting
+from lib.db.settings import configured_database_url, console_setting
 
 OPERATOR, VIEWER = "operator", "viewer"
 

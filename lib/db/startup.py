@@ -5,11 +5,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ProgrammingError
 
-from lib.database import check_reachable, create_engine_for
-from lib.demo import ensure_demo_loaded
-from lib.embedded import start_embedded_server
-from lib.schema import require_current_schema
-from lib.settings import EMBEDDED_DATABASE, configured_database_url
+from lib.db.database import check_reachable, create_engine_for
+from lib.db.embedded import start_embedded_server
+from lib.db.schema import require_current_schema
+from lib.db.settings import EMBEDDED_DATABASE, configured_database_url
+from lib.demo.generator import ensure_demo_loaded
 from lib.sql import identifier
 
 

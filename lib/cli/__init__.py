@@ -1,0 +1,1 @@
+"""The console's operations from a shell: `python -m lib.cli COMMAND`."""

@@ -1,0 +1,5 @@
+import sys
+
+from lib.cli.main import main
+
+sys.exit(main())

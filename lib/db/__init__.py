@@ -1,0 +1,2 @@
+"""Where the database is and how to reach it: settings, engines, the embedded server, the Alembic
+revision, shared reads."""

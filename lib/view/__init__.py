@@ -1,0 +1,1 @@
+"""What pages render that needs no Streamlit: charts and literal text."""
