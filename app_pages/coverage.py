@@ -1,16 +1,16 @@
 import pandas as pd
 import streamlit as st
 
-import ui
 from lib.coverage.counts import TARGET_PCT
 from lib.coverage.snapshots import snapshot_history
 from lib.db.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
 from lib.view.charts import coverage_bars, coverage_history
+from ui import database, widgets
 
 st.title("Coverage")
 st.caption(f"Live resolved_pct of each table against the {TARGET_PCT}% target, and its history.")
 
-with ui.database_problems_shown():
+with database.database_problems_shown():
     default_interval = default_refresh_seconds()
 controls = st.columns([3, 1, 2])
 interval = controls[0].segmented_control(
@@ -24,7 +24,7 @@ hours = controls[2].selectbox(
 
 @st.fragment(run_every=None if paused or not interval else interval)
 def live_coverage():
-    coverage = ui.coverage_now(retry=False)
+    coverage = database.coverage_now(retry=False)
     st.altair_chart(coverage_bars(coverage), width="stretch")
     for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         with column:
@@ -32,14 +32,14 @@ def live_coverage():
                 row.table, f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"
             )
             st.caption(f"{row.resolved_fk:,} of {row.total_legacy:,} owned rows have owner_user_id")
-            ui.show_sql("coverage_counts")
+            widgets.show_sql("coverage_counts")
     st.subheader("History", anchor=False)
-    history = ui.read(snapshot_history, hours=hours, retry=False)
+    history = database.read(snapshot_history, hours=hours, retry=False)
     if history:
         st.altair_chart(coverage_history(history), width="stretch")
     else:
         st.info("No snapshot yet: the console takes one per table every minute while it runs.")
-    ui.show_sql("snapshot_history", label="SQL behind the history")
+    widgets.show_sql("snapshot_history", label="SQL behind the history")
     state = "paused" if paused else f"every {interval} s"
     st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")
 

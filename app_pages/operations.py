@@ -1,20 +1,19 @@
 import pandas as pd
 import streamlit as st
 
-import ui
 from lib.aliases.store import alias_batches, batch_rows
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows
-from lib.backfill.runner import backfill_runs
-from lib.backfill.settings import BOUNDS, BatchSettings, BatchSettingsError
+from lib.backfill.runs import backfill_runs
+from lib.backfill.settings import BOUNDS, BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
 from lib.coverage.preflight import forecast
-from lib.guard.actions import Refused
-from lib.view.display import as_text
+from lib.guard.actions import cancel_backfill, start_backfill_in_background
+from ui import actions, database, identity, widgets
 
 st.title("Operations")
 st.caption("Re-run the backfill and follow it live; enable or disable the owner triggers.")
-allowed, reason = ui.may_act()
+allowed, reason = identity.may_act()
 if not allowed:
     st.info(reason, icon=":material/visibility:")
 
@@ -22,7 +21,7 @@ if not allowed:
 @st.dialog("Re-run the backfill", width="large")
 def confirm_backfill():
     st.markdown("A run now would give, by the dry-run forecast:")
-    for row in ui.read(forecast):
+    for row in database.read(forecast):
         remainder = ", ".join(f"{count:,} {reason}" for reason, count in row.remainder.items()) or "nothing"
         st.markdown(
             f"- **{row.table}**: {row.newly_resolved:,} rows resolved, {row.resolved_pct}%; left: {remainder}"
@@ -36,11 +35,9 @@ def confirm_backfill():
         "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
     )
     if st.button("Start the backfill", type="primary", key="operations_start"):
-        try:
-            ui.start_backfill(BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms)))
-        except (Refused, BatchSettingsError) as error:
-            st.error(as_text(error))
-        else:
+        with actions.action_errors_shown():
+            settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
+            actions.act(start_backfill_in_background, settings)
             st.rerun()
 
 
@@ -51,8 +48,8 @@ if st.button("Re-run backfill…", icon=":material/play_arrow:", disabled=not al
 
 @st.fragment(run_every=2)
 def live_runs():
-    ui.settle_dead_runs()
-    runs = ui.read(backfill_runs, limit=20, retry=False)
+    database.settle_runs_of_dead_processes()
+    runs = database.read(backfill_runs, limit=20, retry=False)
     latest = runs[0] if runs else None
     active = latest is not None and latest["status"] in ACTIVE
     # A run that ends changes the alias batches outside this fragment: redraw the page once.
@@ -78,16 +75,14 @@ def live_runs():
         if latest["status"] in CANCELLABLE and st.button(
             "Cancel the backfill", icon=":material/stop:", disabled=not allowed, key="operations_cancel"
         ):
-            try:
-                ui.cancel_running_backfill()
-            except Refused as error:
-                st.error(as_text(error))
+            with actions.action_errors_shown():
+                actions.act(cancel_backfill)
     st.subheader("Runs", anchor=False)
     if runs:
         st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)
     else:
         st.caption("No backfill run yet from the console or the CLI.")
-    ui.show_sql("backfill_runs", label="SQL behind the runs")
+    widgets.show_sql("backfill_runs", label="SQL behind the runs")
 
 
 live_runs()
@@ -97,12 +92,12 @@ st.caption(
     "What each batch of approved aliases bought: the rows resolved through its aliases now, as a "
     "share of total_legacy, and the first backfill run after it, with coverage before and after."
 )
-batches = ui.read(alias_batches)
+batches = database.read(alias_batches)
 if batches:
     st.dataframe(pd.DataFrame(batch_rows(batches)), hide_index=True)
 else:
     st.caption("No aliases approved yet: see Remediation.")
-ui.show_sql("alias_batches", label="SQL behind the batches")
+widgets.show_sql("alias_batches", label="SQL behind the batches")
 
 st.header("Triggers", anchor=False)
-ui.trigger_control("operations")
+widgets.trigger_control("operations")

@@ -1,23 +1,23 @@
 import streamlit as st
 
-import ui
-from lib.backfill.runner import backfill_runs
+from lib.backfill.runs import backfill_runs
 from lib.backfill.status import BADGES
 from lib.coverage.counts import TARGET_PCT
 from lib.coverage.preflight import forecast
 from lib.guard.triggers import trigger_states
 from lib.remainder.unresolved import unresolved_by_table
+from ui import database, widgets
 
 st.title("Overview")
 st.caption(
     f"Each migrated table at a glance: coverage against the {TARGET_PCT}% target, what is left, triggers."
 )
 
-coverage = ui.coverage_now()
-pending = {row.table: row.newly_resolved for row in ui.read(forecast)}
-unresolved = ui.read(unresolved_by_table)
-triggers = ui.read(trigger_states)
-last_runs = ui.read(backfill_runs, limit=1)
+coverage = database.coverage_now()
+pending = {row.table: row.newly_resolved for row in database.read(forecast)}
+unresolved = database.read(unresolved_by_table)
+triggers = database.read(trigger_states)
+last_runs = database.read(backfill_runs, limit=1)
 if last_runs:
     run = last_runs[0]
     colour, icon = BADGES[run["status"]]
@@ -52,4 +52,4 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
             )
         else:
             st.info("Backfill: up to date; a run now would resolve nothing more.", icon=":material/sync:")
-        ui.show_sql("coverage_counts")
+        widgets.show_sql("coverage_counts")

@@ -1,39 +1,39 @@
 import pandas as pd
 import streamlit as st
 
-import ui
 from lib.coverage.preflight import forecast, legacy_volume
 from lib.registry import MIGRATED_TABLES
+from ui import database, widgets
 
 st.title("Preflight")
 st.caption("The playbook's volume checks, how the legacy usernames match, and a dry run that writes nothing.")
 
 st.header("Volume of legacy data", anchor=False)
-volume = ui.read(legacy_volume)
+volume = database.read(legacy_volume)
 for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, strict=True):
     with column:
         st.metric(f"{table} with an owner", f"{volume[table]:,}")
-        ui.show_sql("volume", table, "The playbook's SQL for this figure")
+        widgets.show_sql("volume", table, "The playbook's SQL for this figure")
 st.caption("Read from the coverage counts that the database keeps exact (total_legacy), which equal it.")
-ui.show_sql("coverage_counts", label="SQL behind these figures")
+widgets.show_sql("coverage_counts", label="SQL behind these figures")
 
 st.header("Distinct legacy usernames", anchor=False)
 st.caption(
     "Each distinct owner_username as written, by how the resolution rule matches it. "
     "Counting them reads every row of both tables, so it runs when asked, one count at a time, "
-    f"and a count younger than {ui.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks."
+    f"and a count younger than {database.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks."
 )
 count_now = st.button(
     "Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"
 )
-if matches := ui.counted_username_matches(count_now):
+if matches := database.counted_username_matches(count_now):
     st.dataframe(pd.DataFrame(matches.value), hide_index=True)
     st.caption(f"Counted at {matches.computed_at:%H:%M:%S} UTC.")
-ui.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
+widgets.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
 st.header("Dry-run forecast", anchor=False)
 st.caption("What a backfill run now would give, by the same SQL rule as the trigger and the backfill.")
-for row in ui.read(forecast):
+for row in database.read(forecast):
     with st.container(border=True):
         st.subheader(row.table, anchor=False)
         left, middle, right = st.columns(3)
@@ -41,4 +41,4 @@ for row in ui.read(forecast):
         middle.metric("rows a run would resolve", f"{row.newly_resolved:,}")
         right.metric("would stay unresolved", f"{sum(row.remainder.values()):,}")
         st.dataframe(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]), hide_index=True)
-        ui.show_sql("forecast", row.table)
+        widgets.show_sql("forecast", row.table)

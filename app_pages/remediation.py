@@ -1,13 +1,13 @@
 import pandas as pd
 import streamlit as st
 
-import ui
-from lib.aliases.csv_import import ImportFileError, parse_alias_csv
+from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.backfill.settings import BatchSettings
-from lib.guard.actions import AliasConflict, Refused
+from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
 from lib.registry import MIGRATED_TABLES
-from lib.view.display import as_text
+from lib.view.display import as_text, counted
+from ui import actions, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
@@ -18,39 +18,35 @@ st.caption(
     "match, then a unique case-insensitive one, then an alias; the next backfill resolves the "
     "aliased rows. Removing an alias returns its rows to unresolved at once."
 )
-allowed, reason = ui.may_act()
+allowed, reason = identity.may_act()
 if not allowed:
     st.info(reason, icon=":material/visibility:")
 if done := st.session_state.pop("remediation_done", None):
     st.success(done, icon=":material/check_circle:")
 
 if st.session_state.pop("remediation_recompute_asked", False):
-    listed = ui.suggestions(recompute=True)
+    listed = database.suggestions(recompute=True)
 else:
-    listed = ui.suggestions()
+    listed = database.suggestions()
 names = listed.value
 awaiting = [name for name in names if name.match_kind == "alias"]
 if awaiting:
     rows = sum(name.rows for name in awaiting)
     st.info(
-        f"Waiting for the backfill: {ui.counted(len(awaiting), 'aliased username')}, "
-        f"{ui.counted(rows, 'row')}.",
+        f"Waiting for the backfill: {counted(len(awaiting), 'aliased username')}, {counted(rows, 'row')}.",
         icon=":material/hourglass_top:",
     )
     if st.button(
         "Run the backfill", icon=":material/play_arrow:", disabled=not allowed, key="remediation_run"
     ):
-        try:
-            ui.start_backfill(BatchSettings())
-        except Refused as error:
-            st.error(as_text(error))
-        else:
+        with actions.action_errors_shown():
+            actions.act(start_backfill_in_background, BatchSettings())
             st.switch_page("app_pages/operations.py")
 
 
 @st.dialog("Apply aliases", width="large")
 def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str):
-    preview = ui.read(preview_aliases, proposals)
+    preview = database.read(preview_aliases, proposals)
     for rejection in rejected + preview.check.rejected:
         st.warning(f"Rejected, {as_text(rejection)}", icon=":material/block:")
     accepted = preview.check.accepted
@@ -72,18 +68,15 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.markdown(f"- **{row.table}**: {row.resolved_pct}% after the backfill")
     note = st.text_input("Note, kept with the batch", key="remediation_note")
     if st.button(
-        f"Apply {ui.counted(len(accepted), 'alias', 'aliases')}",
+        f"Apply {counted(len(accepted), 'alias', 'aliases')}",
         type="primary",
         disabled=not allowed or not accepted,
         key="remediation_apply",
     ):
-        try:
-            added = ui.approve_aliases(proposals, source, note, rejected)
-        except (Refused, AliasConflict) as error:
-            st.error(as_text(error))
-        else:
+        with actions.action_errors_shown():
+            added = actions.act(add_aliases, proposals, source, note, rejected)
             st.session_state["remediation_done"] = (
-                f"Batch {added.batch_id}: {ui.counted(len(added.check.accepted), 'alias', 'aliases')} "
+                f"Batch {added.batch_id}: {counted(len(added.check.accepted), 'alias', 'aliases')} "
                 "written and audited. "
                 "Run the backfill to resolve their rows."
             )
@@ -98,7 +91,7 @@ with review:
     statuses = left.multiselect(
         "Reason", ("user_not_found", "ambiguous_username"), default=("user_not_found", "ambiguous_username")
     )
-    with ui.input_problems_shown():
+    with actions.action_errors_shown(stop=True):
         contains = middle.text_input("Username contains", key="remediation_contains")
     with_candidates = right.checkbox("With candidates only", value=True)
     tick_suggestions = right.checkbox("Tick every suggestion", disabled=not allowed)
@@ -114,8 +107,8 @@ with review:
         f"{len(shown):,} of {len(open_names):,} unresolved usernames"
         + (f"; the first {SHOWN_NAMES:,} are shown" if len(shown) > SHOWN_NAMES else "")
         + f", as of {listed.computed_at:%H:%M:%S} UTC (shared by every viewer; Recompute gives a list "
-        f"at most {ui.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to map it to "
-        "someone else."
+        f"at most {database.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to "
+        "map it to someone else."
     )
     if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
         st.session_state["remediation_recompute_asked"] = True
@@ -150,12 +143,12 @@ with review:
         for row in ticked.to_dict("records")
     ]
     if st.button(
-        f"Preview {ui.counted(len(proposals), 'mapping')}…",
+        f"Preview {counted(len(proposals), 'mapping')}…",
         disabled=not allowed or not proposals,
         key="remediation_preview",
     ):
         confirm_aliases(proposals, [], "review")
-    ui.show_sql("alias_suggestions", label="SQL behind the suggestions")
+    widgets.show_sql("alias_suggestions", label="SQL behind the suggestions")
 
 with imports:
     st.markdown(
@@ -165,17 +158,14 @@ with imports:
     )
     upload = st.file_uploader("Aliases CSV", type=["csv"], key="remediation_upload")
     if upload is not None:
-        try:
+        with actions.action_errors_shown():
             parsed, bad_lines = parse_alias_csv(upload.getvalue())
-        except ImportFileError as error:
-            st.error(as_text(error), icon=":material/block:")
-        else:
             st.caption(f"{len(parsed):,} mappings read, {len(bad_lines):,} lines rejected while reading.")
             if st.button("Preview the import…", disabled=not allowed, key="remediation_import_preview"):
                 confirm_aliases(parsed, bad_lines, "import")
 
 with current:
-    aliases = ui.read(list_aliases)
+    aliases = database.read(list_aliases)
     if not aliases:
         st.caption("No aliases yet.")
     else:
@@ -202,26 +192,23 @@ with current:
             key="remediation_remove_names",
         )
         if chosen:
-            for removal in ui.read(preview_removal, chosen):
+            for removal in database.read(preview_removal, chosen):
                 back = ", ".join(
                     f"{removal.unresolved[table]:,} of {removal.rows[table]:,} {table} rows"
                     for table in MIGRATED_TABLES
                 )
                 st.markdown(f"- {as_text(removal.legacy_username)}: back to unresolved: {back}")
         if st.button(
-            f"Remove {ui.counted(len(chosen), 'alias', 'aliases')}",
+            f"Remove {counted(len(chosen), 'alias', 'aliases')}",
             type="primary",
             disabled=not allowed or not chosen,
             key="remediation_remove",
         ):
-            try:
-                removals = ui.remove_aliases(chosen)
-            except (Refused, AliasConflict) as error:
-                st.error(as_text(error))
-            else:
+            with actions.action_errors_shown():
+                removals = actions.act(drop_aliases, chosen)
                 back = sum(sum(removal.unresolved.values()) for removal in removals)
                 st.session_state["remediation_done"] = (
-                    f"{ui.counted(len(removals), 'alias', 'aliases')} removed and audited; "
-                    f"{ui.counted(back, 'row')} unresolved again."
+                    f"{counted(len(removals), 'alias', 'aliases')} removed and audited; "
+                    f"{counted(back, 'row')} unresolved again."
                 )
                 st.rerun()

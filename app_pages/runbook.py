@@ -1,11 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-import ui
 from lib.coverage.runbook import rollout_checks
 from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.triggers import rollback_sql, trigger_states
+from ui import actions, database, widgets
 
 st.title("Runbook")
 st.caption(
@@ -13,11 +13,11 @@ st.caption(
 )
 
 st.header("Rollout", anchor=False)
-for check in ui.read(rollout_checks):
+for check in database.read(rollout_checks):
     mark = ":material/check_box:" if check.done else ":material/check_box_outline_blank:"
     st.markdown(f"{mark} **{check.step}** — {check.detail}")
     if check.sql_name:
-        ui.show_sql(check.sql_name, check.table, "SQL behind this check")
+        widgets.show_sql(check.sql_name, check.table, "SQL behind this check")
 
 st.header("Rollback (without dropping data)", anchor=False)
 st.markdown(
@@ -27,7 +27,7 @@ st.markdown(
 )
 st.code(rollback_sql("DISABLE"), language="sql")
 st.caption("To undo step 3, run the same statements with ENABLE; then re-run the backfill to reconcile.")
-states = ui.read(trigger_states)
+states = database.read(trigger_states)
 st.dataframe(
     pd.DataFrame([{"table": s.table, "trigger": s.name, "state": s.state} for s in states]), hide_index=True
 )
@@ -37,12 +37,12 @@ st.caption(
 )
 
 st.subheader("Change the triggers", anchor=False)
-ui.trigger_control("runbook")
+widgets.trigger_control("runbook")
 
 st.header("Audit log", anchor=False)
 st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")
 filters = st.columns(3)
-with ui.input_problems_shown():
+with actions.action_errors_shown(stop=True):
     entries = AuditFilter(
         actor_contains=filters[0].text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
         actions=tuple(
@@ -52,13 +52,15 @@ with ui.input_problems_shown():
             filters[2].multiselect("Outcome", OUTCOMES, default=OUTCOMES, key="runbook_audit_outcomes")
         ),
     )
-st.dataframe(pd.DataFrame(ui.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS), hide_index=True)
+st.dataframe(
+    pd.DataFrame(database.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS), hide_index=True
+)
 st.download_button(
     "Download the filtered audit log as CSV",
-    data=lambda: ui.audit_csv(entries),
+    data=lambda: database.audit_csv(entries),
     file_name="owner-console-audit.csv",
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
 )
-ui.show_sql("audit_entries", label="SQL behind the log")
+widgets.show_sql("audit_entries", label="SQL behind the log")

@@ -1,10 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-import ui
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, REASONS
 from lib.remainder.unresolved import (
-    REASONS,
     UnresolvedFilter,
     count_unresolved,
     inactive_owner_rows,
@@ -12,6 +10,7 @@ from lib.remainder.unresolved import (
     unresolved_page,
 )
 from lib.view.charts import remainder_bars
+from ui import actions, database, widgets
 
 PAGE_SIZES = (50, 100, 500)
 
@@ -19,15 +18,15 @@ st.title("Unresolved")
 st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the owning teams.")
 
 st.header("By table and reason", anchor=False)
-remainder = ui.read(remainder_by_reason)
+remainder = database.read(remainder_by_reason)
 chart, table = st.columns([3, 2])
 chart.altair_chart(remainder_bars(remainder), width="stretch")
 table.dataframe(pd.DataFrame(remainder, columns=["entity_type", "reason", "cnt"]), hide_index=True)
-ui.show_sql("remainder_by_reason")
+widgets.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)
 filters = st.columns([2, 2, 2])
-with ui.input_problems_shown():
+with actions.action_errors_shown(stop=True):
     rows = UnresolvedFilter(
         tables=tuple(
             filters[0].multiselect("Table", MIGRATED_TABLES, default=MIGRATED_TABLES, key="unresolved_tables")
@@ -37,29 +36,29 @@ with ui.input_problems_shown():
             "Username contains", key="unresolved_username", max_chars=200
         ),
     )
-total = ui.read(count_unresolved, rows)
+total = database.read(count_unresolved, rows)
 paging = st.columns([1, 1, 4])
 page_size = paging[0].selectbox("Rows per page", PAGE_SIZES, index=1, key="unresolved_page_size")
 pages = max(1, -(-total // page_size))
 page = paging[1].number_input(f"Page (of {pages})", 1, pages, 1, key="unresolved_page")
-st.dataframe(pd.DataFrame(ui.read(unresolved_page, rows, page, page_size)), hide_index=True)
+st.dataframe(pd.DataFrame(database.read(unresolved_page, rows, page, page_size)), hide_index=True)
 st.download_button(
     f"Download these {total:,} rows as CSV",
-    data=lambda: ui.unresolved_csv(rows),
+    data=lambda: database.unresolved_csv(rows),
     file_name="unresolved-owners.csv",
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
     disabled=total == 0,
 )
-ui.show_sql("unresolved_rows")
+widgets.show_sql("unresolved_rows")
 
 st.header("Owned by inactive users", anchor=False)
 st.caption("Resolved, since an inactive user still owns their rows, but worth a look.")
-for table, (count, sample) in ui.read(inactive_owner_rows, limit=200).items():
+for table, (count, sample) in database.read(inactive_owner_rows, limit=200).items():
     with st.expander(f"{table}: {count:,} rows"):
         st.dataframe(pd.DataFrame(sample), hide_index=True)
         if count > len(sample):
             st.caption(f"The first {len(sample)} by id.")
-ui.show_sql("inactive_owners_count", MIGRATED_TABLES[0], "SQL behind the counts (per table)")
-ui.show_sql("inactive_owners", MIGRATED_TABLES[0], "SQL behind these rows (per table)")
+widgets.show_sql("inactive_owners_count", MIGRATED_TABLES[0], "SQL behind the counts (per table)")
+widgets.show_sql("inactive_owners", MIGRATED_TABLES[0], "SQL behind these rows (per table)")

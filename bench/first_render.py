@@ -13,13 +13,14 @@ import altair  # noqa: F401
 import pandas  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-import ui  # noqa: F401
+import ui.widgets  # noqa: F401
+from lib import registry
 from lib.db.settings import PROJECT_ROOT
 
 
 def main(page: str) -> None:
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    if page != "overview":
+    if page != registry.PAGES[0].name:
         app.switch_page(f"app_pages/{page}.py")
     started = time.perf_counter()
     app.run()

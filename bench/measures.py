@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
 from bench.dataset import Dataset, copy_of_template
-from lib.backfill.runner import run_backfill
+from lib import registry
+from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.db.database import create_engine_for
@@ -47,12 +48,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 # The owner triggers (the seed's) and the coverage counts' triggers (0043), by name.
-OWNER_TRIGGERS = [f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")]
-COUNT_TRIGGERS = [
-    f"{table}_coverage_{event}"
-    for table in MIGRATED_TABLES
-    for event in ("insert", "update", "delete", "truncate")
-]
+OWNER_TRIGGERS = list(registry.OWNER_TRIGGERS)
+COUNT_TRIGGERS = list(registry.COVERAGE_TRIGGERS)
 
 
 def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
@@ -226,7 +223,7 @@ def coverage_figure(engine: Engine, times: int) -> Figure:
 
 # P5 --------------------------------------------------------------------------------------------
 
-PAGES = ("overview", "preflight", "coverage", "unresolved", "operations", "runbook")
+PAGES = tuple(page.name for page in registry.PAGES)
 
 
 def first_render_figures(url: URL) -> list[Figure]:

@@ -6,12 +6,13 @@ import csv
 import io
 
 from lib.aliases.store import ProposedAlias, Rejection
+from lib.errors import BadInput
 
 MAX_LINES = 50_000
 USER_COLUMNS = ("username", "user_id")
 
 
-class ImportFileError(ValueError):
+class ImportFileError(BadInput):
     """The file as a whole cannot be read: the message says why."""
 
 

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, fields
 
+from lib.errors import BadInput
 
-class BatchSettingsError(ValueError):
+
+class BatchSettingsError(BadInput):
     """A setting outside its bounds; the message names it, its bounds and the value given."""
 
 

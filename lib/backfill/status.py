@@ -5,7 +5,9 @@ from sqlalchemy import Connection
 
 from lib.sql import query
 
+# Passed to the SQL that needs them: the statuses exist here only.
 ACTIVE = ("queued", "running", "cancelling")
+FINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
 TRANSITIONS = {
     ("queued", "running"): "the runner took the lock and began",
@@ -43,6 +45,8 @@ def change_status(connection: Connection, run_id: int, old: str, new: str) -> No
     must still be in `old` (another process may have moved it)."""
     if (old, new) not in TRANSITIONS:
         raise IllegalTransition(f"a backfill run cannot go from {old} to {new}")
-    changed = connection.execute(query("backfill_status_change"), {"id": run_id, "old": old, "new": new})
+    changed = connection.execute(
+        query("backfill_status_change"), {"id": run_id, "old": old, "new": new, "final": list(FINAL)}
+    )
     if changed.rowcount != 1:
         raise IllegalTransition(f"backfill run {run_id} is no longer {old}")

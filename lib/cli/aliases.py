@@ -8,12 +8,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib.aliases.csv_import import ImportFileError, parse_alias_csv
+from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.aliases.suggestions import unresolved_names
-from lib.db.settings import SetupError
 from lib.db.startup import open_console_database
-from lib.guard.actions import AliasConflict, Refused, add_aliases, drop_aliases
+from lib.errors import BadInput
+from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
 
@@ -85,11 +85,8 @@ def import_command(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as error:
-        raise SetupError(f"cannot read {args.file}: {error.strerror}") from None
-    try:
-        proposals, rejections = parse_alias_csv(data)
-    except ImportFileError as error:
-        raise SetupError(f"{args.file}: {error}") from None
+        raise BadInput(f"cannot read {args.file}: {error.strerror}") from None
+    proposals, rejections = parse_alias_csv(data)
     return _preview_then_add(proposals, rejections, "import", args)
 
 
@@ -101,10 +98,7 @@ def remove_command(args: argparse.Namespace) -> int:
         _print_removals(removals, args.legacy_usernames, "would")
         print("dry run: nothing removed; add --yes to remove")
         return 0
-    try:
-        removals = drop_aliases(engine, local_identity(), args.legacy_usernames)
-    except (Refused, AliasConflict) as error:
-        raise SetupError(str(error)) from None
+    removals = drop_aliases(engine, local_identity(), args.legacy_usernames)
     _print_removals(removals, args.legacy_usernames, "")
     return 0 if len(removals) == len(set(args.legacy_usernames)) else 1
 
@@ -120,10 +114,7 @@ def _preview_then_add(proposals, rejections, source: str, args: argparse.Namespa
     if not args.yes:
         print("dry run: nothing written; add --yes to write the valid aliases")
         return 0 if not rejected else 1
-    try:
-        added = add_aliases(engine, local_identity(), proposals, source, args.note, rejections)
-    except (Refused, AliasConflict) as error:
-        raise SetupError(str(error)) from None
+    added = add_aliases(engine, local_identity(), proposals, source, args.note, rejections)
     if added.batch_id is None:
         print("nothing written: no valid alias")
         return 1

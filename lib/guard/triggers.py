@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from lib.registry import MIGRATED_TABLES
+from lib.errors import BadInput, Busy
+from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from lib.sql import identifier, query
 
-TRIGGER_KINDS = ("sync", "log")
 # pg_trigger.tgenabled: only O and A fire for the application's ordinary sessions.
 STATE_BY_CODE = {"O": "enabled", "A": "enabled", "D": "disabled", "R": "replica only"}
 
@@ -23,10 +23,6 @@ class TriggerState:
     @property
     def enabled(self) -> bool:
         return self.state == "enabled"
-
-
-def trigger_name(table: str, kind: str) -> str:
-    return f"{table}_owner_{kind}_guard"
 
 
 def trigger_states(connection: Connection) -> list[TriggerState]:
@@ -62,7 +58,7 @@ def alter_trigger(table: str, name: str, *, enable: bool) -> str:
 TRIGGER_LOCK_TIMEOUT_MS = 2_000
 
 
-class TableBusy(RuntimeError):
+class TableBusy(Busy):
     """The lock for ALTER TABLE could not be had in time; the message says which table."""
 
 
@@ -71,7 +67,7 @@ def set_triggers(connection: Connection, names: list[str], enable: bool) -> None
     known = {trigger_name(table, kind): table for table in MIGRATED_TABLES for kind in TRIGGER_KINDS}
     unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise ValueError(f"not owner triggers: {', '.join(unknown) or 'none given'}")
+        raise BadInput(f"not owner triggers: {', '.join(unknown) or 'none given'}")
     try:
         with connection.begin():
             connection.execute(

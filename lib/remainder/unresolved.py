@@ -7,11 +7,10 @@ from typing import TextIO
 from sqlalchemy import Connection
 
 from lib.db.database import require_storable
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, REASONS
 from lib.remainder.export import write_rows_csv
 from lib.sql import query
 
-REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
 COLUMNS = (
     "entity_type",
     "entity_id",

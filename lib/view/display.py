@@ -18,3 +18,8 @@ def as_text(value: object) -> str:
     an image, a colour, formatting or an emoji; a line break shows as ↵."""
     defused = _AUTOLINK.sub(lambda match: (match.group(1) or "") + WORD_JOINER, str(value))
     return _LINE_BREAK.sub("↵", _MARKDOWN_SYNTAX.sub(r"\\\1", defused))
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 alias', '3 aliases': a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

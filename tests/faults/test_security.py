@@ -27,7 +27,7 @@ PASSWORD = "S3cret-pa55word"
 PRODUCT_CODE = [
     *sorted((PROJECT_ROOT / "lib").rglob("*.py")),
     *sorted((PROJECT_ROOT / "app_pages").glob("*.py")),
-    PROJECT_ROOT / "ui.py",
+    *sorted((PROJECT_ROOT / "ui").glob("*.py")),
     PROJECT_ROOT / "app.py",
 ]
 AUDIT_ENTRY = (

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from lib.aliases.csv_import import ImportFileError, parse_alias_csv
 from lib.aliases.store import ProposedAlias, alias_batches, list_aliases, preview_aliases, preview_removal
 from lib.aliases.suggestions import remediation_inputs, unresolved_names
-from lib.backfill.runner import run_backfill
+from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import table_coverage
-from lib.guard.actions import Refused, add_aliases, drop_aliases
+from lib.errors import Refused
+from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
@@ -342,7 +343,7 @@ def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(d
     dry = cli("aliases", "add", "jsmith", "--username", "john.smith", database_url=url)
     assert dry.returncode == 0 and "resolves 1 crm_accounts" in dry.stdout and "dry run" in dry.stdout
     refused = cli("aliases", "add", "jsmith", "--username", "john.smith", "--yes", database_url=url)
-    assert refused.returncode == 2 and "is a viewer" in refused.stderr
+    assert refused.returncode == 1 and "is a viewer" in refused.stderr
     assert not aliases_of(db)
 
     monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from lib.db.schema import BASELINE_REVISION, head_revision, require_current_schema, upgrade
-from lib.db.settings import SetupError
+from lib.errors import SetupError
 
 
 def test_a_database_at_head_is_accepted(db):

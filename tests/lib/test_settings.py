@@ -7,13 +7,12 @@ import pytest
 from lib.db.settings import (
     DATA_ROOT,
     EMBEDDED_DATA_DIR,
-    SettingError,
-    SetupError,
     configured_database_url,
     describe_url,
     embedded_data_dir,
     parse_database_url,
 )
+from lib.errors import SettingError, SetupError
 
 
 def test_environment_wins_over_secrets_file(tmp_path):

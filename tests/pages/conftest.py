@@ -6,9 +6,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from lib import registry
 from lib.db.settings import PROJECT_ROOT
 
-PAGES = ("overview", "preflight", "coverage", "unresolved", "remediation", "operations", "runbook")
+PAGES = tuple(page.name for page in registry.PAGES)
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def console(monkeypatch):
         url = database if isinstance(database, str) else database.url.render_as_string(hide_password=False)
         monkeypatch.setenv("DATABASE_URL", url)
         app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-        if page != "overview":
+        if page != registry.PAGES[0].name:
             app.switch_page(f"app_pages/{page}.py")
         return app.run()
 

@@ -4,10 +4,11 @@ import pytest
 import streamlit as st
 from sqlalchemy import text
 
-import ui
+import ui.database
 from lib.aliases.store import ProposedAlias, list_aliases
 from lib.coverage.counts import table_coverage
-from lib.guard.actions import Refused, add_aliases, cancel_backfill
+from lib.errors import Refused
+from lib.guard.actions import add_aliases, cancel_backfill
 from lib.guard.identity import Identity, local_identity
 from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES
@@ -326,7 +327,7 @@ def test_remediation_reuses_its_suggestions_until_asked_to_recompute(console, db
     app.button(key="remediation_recompute").click().run()
     # A list younger than ON_REQUEST_REUSE_SECONDS is what Recompute gives, however often clicked.
     assert shown_names(app) == ["jsmith"]
-    monkeypatch.setattr(ui, "ON_REQUEST_REUSE_SECONDS", 0)
+    monkeypatch.setattr(ui.database, "ON_REQUEST_REUSE_SECONDS", 0)
     app.button(key="remediation_recompute").click().run()
     assert not app.exception
     assert sorted(shown_names(app)) == ["john-smith", "jsmith"]

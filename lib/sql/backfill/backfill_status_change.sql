@@ -2,5 +2,5 @@
 UPDATE migration_ops.backfill_runs
 SET status = :new,
     started_at = CASE WHEN :new = 'running' THEN now() ELSE started_at END,
-    finished_at = CASE WHEN :new IN ('succeeded', 'failed', 'cancelled', 'interrupted') THEN now() ELSE finished_at END
+    finished_at = CASE WHEN :new = ANY (CAST(:final AS text[])) THEN now() ELSE finished_at END
 WHERE id = :id AND status = :old;

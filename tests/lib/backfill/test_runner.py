@@ -6,7 +6,8 @@ import signal
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.runner import BackfillAlreadyRunning, request_cancel, run_backfill
+from lib.backfill.loop import BackfillAlreadyRunning, run_backfill
+from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import table_coverage
 from lib.coverage.preflight import forecast

@@ -1,0 +1,152 @@
+"""The runs table, migration_ops.backfill_runs: every read and write of a run but its status,
+which lib/backfill/status.py changes. Each write is in the caller's transaction."""
+
+import json
+
+from sqlalchemy import Connection, Engine
+
+from lib.backfill.lock import backfill_lock
+from lib.backfill.progress import Progress
+from lib.backfill.settings import BatchSettings
+from lib.backfill.status import ACTIVE, change_status
+from lib.coverage.counts import table_coverage
+from lib.registry import MIGRATED_TABLES
+from lib.remainder.unresolved import remainder_by_reason
+from lib.sql import query
+
+
+def create_run(connection: Connection, settings: BatchSettings, started_by: str, source: str) -> int:
+    """A new run, resuming where the last one stopped when its process died; now running."""
+    last = connection.execute(query("backfill_last_run")).one_or_none()
+    resume = last if last is not None and last.status == "interrupted" else None
+    run_id = connection.execute(
+        query("backfill_create_run"),
+        {
+            "started_by": started_by,
+            "source": source,
+            "batch_size": settings.batch_size,
+            "pause_ms": settings.pause_ms,
+            "resumed_from": resume.id if resume else None,
+            "current_table": resume.current_table if resume else None,
+            "last_id": resume.last_id if resume else None,
+            "tables_done": list(resume.tables_done) if resume else [],
+            "rows_total": connection.execute(
+                query("backfill_rows_total"), {"tables": list(MIGRATED_TABLES)}
+            ).scalar(),
+            "coverage_before": json.dumps(coverage_json(connection)),
+        },
+    ).scalar_one()
+    change_status(connection, run_id, "queued", "running")
+    return run_id
+
+
+def run_row(connection: Connection, run_id: int):
+    return connection.execute(query("backfill_run"), {"id": run_id}).one()
+
+
+def record_batch(connection: Connection, run_id: int, table: str, last_id, batch, retries: int):
+    """Add a batch's counts; the run's status and totals after it."""
+    return connection.execute(
+        query("backfill_progress"),
+        {
+            "id": run_id,
+            "table": table,
+            "last_id": last_id,
+            "scanned": batch.scanned,
+            "resolved": batch.resolved,
+            "unresolved": batch.unresolved,
+            "retries": retries,
+        },
+    ).one()
+
+
+def progress_after(recorded) -> Progress:
+    return Progress(
+        recorded.rows_scanned,
+        recorded.rows_resolved,
+        recorded.rows_unresolved,
+        recorded.rows_total,
+        float(recorded.elapsed_seconds),
+    )
+
+
+def record_table_done(connection: Connection, run_id: int, table: str) -> None:
+    connection.execute(query("backfill_table_done"), {"id": run_id, "table": table})
+
+
+def record_results(connection: Connection, run_id: int) -> None:
+    """What the run fixed: coverage after it, and the remainder by reason."""
+    connection.execute(
+        query("backfill_results"),
+        {
+            "id": run_id,
+            "coverage_after": json.dumps(coverage_json(connection)),
+            "remainder_after": json.dumps([list(row) for row in remainder_by_reason(connection)]),
+        },
+    )
+
+
+def record_failure(connection: Connection, run_id: int, kind: str, message: str) -> None:
+    status = run_row(connection, run_id).status
+    connection.execute(query("backfill_error"), {"id": run_id, "kind": kind, "message": message})
+    change_status(connection, run_id, status, "failed")
+
+
+def active_runs(connection: Connection) -> list:
+    return connection.execute(query("backfill_active_runs"), {"active": list(ACTIVE)}).all()
+
+
+def mark_dead_runs_interrupted(connection: Connection) -> None:
+    """Runs that say they are active died with their process: call this holding the lock."""
+    for run in active_runs(connection):
+        change_status(connection, run.id, run.status, "interrupted")
+    connection.commit()
+
+
+def settle_dead_runs(engine: Engine) -> None:
+    """Mark the runs whose process died as interrupted, when no runner holds the lock now."""
+    with backfill_lock(engine) as held:
+        if not held:
+            return  # a runner is alive: its run really is in progress
+        with engine.connect() as connection:
+            mark_dead_runs_interrupted(connection)
+
+
+def backfill_runs(connection: Connection, limit: int) -> list[dict]:
+    return [dict(row) for row in connection.execute(query("backfill_runs"), {"limit": limit}).mappings()]
+
+
+def request_cancel(connection: Connection, requested_by: str) -> int | None:
+    """Ask the running backfill to stop between two batches; its id, or None if none runs."""
+    running = [run.id for run in active_runs(connection) if run.status == "running"]
+    if not running:
+        connection.rollback()
+        return None
+    change_status(connection, running[0], "running", "cancelling")
+    connection.execute(query("backfill_cancel"), {"id": running[0], "requested_by": requested_by})
+    connection.commit()
+    return running[0]
+
+
+def describe_active_run(connection: Connection) -> str:
+    active = active_runs(connection)
+    if not active:
+        return "A backfill is already running in another process."
+    run = active[-1]
+    share = f", {run.rows_scanned * 100 // run.rows_total}% scanned" if run.rows_total else ""
+    started = f" at {run.started_at:%Y-%m-%d %H:%M:%S %Z}" if run.started_at else ""
+    return (
+        f"A backfill is already running: run {run.id}, started by {run.started_by} "
+        f"({run.source}){started}{share}."
+    )
+
+
+def coverage_json(connection: Connection) -> dict:
+    return {
+        row.table: {
+            "total_legacy": row.total_legacy,
+            "resolved_fk": row.resolved_fk,
+            "resolved_pct": str(row.resolved_pct),
+        }
+        for row in table_coverage(connection)
+    }

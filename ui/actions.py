@@ -1,0 +1,33 @@
+"""The one way a page runs a guarded action (lib/guard/actions.py) and shows why one was not done."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import streamlit as st
+
+from lib.errors import ActionError
+from lib.view.display import as_text
+from ui import database, identity
+
+T = TypeVar("T")
+
+
+def act(action: Callable[..., T], *args) -> T:
+    """action(engine, visitor, *args): a guarded action, as the visitor. Call it inside
+    action_errors_shown(), with what follows its success in the same block."""
+    with database.database_problems_shown():
+        return action(database.engine(), identity.visitor(), *args)
+
+
+@contextmanager
+def action_errors_shown(stop: bool = False) -> Iterator[None]:
+    """An action that was not done, or input it cannot use (lib.errors.ActionError): its message,
+    once, and the rest of the block is skipped. With `stop`, the page stops there too, for input
+    that the rest of the page needs."""
+    try:
+        yield
+    except ActionError as error:
+        st.error(as_text(error), icon=":material/block:")
+        if stop:
+            st.stop()

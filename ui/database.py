@@ -1,0 +1,167 @@
+"""The console's database handle, shared by every session: reads, shared reads and CSV downloads,
+and the one way a page shows that the database is away, unreachable or not migrated (and comes
+back by itself when it returns)."""
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO, TypeVar
+
+import streamlit as st
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from lib.aliases.suggestions import UnresolvedName, remediation_inputs, unresolved_names
+from lib.backfill.runs import settle_dead_runs
+from lib.coverage.counts import TableCoverage, table_coverage
+from lib.coverage.preflight import username_matches
+from lib.coverage.snapshots import SnapshotScheduler
+from lib.db.database import connection_failure, is_connection_problem
+from lib.db.settings import configured_database_url
+from lib.db.shared_read import Computed, SharedRead
+from lib.db.startup import open_console_database, restart_embedded_if_stopped
+from lib.errors import SettingError, SetupError
+from lib.guard.audit import AuditFilter, write_audit_csv
+from lib.remainder.unresolved import UnresolvedFilter, write_csv
+
+T = TypeVar("T")
+RETRY_SECONDS = 5
+# Live figures are shared by every viewer for this long, so a refresh costs at most one query.
+LIVE_CACHE_SECONDS = 3
+# Suggestions take seconds on a large remainder (bench/suggestions.py), and every click in the
+# review table reruns its page; they are reused for this long while no run or alias changes.
+# A stale list writes nothing wrong: applying checks every mapping against the database again.
+SUGGESTIONS_CACHE_SECONDS = 60
+# Recompute, and the distinct-username count (a scan of both tables), give everyone the result of
+# the last request when it is younger than this, however often anyone asks.
+ON_REQUEST_REUSE_SECONDS = 30
+
+
+@st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
+def _engine() -> Engine:
+    return open_console_database()
+
+
+def engine() -> Engine:
+    """The console's engine; a database that cannot be opened stops the page with its reason."""
+    with database_problems_shown():
+        return _engine()
+
+
+@st.cache_resource(show_spinner=False, on_release=SnapshotScheduler.stop)
+def start_snapshots() -> SnapshotScheduler:
+    """One snapshot scheduler per console process, for as long as it runs."""
+    scheduler = SnapshotScheduler(engine())
+    scheduler.start()
+    return scheduler
+
+
+@contextmanager
+def database_problems_shown(retry: bool = True) -> Iterator[None]:
+    """Turn a database that is unreachable, away or not migrated into one error on the page.
+
+    With `retry`, the page checks every few seconds and reloads itself once the database is back.
+    Inside an auto-refreshing fragment, pass retry=False: the fragment's own refresh recovers.
+    """
+    try:
+        yield
+    except SettingError as error:
+        _stop_with(str(error), retry=False)  # nothing comes back until the setting is fixed
+    except SetupError as error:
+        _stop_with(str(error), retry)
+    except OperationalError as error:
+        if not is_connection_problem(error):
+            raise
+        url = configured_database_url() or _engine().url
+        _stop_with(connection_failure(url, error), retry)
+
+
+def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:
+    """fetch(connection, *args, **kwargs) on a connection of its own; `retry` as for
+    database_problems_shown."""
+    with database_problems_shown(retry), _engine().connect() as connection:
+        return fetch(connection, *args, **kwargs)
+
+
+@st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
+def _shared_coverage() -> list[TableCoverage]:
+    with _engine().connect() as connection:
+        return table_coverage(connection)
+
+
+def coverage_now(retry: bool = True) -> list[TableCoverage]:
+    """The playbook's step-3 figures, at most a few seconds old, shared by every viewer."""
+    with database_problems_shown(retry):
+        return _shared_coverage()
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_reads() -> dict[str, SharedRead]:
+    """One of each per console process, shared by every session."""
+    return {
+        "suggestions": SharedRead("suggestions", unresolved_names),
+        "username_matches": SharedRead("username matches", username_matches),
+    }
+
+
+def suggestions(recompute: bool = False) -> Computed[list[UnresolvedName]]:
+    """The unresolved usernames with their candidates, and when they were computed; reused while
+    no run or alias changes, for SUGGESTIONS_CACHE_SECONDS, or ON_REQUEST_REUSE_SECONDS when
+    `recompute` asks for a fresh list."""
+    max_age = ON_REQUEST_REUSE_SECONDS if recompute else SUGGESTIONS_CACHE_SECONDS
+    with database_problems_shown(), st.spinner("Finding candidate owners…"):
+        return _shared_reads()["suggestions"].fetch(_engine(), max_age, key=read(remediation_inputs))
+
+
+def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | None:
+    """The distinct-username counts last taken by anyone, or None; `count_now` counts afresh
+    unless they are younger than ON_REQUEST_REUSE_SECONDS."""
+    work = _shared_reads()["username_matches"]
+    if not count_now:
+        return work.latest()
+    with database_problems_shown(), st.spinner("Counting the distinct usernames…"):
+        return work.fetch(_engine(), ON_REQUEST_REUSE_SECONDS)
+
+
+def settle_runs_of_dead_processes() -> None:
+    """Runs whose process died show as interrupted, not as running for ever."""
+    with database_problems_shown(retry=False):
+        settle_dead_runs(_engine())
+
+
+def unresolved_csv(rows: UnresolvedFilter) -> bytes:
+    """The CSV of the filtered rows, built when the download is clicked. The rows stream from
+    the database; Streamlit serves the finished file from memory (about 10 MB per 100k rows)."""
+    return _csv_bytes(lambda connection, out: write_csv(connection, rows, out))
+
+
+def audit_csv(entries: AuditFilter) -> bytes:
+    return _csv_bytes(lambda connection, out: write_audit_csv(connection, entries, out))
+
+
+def _csv_bytes(write: Callable[[Connection, TextIO], int]) -> bytes:
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    with _engine().connect() as connection:
+        write(connection, text)
+    text.flush()
+    return out.getvalue()
+
+
+def _stop_with(message: str, retry: bool) -> None:
+    st.error(message, icon=":material/database_off:")
+    if retry:
+        _retry_until_back()
+    st.stop()
+
+
+@st.fragment(run_every=RETRY_SECONDS)
+def _retry_until_back() -> None:
+    try:
+        restart_embedded_if_stopped()
+        with _engine().connect():
+            pass
+    except (SetupError, OperationalError):
+        st.caption(f"Trying again every {RETRY_SECONDS} seconds; the page comes back by itself.")
+        return
+    st.rerun(scope="app")
