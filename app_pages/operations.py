@@ -7,7 +7,7 @@ from lib.backfill.report import history_rows
 from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
-from lib.coverage.preflight import forecast
+from lib.coverage.forecast import forecast
 from lib.guard.actions import cancel_backfill, start_backfill_in_background
 from ui import actions, database, identity, widgets
 

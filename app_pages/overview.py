@@ -3,7 +3,7 @@ import streamlit as st
 from lib.backfill.runs import backfill_runs
 from lib.backfill.status import BADGES
 from lib.coverage.counts import TARGET_PCT
-from lib.coverage.preflight import forecast
+from lib.coverage.forecast import forecast
 from lib.guard.triggers import trigger_states
 from lib.remainder.unresolved import unresolved_by_table
 from ui import database, widgets

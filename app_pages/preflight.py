@@ -1,7 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from lib.coverage.preflight import forecast, legacy_volume
+from lib.coverage.forecast import forecast
+from lib.coverage.preflight import legacy_volume
 from lib.registry import MIGRATED_TABLES
 from ui import database, widgets
 

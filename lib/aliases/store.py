@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from lib.coverage.counts import table_coverage
-from lib.coverage.preflight import Forecast, forecast
+from lib.coverage.forecast import Forecast, forecast
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 

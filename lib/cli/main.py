@@ -19,7 +19,8 @@ from lib.backfill.progress import Progress
 from lib.backfill.settings import BatchSettings
 from lib.cli.aliases import add_alias_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
-from lib.coverage.preflight import forecast, legacy_volume, username_matches
+from lib.coverage.forecast import forecast
+from lib.coverage.preflight import legacy_volume, username_matches
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
 from lib.db.embedded import PSQL
 from lib.db.schema import current_revision

@@ -1,7 +1,5 @@
-"""Preflight: legacy volume, how the distinct usernames match, and a dry-run forecast."""
-
-from dataclasses import dataclass, field
-from decimal import Decimal
+"""Preflight: legacy volume, and how the distinct legacy usernames match (the forecast is
+lib/coverage/forecast.py)."""
 
 from sqlalchemy import Connection
 
@@ -10,18 +8,6 @@ from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
 MATCH_KINDS = ("exact", "case_insensitive", "alias", "ambiguous", "not_found")
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """What a backfill run now would leave: the step-3 figures after it, and the remainder."""
-
-    table: str
-    total_legacy: int
-    resolved_fk: int
-    resolved_pct: Decimal
-    newly_resolved: int
-    remainder: dict[str, int] = field(default_factory=dict)
 
 
 def legacy_volume(connection: Connection) -> dict[str, int]:
@@ -39,11 +25,3 @@ def username_matches(connection: Connection) -> list[dict]:
         counts.update(connection.execute(query("username_matches", table)).all())
         rows.append({"table": table, **counts, "distinct": sum(counts.values())})
     return rows
-
-
-def forecast(connection: Connection) -> list[Forecast]:
-    forecasts = []
-    for table in MIGRATED_TABLES:
-        *figures, remainder = connection.execute(query("forecast", table), {"table": table}).one()
-        forecasts.append(Forecast(table, *figures, remainder=dict(sorted(remainder.items()))))
-    return forecasts

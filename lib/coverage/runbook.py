@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from lib.coverage.counts import TARGET_PCT, table_coverage
-from lib.coverage.preflight import forecast
+from lib.coverage.forecast import forecast
 from lib.db.schema import current_revision, head_revision
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query

@@ -5,7 +5,8 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from lib.coverage.counts import table_coverage
-from lib.coverage.preflight import forecast, legacy_volume, username_matches
+from lib.coverage.forecast import forecast
+from lib.coverage.preflight import legacy_volume, username_matches
 from lib.coverage.runbook import rollout_checks
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query

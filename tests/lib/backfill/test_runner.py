@@ -10,7 +10,7 @@ from lib.backfill.loop import BackfillAlreadyRunning, run_backfill
 from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import table_coverage
-from lib.coverage.preflight import forecast
+from lib.coverage.forecast import forecast
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.unresolved import remainder_by_reason
 from tests.conftest import wait_for
