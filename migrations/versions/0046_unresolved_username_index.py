@@ -12,7 +12,9 @@ Revision ID: 0046_unresolved_username_index
 Revises: 0045_triggers_skip_backfill
 """
 
-from alembic import context, op
+from alembic import op
+
+from migrations.indexes import drop_if_invalid
 
 revision = "0046_unresolved_username_index"
 down_revision = "0045_triggers_skip_backfill"
@@ -24,11 +26,10 @@ TABLES = ("crm_accounts", "crm_opportunities")
 
 
 def upgrade() -> None:
-    owner_migration = context.script.get_revision("0038_owner_user_fk_migration").module
     with op.get_context().autocommit_block():
         for table in TABLES:
             name = f"{table}_owner_unresolved_username_idx"
-            owner_migration._drop_if_invalid(name)
+            drop_if_invalid(name)
             op.execute(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} (owner_username) "
                 "WHERE owner_user_id IS NULL AND btrim(owner_username) <> ''"

@@ -14,7 +14,9 @@ Revision ID: 0047_long_username_index
 Revises: 0046_unresolved_username_index
 """
 
-from alembic import context, op
+from alembic import op
+
+from migrations.indexes import drop_if_invalid
 
 revision = "0047_long_username_index"
 down_revision = "0046_unresolved_username_index"
@@ -40,11 +42,10 @@ def _indexes(table: str) -> dict[str, str]:
 
 
 def upgrade() -> None:
-    owner_migration = context.script.get_revision("0038_owner_user_fk_migration").module
     with op.get_context().autocommit_block():
         for table in TABLES:
             for name, definition in _indexes(table).items():
-                owner_migration._drop_if_invalid(name)
+                drop_if_invalid(name)
                 op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {table}_owner_unresolved_username_idx")
 

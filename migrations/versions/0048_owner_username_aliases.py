@@ -26,7 +26,9 @@ Revision ID: 0048_owner_username_aliases
 Revises: 0047_long_username_index
 """
 
-from alembic import context, op
+from alembic import op
+
+from migrations.objects import object_sql
 
 revision = "0048_owner_username_aliases"
 down_revision = "0047_long_username_index"
@@ -67,40 +69,6 @@ CREATE_ALIAS_INDEXES = (
     "CREATE INDEX IF NOT EXISTS owner_username_aliases_batch_idx"
     " ON migration_ops.owner_username_aliases (batch_id)",
 )
-
-# The resolution rule, the only copy: 0038's, with the alias step.
-CREATE_RESOLVE_FUNCTION = """
-CREATE OR REPLACE FUNCTION resolve_owner_username(p_username text)
-RETURNS TABLE (user_id bigint, match_kind text, reason text)
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-  SELECT
-    coalesce(exact.id, folded.only_id, alias.user_id) AS user_id,
-    CASE
-      WHEN candidate.name = '' THEN 'blank'
-      WHEN exact.id IS NOT NULL THEN 'exact'
-      WHEN folded.matches = 1 THEN 'case_insensitive'
-      WHEN alias.user_id IS NOT NULL THEN 'alias'
-      WHEN folded.matches > 1 THEN 'ambiguous'
-      ELSE 'not_found'
-    END AS match_kind,
-    CASE
-      WHEN candidate.name = '' OR exact.id IS NOT NULL OR folded.matches = 1 OR alias.user_id IS NOT NULL
-        THEN NULL
-      WHEN folded.matches > 1 THEN 'ambiguous_username'
-      ELSE 'user_not_found'
-    END AS reason
-  FROM (SELECT coalesce(btrim(p_username), '') AS name) AS candidate
-  LEFT JOIN app_users AS exact ON exact.username = candidate.name
-  CROSS JOIN LATERAL (
-    SELECT count(*) AS matches, CASE WHEN count(*) = 1 THEN min(u.id) END AS only_id
-    FROM app_users AS u
-    WHERE exact.id IS NULL AND candidate.name <> '' AND lower(u.username) = lower(candidate.name)
-  ) AS folded
-  LEFT JOIN migration_ops.owner_username_aliases AS alias
-    ON exact.id IS NULL AND folded.matches <> 1 AND alias.legacy_username = candidate.name
-$$
-"""
 
 # The suggestions' helpers. Immutable, so that the planner computes each once per row.
 CREATE_HELPERS = (
@@ -171,13 +139,13 @@ def upgrade() -> None:
     op.execute(CREATE_ALIASES)
     for statement in CREATE_ALIAS_INDEXES:
         op.execute(statement)
-    op.execute(CREATE_RESOLVE_FUNCTION)
+    # The resolution rule, with the alias step.
+    op.execute(object_sql("resolve_owner_username", 2))
     for statement in CREATE_HELPERS:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    owner_migration = context.script.get_revision("0038_owner_user_fk_migration").module
-    op.execute(owner_migration.CREATE_RESOLVE_FUNCTION)
+    op.execute(object_sql("resolve_owner_username", 1))
     for helper in HELPERS:
         op.execute(f"DROP FUNCTION IF EXISTS {helper}")

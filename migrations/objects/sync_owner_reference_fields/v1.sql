@@ -1,0 +1,33 @@
+CREATE OR REPLACE FUNCTION sync_owner_reference_fields()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_username text;
+BEGIN
+  IF current_setting('owner_migration.backfill', true) = 'on' THEN
+    RETURN NEW;
+  END IF;
+
+  IF TG_OP = 'UPDATE' AND NEW.owner_user_id IS NOT DISTINCT FROM OLD.owner_user_id THEN
+    IF NEW.owner_username IS DISTINCT FROM OLD.owner_username THEN
+      -- A legacy client changed only the username: re-resolve, never keep a stale id.
+      NEW.owner_user_id := (SELECT r.user_id FROM resolve_owner_username(NEW.owner_username) AS r);
+    END IF;
+    RETURN NEW;
+  END IF;
+
+  IF NEW.owner_user_id IS NOT NULL THEN
+    -- The id wins; the username becomes the canonical one. An unknown id is left to the FK.
+    SELECT u.username INTO v_username FROM app_users AS u WHERE u.id = NEW.owner_user_id;
+    IF FOUND THEN
+      NEW.owner_username := v_username;
+    END IF;
+  ELSIF TG_OP = 'UPDATE' THEN
+    NEW.owner_username := NULL;
+  ELSE
+    NEW.owner_user_id := (SELECT r.user_id FROM resolve_owner_username(NEW.owner_username) AS r);
+  END IF;
+  RETURN NEW;
+END
+$$
