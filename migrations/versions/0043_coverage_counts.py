@@ -6,7 +6,7 @@ Each INSERT, UPDATE, DELETE or COPY on a migrated table adds one row of deltas t
 transition tables: only inserts, so writers never wait on one another for a counter row.
 `migration_ops.fold_coverage_counts()` folds them into one row per table (the console does it
 every minute). The sum per table equals the playbook's step-3 figures in any snapshot; the
-predicates below are step 3's.
+predicates in migrations/objects/count_coverage_change are step 3's.
 
 `migration_ops.recount_coverage(table)` counts a table afresh, holding off writers meanwhile.
 The upgrade starts from it. Run it again after anything that bypasses user triggers
@@ -21,6 +21,8 @@ Revises: 0042_audit_log
 
 from alembic import op
 
+from migrations.objects import object_sql
+
 revision = "0043_coverage_counts"
 down_revision = "0042_audit_log"
 branch_labels = None
@@ -28,11 +30,6 @@ depends_on = None
 
 # Frozen with the revision: the console's runtime registry is lib/registry.py.
 TABLES = ("crm_accounts", "crm_opportunities")
-# Step 3's predicates, over a transition table.
-COUNTS = """
-    count(*) FILTER (WHERE owner_username IS NOT NULL AND btrim(owner_username) <> ''),
-    count(*) FILTER (WHERE owner_user_id IS NOT NULL)
-"""
 
 
 def upgrade() -> None:
@@ -44,36 +41,7 @@ def upgrade() -> None:
         )
     """)
     op.execute("CREATE INDEX coverage_counts_entity_type_idx ON migration_ops.coverage_counts (entity_type)")
-    op.execute(f"""
-        CREATE FUNCTION migration_ops.count_coverage_change()
-        RETURNS trigger
-        LANGUAGE plpgsql
-        AS $$
-        DECLARE
-          v_table text := TG_TABLE_NAME;
-          v_added_total bigint := 0;
-          v_added_resolved bigint := 0;
-          v_removed_total bigint := 0;
-          v_removed_resolved bigint := 0;
-        BEGIN
-          IF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM migration_ops.coverage_counts WHERE entity_type = v_table;
-            RETURN NULL;
-          END IF;
-          IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            SELECT {COUNTS} INTO v_added_total, v_added_resolved FROM new_rows;
-          END IF;
-          IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            SELECT {COUNTS} INTO v_removed_total, v_removed_resolved FROM old_rows;
-          END IF;
-          IF v_added_total <> v_removed_total OR v_added_resolved <> v_removed_resolved THEN
-            INSERT INTO migration_ops.coverage_counts (entity_type, total_legacy, resolved_fk)
-            VALUES (v_table, v_added_total - v_removed_total, v_added_resolved - v_removed_resolved);
-          END IF;
-          RETURN NULL;
-        END
-        $$
-    """)
+    op.execute(object_sql("count_coverage_change", 1))
     op.execute("""
         CREATE FUNCTION migration_ops.fold_coverage_counts()
         RETURNS void
@@ -87,26 +55,7 @@ def upgrade() -> None:
           SELECT entity_type, sum(total_legacy), sum(resolved_fk) FROM folded GROUP BY entity_type
         $$
     """)
-    op.execute(f"""
-        CREATE FUNCTION migration_ops.recount_coverage(p_table text)
-        RETURNS void
-        LANGUAGE plpgsql
-        AS $$
-        BEGIN
-          IF p_table IS NULL OR p_table <> ALL (ARRAY{list(TABLES)}) THEN
-            RAISE EXCEPTION 'recount_coverage: % is not a migrated table', p_table
-              USING ERRCODE = 'invalid_parameter_value';
-          END IF;
-          -- Writers wait for the count, so that none falls between it and the next delta.
-          EXECUTE format('LOCK TABLE %I IN SHARE MODE', p_table);
-          DELETE FROM migration_ops.coverage_counts WHERE entity_type = p_table;
-          EXECUTE format($count$
-            INSERT INTO migration_ops.coverage_counts (entity_type, total_legacy, resolved_fk)
-            SELECT %L, {COUNTS} FROM %I
-          $count$, p_table, p_table);
-        END
-        $$
-    """)
+    op.execute(object_sql("recount_coverage", 1, TABLES))
     for table in TABLES:
         for event, transition in (
             ("INSERT", "NEW TABLE AS new_rows"),

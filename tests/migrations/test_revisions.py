@@ -64,7 +64,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0048_owner_username_aliases"
+        assert current_revision(connection) == head_revision() == "0049_owner_rule_surroundings"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS,
             "functions": FUNCTIONS,

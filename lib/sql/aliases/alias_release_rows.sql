@@ -15,12 +15,13 @@ WITH affected AS (
     AND t.owner_user_id = :user_id AND btrim(t.owner_username) = :legacy_username
   RETURNING t.id, t.owner_username, a.reason
 ), logged AS (
-  INSERT INTO owner_backfill_errors AS e (entity_type, entity_id, owner_username, reason)
-  SELECT :table, r.id, r.owner_username, r.reason FROM released AS r WHERE r.reason IS NOT NULL
-  ON CONFLICT (entity_type, entity_id) DO UPDATE
-    SET owner_username = EXCLUDED.owner_username,
-        reason = EXCLUDED.reason,
-        last_seen_at = now()
+  SELECT migration_ops.log_owner_errors(
+    :table, array_agg(r.id), array_agg(r.owner_username), array_agg(r.reason)
+  ) AS rows
+  FROM released AS r
+  WHERE r.reason IS NOT NULL
 )
 SELECT count(*) AS rows, count(*) FILTER (WHERE a.user_id IS NULL) AS unresolved
-FROM affected AS a;
+FROM affected AS a
+-- Referenced, so that the rows are logged: a CTE that only reads runs only when it is used.
+WHERE (SELECT l.rows FROM logged AS l) IS NOT NULL;

@@ -8,11 +8,5 @@ WITH s AS (
   FROM migration_ops.coverage_counts
   WHERE entity_type = :table
 )
-SELECT
-  total_legacy,
-  resolved_fk,
-  CASE
-    WHEN total_legacy = 0 THEN 100
-    ELSE round((resolved_fk::numeric / total_legacy::numeric) * 100, 2)
-  END AS resolved_pct
+SELECT total_legacy, resolved_fk, migration_ops.resolved_pct(total_legacy, resolved_fk) AS resolved_pct
 FROM s;

@@ -13,12 +13,14 @@ WITH as_is AS (
   -- too long for an index entry, from their rows.
   SELECT t.owner_username, count(*) AS rows
   FROM {table} AS t
-  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> '' AND octet_length(t.owner_username) <= 2000
+  WHERE t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username)
+    AND octet_length(t.owner_username) <= 2000
   GROUP BY t.owner_username
   UNION ALL
   SELECT t.owner_username, count(*) AS rows
   FROM {table} AS t
-  WHERE t.owner_user_id IS NULL AND btrim(t.owner_username) <> '' AND octet_length(t.owner_username) > 2000
+  WHERE t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username)
+    AND octet_length(t.owner_username) > 2000
   GROUP BY t.owner_username
 ), outcome AS (
   SELECT r.reason, sum(p.rows)::bigint AS rows
@@ -31,10 +33,7 @@ WITH as_is AS (
 SELECT
   c.total_legacy,
   c.resolved_fk + n.rows AS resolved_fk,
-  CASE
-    WHEN c.total_legacy = 0 THEN 100
-    ELSE round(((c.resolved_fk + n.rows)::numeric / c.total_legacy::numeric) * 100, 2)
-  END AS resolved_pct,
+  migration_ops.resolved_pct(c.total_legacy, c.resolved_fk + n.rows) AS resolved_pct,
   n.rows AS newly_resolved,
   (SELECT coalesce(jsonb_object_agg(o.reason, o.rows) FILTER (WHERE o.reason IS NOT NULL), '{}')
    FROM outcome AS o) AS remainder
