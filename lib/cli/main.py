@@ -90,14 +90,7 @@ def backfill(args: argparse.Namespace) -> int:
     engine = open_console_database()
     if args.dry_run:
         with engine.connect() as connection:
-            for row in forecast(connection):
-                remainder = (
-                    ", ".join(f"{count} {reason}" for reason, count in row.remainder.items()) or "none"
-                )
-                print(
-                    f"{row.table}: a run now would resolve {row.newly_resolved} rows, "
-                    f"giving {row.resolved_pct}%; remainder {remainder}"
-                )
+            print_forecast(connection)
         return 0
     settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
 
