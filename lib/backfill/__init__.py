@@ -1,1 +1,2 @@
-"""The batched, interruptible backfill: settings, statuses, progress, and the runner loop."""
+"""The batched, interruptible backfill: settings, statuses, progress, the lock, the runs table,
+the loop and the steps after a run."""
