@@ -11,6 +11,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
+from lib.backfill.lock import backfill_lock
 from lib.coverage.counts import table_coverage
 from lib.db.schema import head_revision
 from lib.db.settings import PROJECT_ROOT
@@ -188,3 +189,23 @@ def test_export_unresolved_writes_the_filtered_rows_as_csv(demo_db):
         ).scalar()
     assert rows[0][0] == "entity_type" and len(rows) - 1 == expected
     assert result.stderr == f"{expected} rows\n"
+
+
+def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    result = cli("cancel", database_url=url_of(demo_db))
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", "error: No backfill is running.\n")
+    with demo_db.connect() as connection:
+        audited = connection.execute(text("SELECT action, outcome FROM migration_ops.audit_log")).all()
+    assert audited == [("cancel backfill", "failed")]
+
+
+def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    with backfill_lock(demo_db) as held:
+        assert held
+        result = cli("backfill", database_url=url_of(demo_db))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: A backfill is already running")
+    with demo_db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
