@@ -1,5 +1,5 @@
 """Every list that other code must agree with, written once: the migrated tables, their owner
-triggers, the reasons a row stays unresolved, and the console's pages.
+triggers, the reasons a row stays unresolved, the kinds of drift, and the console's pages.
 
 Code that works per table, per trigger or per page loops over these. SQL gets table names quoted
 as identifiers, and lists as bound parameters. Migrations keep frozen copies, as a revision must;
@@ -29,8 +29,34 @@ COVERAGE_TRIGGERS = tuple(
     for event in ("insert", "update", "delete", "truncate")
 )
 
+# Per migrated table, the statement-level triggers that remember the rows written while its owner
+# triggers are off (migration 0050), for the next backfill run to reconcile; the rollback leaves
+# them on.
+WRITE_MEMORY_EVENTS = ("insert", "update", "delete")
+
+
+def write_memory_trigger(table: str, event: str) -> str:
+    return f"{table}_owner_writes_{event}"
+
+
+WRITE_MEMORY_TRIGGERS = tuple(
+    write_memory_trigger(table, event) for table in MIGRATED_TABLES for event in WRITE_MEMORY_EVENTS
+)
+
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.
 REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
+
+# What verify calls a drifting row (DESIGN §8), and what each kind means.
+DRIFT_KINDS = {
+    "id_without_username": "owner_user_id is set but owner_username is blank",
+    "stale_id": (
+        "owner_user_id is set, and the username is no name that user has ever had nor an alias of theirs"
+    ),
+    "resolvable_without_id": "owner_user_id is NULL while the rule resolves the username",
+    "missing_error_row": "the row is unresolved but has no row in owner_backfill_errors",
+    "stray_error_row": "owner_backfill_errors has a row for an entity that is resolved, blank or gone",
+    "stale_error_row": "the row's error row holds another username than the row",
+}
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,14 @@ def owner_triggers_off(connection: Connection, table: str) -> Iterator[None]:
         connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {table}_owner_{trigger}_guard")
 
 
+def unfill(connection: Connection, table: str) -> None:
+    """Every row of `table` back to no owner_user_id, as a deferred initial backfill leaves it:
+    written the way a backfill writes, so that no trigger syncs, logs or remembers it."""
+    connection.execute(text("SELECT set_config('owner_migration.backfill', 'on', true)"))
+    connection.execute(text(f"UPDATE {_quote(table)} SET owner_user_id = NULL"))
+    connection.execute(text("SELECT set_config('owner_migration.backfill', '', true)"))
+
+
 def owner_state(engine: Engine) -> tuple[dict[str, list], dict[tuple[str, int], tuple[str, str]]]:
     """Every migrated row's (id, owner_username, owner_user_id) per table, and the errors table."""
     with engine.connect() as connection:

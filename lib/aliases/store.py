@@ -4,7 +4,8 @@ The resolution rule (migration 0048) consults them after its own matches: exact,
 case-insensitive match, then an alias, else unresolved. So an alias never overrides a match the
 rule already makes, and adding one never changes what a resolved row means.
 
-Adding aliases writes them, in one batch; the next backfill resolves their rows. Removing one
+Adding aliases writes them, in one batch; the next backfill resolves their rows. An alias change
+and a backfill batch never run side by side: one waits for the other (migration 0050). Removing one
 resolves its rows again by the rule without it, at once: they go back to unresolved, with their
 error rows, or to the user the rule finds now. Both have a preview that runs the same statements
 in a transaction that is rolled back.
@@ -136,6 +137,7 @@ def write_aliases(
 ) -> int:
     """Write the aliases as one batch, in the caller's transaction; return the batch id. A dry
     run's batch, which the caller rolls back, leaves the batch numbers untouched."""
+    connection.execute(query("alias_rule_lock"))
     batch_id = connection.execute(
         query("alias_batch_insert_dry_run" if dry_run else "alias_batch_insert"),
         {"created_by": created_by, "source": source, "note": note or None},
@@ -175,6 +177,7 @@ def preview_aliases(connection: Connection, proposals: list[ProposedAlias]) -> A
 def remove_aliases(connection: Connection, legacy_usernames: list[str], apply: bool) -> list[Removal]:
     """Delete the aliases and resolve their rows again without them, in the caller's transaction.
     With `apply` false, the rows are only counted. A name without an alias is skipped."""
+    connection.execute(query("alias_rule_lock"))
     connection.execute(query("owner_triggers_stand_aside"))
     removals = []
     for legacy in dict.fromkeys(legacy_usernames):

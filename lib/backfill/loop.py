@@ -1,4 +1,5 @@
-"""The backfill job: keyset batches over every migrated table, one transaction per batch.
+"""The backfill job: first the rows written while the owner triggers were off are reconciled
+(migration 0050), then keyset batches go over every migrated table; one transaction per batch.
 
 One run at a time (lib/backfill/lock.py). Each batch commits with its counts (lib/backfill/runs.py),
 so a closed browser or a second replica sees the progress, and a process that dies leaves a
@@ -43,6 +44,7 @@ class BatchFailed(RuntimeError):
 class RunOutcome:
     run_id: int
     status: str
+    rows_reconciled: int
 
 
 def run_backfill(
@@ -66,26 +68,47 @@ def run_backfill(
         if status == "succeeded":
             for step in AFTER_RUN_STEPS:
                 step(connection)
-        return RunOutcome(run_id, status)
+        return RunOutcome(run_id, status, runs.run_row(connection, run_id).rows_reconciled)
 
 
 def _run(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> str:
-    """Every table the run has not finished, batch by batch; the run's final status."""
+    """First the rows written while the owner triggers were off, then every table the run has not
+    finished, batch by batch; the run's final status."""
     run = runs.run_row(connection, run_id)
     try:
+        for table in MIGRATED_TABLES:
+            while True:
+                reconciled, retries = _batch(
+                    connection,
+                    settings,
+                    "backfill_reconcile",
+                    {"table": table, "batch_size": settings.batch_size},
+                    f"a reconciliation batch of {table}",
+                )
+                recorded = runs.record_reconciled(connection, run_id, reconciled.reconciled, retries)
+                connection.commit()
+                if recorded.status == "cancelling":
+                    return _cancelled(connection, run_id)
+                if reconciled.reconciled < settings.batch_size:
+                    break
+                time.sleep(settings.pause_ms / 1000)
         for table in (table for table in MIGRATED_TABLES if table not in run.tables_done):
             after_id = run.last_id if table == run.current_table else None
             while True:
-                batch, retries = _batch(connection, settings, table, after_id)
+                batch, retries = _batch(
+                    connection,
+                    settings,
+                    "backfill_batch",
+                    {"table": table, "after_id": after_id, "batch_size": settings.batch_size},
+                    f"a batch of {table} after id {after_id}",
+                )
                 last_id = batch.last_id if batch.scanned else after_id
                 recorded = runs.record_batch(connection, run_id, table, last_id, batch, retries)
                 connection.commit()
                 if batch.scanned:
                     on_progress(runs.progress_after(recorded))
                 if recorded.status == "cancelling":
-                    change_status(connection, run_id, "cancelling", "cancelled")
-                    connection.commit()
-                    return "cancelled"
+                    return _cancelled(connection, run_id)
                 if batch.scanned < settings.batch_size:
                     break
                 after_id = batch.last_id
@@ -108,8 +131,15 @@ def _run(connection: Connection, run_id: int, settings: BatchSettings, on_progre
     return "succeeded"
 
 
-def _batch(connection: Connection, settings: BatchSettings, table: str, after_id: int | None):
-    """One batch in its own transaction, under the timeouts; retried with backoff on a timeout."""
+def _cancelled(connection: Connection, run_id: int) -> str:
+    change_status(connection, run_id, "cancelling", "cancelled")
+    connection.commit()
+    return "cancelled"
+
+
+def _batch(connection: Connection, settings: BatchSettings, name: str, parameters: dict, what: str):
+    """One batch (the query `name`) in its own transaction, under the timeouts; retried with
+    backoff on a timeout. `what` names it in the failure."""
     for attempt in range(settings.max_retries + 1):
         try:
             connection.execute(
@@ -119,11 +149,7 @@ def _batch(connection: Connection, settings: BatchSettings, table: str, after_id
                     "statement_timeout": f"{settings.statement_timeout_ms}ms",
                 },
             )
-            batch = connection.execute(
-                query("backfill_batch"),
-                {"table": table, "after_id": after_id, "batch_size": settings.batch_size},
-            ).one()
-            return batch, attempt
+            return connection.execute(query(name), parameters).one(), attempt
         except OperationalError as error:
             connection.rollback()
             kind = RETRYABLE_SQLSTATES.get(getattr(error.orig, "sqlstate", None))
@@ -132,8 +158,8 @@ def _batch(connection: Connection, settings: BatchSettings, table: str, after_id
             if attempt == settings.max_retries:
                 raise BatchFailed(
                     kind,
-                    f"a batch of {table} after id {after_id} hit its {kind} "
-                    f"{settings.max_retries + 1} times; a long transaction probably holds its rows",
+                    f"{what} hit its {kind} {settings.max_retries + 1} times; "
+                    "a long transaction probably holds its rows",
                 ) from None
             time.sleep(BACKOFF_SECONDS * 2**attempt)
     raise AssertionError("unreachable")

@@ -15,6 +15,7 @@ def history_rows(runs: list[dict]) -> list[dict]:
             "scanned": run["rows_scanned"],
             "resolved": run["rows_resolved"],
             "still unresolved": run["rows_unresolved"],
+            "reconciled": run["rows_reconciled"],
             "rows/s": round(progress_of(run).rows_per_second),
             "coverage": _coverage_change(run),
             "resumed from": run["resumed_from"],

@@ -60,6 +60,14 @@ def record_batch(connection: Connection, run_id: int, table: str, last_id, batch
     ).one()
 
 
+def record_reconciled(connection: Connection, run_id: int, reconciled: int, retries: int):
+    """Add a reconciliation batch's count; the run's status after it."""
+    return connection.execute(
+        query("backfill_reconciled"),
+        {"id": run_id, "reconciled": reconciled, "retries": retries},
+    ).one()
+
+
 def progress_after(recorded) -> Progress:
     return Progress(
         recorded.rows_scanned,

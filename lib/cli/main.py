@@ -104,7 +104,10 @@ def backfill(args: argparse.Namespace) -> int:
         )
 
     outcome = start_backfill(engine, local_identity(), settings, "cli", report)
-    print(f"run {outcome.run_id} {outcome.status}")
+    print(
+        f"run {outcome.run_id} {outcome.status}; reconciled {outcome.rows_reconciled:,} rows written "
+        "while the owner triggers were off"
+    )
     with engine.connect() as connection:
         print_coverage(connection)
     return 0 if outcome.status == "succeeded" else 1

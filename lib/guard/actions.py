@@ -22,13 +22,14 @@ from lib.backfill.loop import BackfillAlreadyRunning, RunOutcome, run_backfill
 from lib.backfill.progress import Progress
 from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
+from lib.drift.verify import VerifyAlreadyRunning, VerifyOutcome, VerifyProgress, run_verify
 from lib.errors import ActionError, Busy, NothingToDo, Refused
 from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, Identity, role_of
 from lib.guard.triggers import set_triggers
 from lib.sql import query
 
-# How long a removal waits for a row lock held by a writer before it gives up.
+# How long a removal waits for a writer's row lock, or a backfill batch, before it gives up.
 ALIAS_LOCK_TIMEOUT_MS = 2_000
 
 
@@ -59,6 +60,32 @@ def start_backfill(
     record(
         engine, identity, OPERATOR, "backfill", parameters, final, f"run {outcome.run_id} {outcome.status}"
     )
+    return outcome
+
+
+def verify(
+    engine: Engine,
+    identity: Identity,
+    settings: BatchSettings,
+    source: str,
+    fresh: bool = False,
+    on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
+) -> VerifyOutcome:
+    """Scan both tables for drift and store what it finds; audited with its verdict."""
+    parameters = {
+        "batch_size": settings.batch_size,
+        "pause_ms": settings.pause_ms,
+        "source": source,
+        "fresh": fresh,
+    }
+    _require_operator(engine, identity, "verify", parameters)
+    try:
+        outcome = run_verify(engine, settings, identity.name, source, fresh, on_progress)
+    except VerifyAlreadyRunning as error:
+        record(engine, identity, OPERATOR, "verify", parameters, "refused", str(error))
+        raise
+    detail = f"verify run {outcome.run_id}: {outcome.status}, {outcome.drift_rows} drifting rows"
+    record(engine, identity, OPERATOR, "verify", parameters, "succeeded", detail)
     return outcome
 
 
@@ -158,7 +185,8 @@ def drop_aliases(engine: Engine, identity: Identity, legacy_usernames: list[str]
         if getattr(error.orig, "sqlstate", None) != "55P03":
             raise
         detail = (
-            f"a writer held a lock on one of the alias's rows for over {ALIAS_LOCK_TIMEOUT_MS / 1000:g} s; "
+            "a writer held a lock on one of the alias's rows, or a backfill batch ran, "
+            f"for over {ALIAS_LOCK_TIMEOUT_MS / 1000:g} s; "
             "nothing was removed"
         )
         parameters = {"legacy_usernames": legacy_usernames}
@@ -207,15 +235,37 @@ def start_backfill_in_background(
     and every viewer and replica follows it through the runs table. A viewer is refused here and
     now; the thread checks the role again as it starts, and a second run is refused (and
     audited) there while the page shows the run that holds the lock."""
+    parameters = {"batch_size": settings.batch_size, "source": "console"}
+    return _in_background(
+        engine,
+        identity,
+        "backfill",
+        parameters,
+        lambda: start_backfill(engine, identity, settings, "console"),
+    )
+
+
+def start_verify_in_background(
+    engine: Engine, identity: Identity, settings: BatchSettings
+) -> threading.Thread:
+    """Start a console verify on a thread of this process, as a console backfill starts; its
+    result is in migration_ops.verify_runs for every viewer."""
+    parameters = {"batch_size": settings.batch_size, "source": "console"}
+    return _in_background(
+        engine, identity, "verify", parameters, lambda: verify(engine, identity, settings, "console")
+    )
+
+
+def _in_background(
+    engine: Engine, identity: Identity, action: str, parameters: dict, job: Callable
+) -> threading.Thread:
     if role_of(identity) != OPERATOR:
-        _require_operator(
-            engine, identity, "backfill", {"batch_size": settings.batch_size, "source": "console"}
-        )
+        _require_operator(engine, identity, action, parameters)
 
     def run() -> None:
         with contextlib.suppress(ActionError):
-            start_backfill(engine, identity, settings, "console")
+            job()
 
-    thread = threading.Thread(target=run, name="backfill", daemon=True)
+    thread = threading.Thread(target=run, name=action, daemon=True)
     thread.start()
     return thread

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, error_rows, insert_row, owner_of, owner_triggers_off, unresolved_rows
+from tests.crm import add_user, error_rows, insert_row, owner_of, owner_triggers_off, unfill, unresolved_rows
 
 
 def table_state(connection):
@@ -85,9 +85,8 @@ def test_backfill_reconciles_errors_written_while_triggers_were_off(db):
 @pytest.mark.parametrize("table", MIGRATED_TABLES)
 def test_keyset_batches_give_the_same_result_as_one_pass(demo_db, table):
     with demo_db.begin() as connection:
-        # Every row back to unfilled, behind the triggers, so that the backfill has all to do.
-        with owner_triggers_off(connection, table):
-            connection.execute(text(f"UPDATE {table} SET owner_user_id = NULL"))
+        # Every row back to unfilled, so that the backfill has all to do.
+        unfill(connection, table)
         connection.exec_driver_sql("SAVEPOINT before_backfill")
 
         assert run_backfill(connection)[table][1] > 0

@@ -11,8 +11,17 @@ from sqlalchemy import text
 from lib.backfill.status import ACTIVE, FINAL, TRANSITIONS
 from lib.db.schema import BASELINE_REVISION, alembic_config
 from lib.db.settings import PROJECT_ROOT
+from lib.drift.verify import VERIFY_STATUSES
 from lib.guard.audit import OUTCOMES
-from lib.registry import COVERAGE_TRIGGERS, MIGRATED_TABLES, OWNER_TRIGGERS, PAGES, REASONS
+from lib.registry import (
+    COVERAGE_TRIGGERS,
+    DRIFT_KINDS,
+    MIGRATED_TABLES,
+    OWNER_TRIGGERS,
+    PAGES,
+    REASONS,
+    WRITE_MEMORY_TRIGGERS,
+)
 
 SQL_TEXT_ARRAY = re.compile(r"ARRAY\[('[^']*'(?:,\s*'[^']*')*)\]")
 
@@ -41,7 +50,7 @@ def test_every_revision_that_works_per_table_freezes_the_registrys_tables():
             continue
         per_table.append(script.revision)
         assert script.module.TABLES == MIGRATED_TABLES, script.revision
-    assert len(per_table) >= 7  # 0038, 0043 to 0047, 0049
+    assert len(per_table) >= 8  # 0038, 0043 to 0047, 0049, 0050
 
 
 def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
@@ -59,7 +68,12 @@ def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
         for array in SQL_TEXT_ARRAY.findall(definition)
         if any(table in array for table in MIGRATED_TABLES)
     }
-    assert set(allow_lists) == {"backfill_owner_batch", "run_owner_backfill", "recount_coverage"}
+    assert set(allow_lists) == {
+        "backfill_owner_batch",
+        "run_owner_backfill",
+        "recount_coverage",
+        "reconcile_owner_writes",
+    }
     assert all(tables == MIGRATED_TABLES for tables in allow_lists.values()), allow_lists
 
 
@@ -68,6 +82,8 @@ def test_the_check_constraints_allow_exactly_the_registrys_values(db):
         assert check_values(connection, "owner_backfill_errors_reason_check") == REASONS
         assert set(check_values(connection, "backfill_runs_status_check")) == set(ACTIVE + FINAL)
         assert set(check_values(connection, "audit_log_outcome_check")) == set(OUTCOMES)
+        assert check_values(connection, "verify_drift_kind_check") == tuple(DRIFT_KINDS)
+        assert set(check_values(connection, "verify_runs_status_check")) == set(VERIFY_STATUSES)
     assert {status for change in TRANSITIONS for status in change} == set(ACTIVE + FINAL)
 
 
@@ -80,7 +96,7 @@ def test_the_triggers_on_the_migrated_tables_are_the_registrys(db):
             """),
             {"tables": list(MIGRATED_TABLES)},
         ).scalars()
-        assert set(found) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS)
+        assert set(found) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS)
 
 
 def test_every_page_file_is_in_the_registry_and_every_registered_page_has_a_file():

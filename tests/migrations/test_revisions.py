@@ -29,6 +29,9 @@ COVERAGE_TRIGGERS = {
     for table in MIGRATED_TABLES
     for event in ("insert", "update", "delete", "truncate")
 }
+WRITE_MEMORY_TRIGGERS = {
+    f"{table}_owner_writes_{event}" for table in MIGRATED_TABLES for event in ("insert", "update", "delete")
+} | {"app_users_former_username"}
 FUNCTIONS = {
     "resolve_owner_username",
     "sync_owner_reference_fields",
@@ -64,9 +67,9 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0049_owner_rule_surroundings"
+        assert current_revision(connection) == head_revision() == "0050_nothing_lost"
         assert catalog(connection) == {
-            "triggers": TRIGGERS | COVERAGE_TRIGGERS,
+            "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS,
             "functions": FUNCTIONS,
             "views": VIEWS,
         }
@@ -85,7 +88,10 @@ def test_head_has_every_object_with_the_playbooks_names(db):
             """)
         )
         alias_indexes = {"owner_username_aliases_user_idx", "owner_username_aliases_batch_idx"}
-        assert {name for (name,) in indexes} == {"app_users_username_lower_idx"} | alias_indexes | {
+        memory_indexes = {"owner_writes_while_off_entity_idx"}
+        assert {name for (name,) in indexes} == {
+            "app_users_username_lower_idx"
+        } | alias_indexes | memory_indexes | {
             f"{table}_owner_{kind}_idx"
             for table in MIGRATED_TABLES
             for kind in ("user_id", "unresolved", "unresolved_short_username", "unresolved_long_username")
@@ -121,7 +127,7 @@ def test_downgrade_keeps_every_id_and_error_and_upgrade_restores_the_rest(demo_d
 
         upgrade(connection, "head")
         assert current_revision(connection) == head_revision()
-        assert catalog(connection)["triggers"] == TRIGGERS | COVERAGE_TRIGGERS
+        assert catalog(connection)["triggers"] == TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS
         assert owner_data(connection) == ids
         assert error_rows(connection) == errors
 

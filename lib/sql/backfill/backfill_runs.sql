@@ -1,7 +1,7 @@
 -- Backfill runs, newest first.
 SELECT id, status, started_by, source, batch_size, pause_ms, resumed_from, created_at, started_at,
        finished_at, heartbeat_at, current_table, last_id, tables_done, rows_total, rows_scanned,
-       rows_resolved, rows_unresolved, batches, retries, cancel_requested_by, coverage_before,
+       rows_resolved, rows_unresolved, rows_reconciled, batches, retries, cancel_requested_by, coverage_before,
        coverage_after, remainder_after, error_kind, error_message, error_at
 FROM migration_ops.backfill_runs
 ORDER BY id DESC

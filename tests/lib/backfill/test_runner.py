@@ -18,8 +18,8 @@ from tests.crm import (
     cli_backfill,
     error_rows,
     owner_state,
-    owner_triggers_off,
     state_after_a_clean_run,
+    unfill,
     unresolved_rows,
 )
 
@@ -32,8 +32,7 @@ def unfilled_db(demo_db):
     """The demo as if its initial backfill had been deferred: no owner_user_id, no errors."""
     with demo_db.begin() as connection:
         for table in MIGRATED_TABLES:
-            with owner_triggers_off(connection, table):
-                connection.exec_driver_sql(f"UPDATE {table} SET owner_user_id = NULL")
+            unfill(connection, table)
         connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
     return demo_db
 

@@ -1,0 +1,174 @@
+"""Verify (DESIGN §8): a batched, resumable, throttled scan of every migrated table for drift,
+that is rows whose owner columns or error rows disagree with the rule; renames and aliases are
+allowed for. lib/sql/drift/verify_batch.sql holds the definition.
+
+One verify at a time, by a session lock of its own. Each batch commits the drifting rows it found
+with the run's position, so that the next run resumes one whose process died, unless it is asked
+for a fresh start. The batch size bounds each statement; the pause between batches throttles it.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from sqlalchemy import Connection, Engine
+
+from lib.backfill.settings import BatchSettings
+from lib.db.session_lock import session_lock
+from lib.errors import Busy
+from lib.registry import MIGRATED_TABLES
+from lib.remainder.export import write_rows_csv
+from lib.sql import query
+
+VERIFY_LOCK = "owner-console verify"
+# migration_ops.verify_runs.status; `running` with no verify holding the lock died with its process.
+VERIFY_STATUSES = ("running", "passed", "drift", "failed", "interrupted")
+RESUMABLE = ("running", "interrupted")
+# Below every id: the first batch of a table starts here.
+BEFORE_FIRST_ID = -(2**63)
+DRIFT_COLUMNS = (
+    "table",
+    "entity_id",
+    "kind",
+    "owner_username",
+    "owner_user_id",
+    "error_username",
+    "error_reason",
+    "found_at",
+)
+
+
+class VerifyAlreadyRunning(Busy):
+    """Another process is verifying."""
+
+
+@dataclass(frozen=True)
+class VerifyProgress:
+    scanned: int
+    drifting: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    run_id: int
+    status: str  # passed or drift
+    drift_rows: int
+    resumed: bool
+
+
+def run_verify(
+    engine: Engine,
+    settings: BatchSettings,
+    started_by: str,
+    source: str,
+    fresh: bool = False,
+    on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
+) -> VerifyOutcome:
+    """One verify run, resuming the last one when its process died, unless `fresh`."""
+    with session_lock(engine, VERIFY_LOCK) as held, engine.connect() as connection:
+        if not held:
+            raise VerifyAlreadyRunning("A verify is already running in another process; wait for its result.")
+        run_id, resumed = _start(connection, settings, started_by, source, fresh)
+        connection.commit()
+        try:
+            _scan(connection, run_id, settings, on_progress)
+        except Exception as error:
+            connection.rollback()
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            connection.execute(query("verify_failure"), {"id": run_id, "message": message})
+            connection.commit()
+            raise
+        finished = connection.execute(query("verify_finish"), {"id": run_id}).one()
+        connection.commit()
+        return VerifyOutcome(run_id, finished.status, finished.drift_rows, resumed)
+
+
+def _start(connection: Connection, settings: BatchSettings, started_by: str, source: str, fresh: bool):
+    """The run to go on with: the last one, when its process died and `fresh` is false; else a new one."""
+    last = connection.execute(query("verify_last_run")).one_or_none()
+    parameters = {
+        "started_by": started_by,
+        "source": source,
+        "batch_size": settings.batch_size,
+        "pause_ms": settings.pause_ms,
+    }
+    if last is not None and last.status in RESUMABLE and not fresh:
+        connection.execute(query("verify_resume"), {"id": last.id, **parameters})
+        return last.id, True
+    connection.execute(query("verify_abandon"))
+    rows_total = connection.execute(query("backfill_rows_total"), {"tables": list(MIGRATED_TABLES)}).scalar()
+    run_id = connection.execute(
+        query("verify_create_run"), {**parameters, "rows_total": rows_total}
+    ).scalar_one()
+    return run_id, False
+
+
+def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> None:
+    run = connection.execute(query("verify_run"), {"id": run_id}).one()
+    for table in (table for table in MIGRATED_TABLES if table not in run.tables_done):
+        after_id = run.last_id if table == run.current_table and run.last_id is not None else BEFORE_FIRST_ID
+        while True:
+            connection.execute(
+                query("backfill_timeouts"),
+                {
+                    "lock_timeout": f"{settings.lock_timeout_ms}ms",
+                    "statement_timeout": f"{settings.statement_timeout_ms}ms",
+                },
+            )
+            batch = verify_batch(connection, run_id, table, after_id, settings.batch_size)
+            recorded = connection.execute(
+                query("verify_progress"),
+                {
+                    "id": run_id,
+                    "table": table,
+                    "last_id": batch.last_id,
+                    "scanned": batch.scanned,
+                    "drifting": batch.drifting,
+                },
+            ).one()
+            last = batch.scanned < settings.batch_size
+            if last:
+                # With the last batch: a resumed run never checks the table's tail twice.
+                connection.execute(query("verify_table_done"), {"id": run_id, "table": table})
+            connection.commit()
+            on_progress(VerifyProgress(recorded.rows_scanned, recorded.drift_rows, recorded.rows_total))
+            if last:
+                break
+            after_id = batch.last_id
+            time.sleep(settings.pause_ms / 1000)
+
+
+def verify_batch(connection: Connection, run_id: int, table: str, after_id: int, batch_size: int):
+    """Check one batch of `table` after `after_id` and store its drifting rows, in the caller's
+    transaction: (last_id, scanned, drifting)."""
+    return connection.execute(
+        query("verify_batch", table),
+        {"run_id": run_id, "table": table, "after_id": after_id, "batch_size": batch_size},
+    ).one()
+
+
+def last_verify(connection: Connection) -> dict | None:
+    """The most recent run, its age in seconds, and its drifting rows per table and kind."""
+    run = connection.execute(query("verify_last_run")).mappings().one_or_none()
+    if run is None:
+        return None
+    by_kind = [
+        dict(row)
+        for row in connection.execute(query("verify_drift_by_kind"), {"run_id": run["id"]}).mappings()
+    ]
+    return {**run, "by_kind": by_kind}
+
+
+def drift_rows(connection: Connection, run_id: int, limit: int | None = None) -> list[dict]:
+    rows = connection.execute(query("verify_drift_rows"), {"run_id": run_id, "limit": limit})
+    return [dict(row) for row in rows.mappings()]
+
+
+def write_drift_csv(connection: Connection, run_id: int, out: TextIO) -> int:
+    """Every drifting row of the run as CSV; how many."""
+    rows = connection.execution_options(stream_results=True, max_row_buffer=5_000).execute(
+        query("verify_drift_rows"), {"run_id": run_id, "limit": None}
+    )
+    return write_rows_csv(out, DRIFT_COLUMNS, rows)

@@ -1,0 +1,1 @@
+SELECT * FROM migration_ops.verify_runs WHERE id = :id;
