@@ -2,6 +2,7 @@
 
 Exit status: 0 done; 1 not done (refused, busy, bad input, nothing to do); 2 the configuration or
 the database needs a person (argparse's usage errors too). The reason is one sentence on stderr.
+`verify` answers a question instead: 0 no drift, 1 drift, 2 it could not run.
 """
 
 import argparse
@@ -27,8 +28,9 @@ from lib.db.schema import current_revision
 from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe_url
 from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
+from lib.drift.verify import VerifyProgress, last_verify
 from lib.errors import ActionError, Refused, SetupError
-from lib.guard.actions import cancel_backfill, change_triggers, start_backfill
+from lib.guard.actions import cancel_backfill, change_triggers, start_backfill, verify
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES, REASONS
@@ -111,6 +113,27 @@ def backfill(args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         print_coverage(connection)
     return 0 if outcome.status == "succeeded" else 1
+
+
+def verify_drift(args: argparse.Namespace) -> int:
+    def report(progress: VerifyProgress) -> None:
+        share = f"{min(progress.scanned / progress.total, 1):.0%} " if progress.total else ""
+        print(f"{share}scanned {progress.scanned:,}, {progress.drifting:,} drifting", flush=True)
+
+    engine = open_console_database()
+    try:
+        settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
+        outcome = verify(engine, local_identity(), settings, "cli", args.fresh, report)
+    except ActionError as error:
+        # Exit 1 means drift here: a verify that could not run says so with 2.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    resumed = " (resumed)" if outcome.resumed else ""
+    print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {outcome.drift_rows:,} drifting rows")
+    with engine.connect() as connection:
+        for row in last_verify(connection)["by_kind"]:
+            print(f"{row['table']:<20}{row['kind']:<24}{row['rows']:>10,}")
+    return 1 if outcome.status == "drift" else 0
 
 
 def cancel(args: argparse.Namespace) -> int:
@@ -200,6 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     backfill_parser.set_defaults(run=backfill)
     commands.add_parser("cancel", help="ask the running backfill to stop").set_defaults(run=cancel)
+    verify_parser = commands.add_parser(
+        "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
+    )
+    verify_parser.add_argument("--batch-size", type=int, default=BatchSettings.batch_size)
+    verify_parser.add_argument(
+        "--pause-ms", type=int, default=BatchSettings.pause_ms, help="pause between batches, to throttle it"
+    )
+    verify_parser.add_argument(
+        "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
+    )
+    verify_parser.set_defaults(run=verify_drift)
     triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
     triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
     triggers_parser.add_argument("names", nargs="*", help="trigger names; all four when none")
