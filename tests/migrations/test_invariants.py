@@ -77,19 +77,22 @@ def check_global_invariants(connection):
     assert table_coverage(connection) == scanned_coverage(connection)
 
 
-def apply(connection, operation):
-    """Perform one operation and check what it alone promises."""
+def apply(connection, operation, expect=True):
+    """Perform one operation and, if `expect`, check what it alone promises (which holds only
+    while every owner trigger is on and no write waits to be reconciled)."""
     kind, *args = operation
     if kind == "legacy_insert":
         table, username = args
         row = insert_row(connection, table, owner_username=username)
-        assert owner_of(connection, table, row) == (username, resolve(connection, username).user_id)
+        if expect:
+            assert owner_of(connection, table, row) == (username, resolve(connection, username).user_id)
     elif kind == "id_insert":
         table, user_index = args
         if known := users(connection):
             user = known[user_index % len(known)]
             row = insert_row(connection, table, owner_user_id=user.id)
-            assert owner_of(connection, table, row) == (user.username, user.id)
+            if expect:
+                assert owner_of(connection, table, row) == (user.username, user.id)
     elif kind == "user_insert":
         (username,) = args
         with connection.begin_nested() as savepoint:
@@ -110,26 +113,32 @@ def apply(connection, operation):
                 {"u": username, "id": known[user_index % len(known)].id},
             )
             # Referential: a rename moves no row and resolves or unresolves nothing.
-            assert {key: owner[1] for key, owner in all_owners(connection).items()} == {
-                key: owner[1] for key, owner in before.items()
-            }
+            if expect:
+                assert {key: owner[1] for key, owner in all_owners(connection).items()} == {
+                    key: owner[1] for key, owner in before.items()
+                }
     elif kind == "fold_counts":
         connection.execute(text("SELECT migration_ops.fold_coverage_counts()"))
-        assert connection.execute(
-            text("SELECT count(*) = count(DISTINCT entity_type) FROM migration_ops.coverage_counts")
-        ).scalar_one()
+        if expect:
+            assert connection.execute(
+                text("SELECT count(*) = count(DISTINCT entity_type) FROM migration_ops.coverage_counts")
+            ).scalar_one()
     elif kind == "backfill":
         before = all_owners(connection)
         connection.execute(text("SELECT * FROM run_owner_backfill()"))
         after = all_owners(connection)
         for key, (username, user_id) in after.items():
-            assert username == before[key][0]
+            if expect:
+                assert username == before[key][0]
             if before[key][1] is not None:
-                assert user_id == before[key][1]
+                if expect:
+                    assert user_id == before[key][1]
             else:
-                assert user_id == resolve(connection, username).user_id
+                if expect:
+                    assert user_id == resolve(connection, username).user_id
         for username, reason in error_rows(connection).values():
-            assert reason == resolve(connection, username).reason
+            if expect:
+                assert reason == resolve(connection, username).reason
     else:
         table, row_index, *rest = args
         rows = ids(connection, table)
@@ -143,12 +152,14 @@ def apply(connection, operation):
             update_row(connection, table, row, owner_username=username)
             # Writing the username it already has changes nothing, a stale-looking id included.
             expected = before if username == before[0] else (username, resolve(connection, username).user_id)
-            assert owner_of(connection, table, row) == expected
+            if expect:
+                assert owner_of(connection, table, row) == expected
         elif kind == "id_clear":
             before = owner_of(connection, table, row)
             update_row(connection, table, row, owner_user_id=None)
             # Clearing an id that was there clears both; on an unresolved row it changes nothing.
-            assert owner_of(connection, table, row) == ((None, None) if before[1] else before)
+            if expect:
+                assert owner_of(connection, table, row) == ((None, None) if before[1] else before)
         elif kind in ("id_update", "both_update") and known:
             user = known[rest[0] % len(known)]
             old_username, old_id = owner_of(connection, table, row)
@@ -156,11 +167,17 @@ def apply(connection, operation):
             update_row(connection, table, row, owner_user_id=user.id, owner_username=username)
             if user.id == old_id and username != old_username:
                 # The id did not change, so this is a username change: it re-resolves.
-                assert owner_of(connection, table, row) == (username, resolve(connection, username).user_id)
+                if expect:
+                    assert owner_of(connection, table, row) == (
+                        username,
+                        resolve(connection, username).user_id,
+                    )
             elif user.id == old_id:
-                assert owner_of(connection, table, row) == (old_username, old_id)
+                if expect:
+                    assert owner_of(connection, table, row) == (old_username, old_id)
             else:
-                assert owner_of(connection, table, row) == (user.username, user.id)
+                if expect:
+                    assert owner_of(connection, table, row) == (user.username, user.id)
         elif kind == "delete":
             # An account that still has opportunities cannot go; that is the CRM's own rule.
             with connection.begin_nested() as savepoint:
