@@ -34,7 +34,8 @@ NEW_USERNAMES = ["ann", "Ann", "bob", "Bob", "cy", "zed", "o'hara", "new.one"]
 tables = st.sampled_from(MIGRATED_TABLES)
 pick = st.integers(min_value=0, max_value=40)
 usernames = st.sampled_from(USERNAMES)
-operations = st.one_of(
+# Each kind of operation, drawn with equal chance.
+OPERATIONS = [
     st.tuples(st.just("legacy_insert"), tables, usernames),
     st.tuples(st.just("id_insert"), tables, pick),
     st.tuples(st.just("legacy_update"), tables, pick, usernames),
@@ -46,7 +47,8 @@ operations = st.one_of(
     st.tuples(st.just("user_rename"), pick, st.sampled_from(NEW_USERNAMES)),
     st.tuples(st.just("backfill")),
     st.tuples(st.just("fold_counts")),
-)
+]
+operations = st.one_of(OPERATIONS)
 
 
 def ids(connection, table):
