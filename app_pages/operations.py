@@ -8,11 +8,21 @@ from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
 from lib.coverage.forecast import forecast
-from lib.guard.actions import cancel_backfill, start_backfill_in_background
+from lib.drift.verify import BADGES as VERIFY_BADGES
+from lib.drift.verify import drift_rows, last_verify
+from lib.guard.actions import cancel_backfill, start_backfill_in_background, start_verify_in_background
+from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
+from lib.view.display import age, counted
 from ui import actions, database, identity, widgets
 
+# The drifting rows a page shows; the CSV has them all.
+DRIFT_ROWS_SHOWN = 1_000
+
 st.title("Operations")
-st.caption("Re-run the backfill and follow it live; enable or disable the owner triggers.")
+st.caption(
+    "Re-run the backfill and follow it live; verify that nothing drifted; "
+    "enable or disable the owner triggers."
+)
 allowed, reason = identity.may_act()
 if not allowed:
     st.info(reason, icon=":material/visibility:")
@@ -98,6 +108,70 @@ if batches:
 else:
     st.caption("No aliases approved yet: see Remediation.")
 widgets.show_sql("alias_batches", label="SQL behind the batches")
+
+st.header("Verify", anchor=False)
+st.caption(
+    "A batched scan of both tables for drift: rows whose owner_user_id or error row disagrees with "
+    "the rule. A renamed user's old name, a case variant and an alias are not drift. Run it after "
+    "a rollback and the backfill that follows it."
+)
+
+
+@st.dialog("Verify both tables", width="large")
+def confirm_verify():
+    left, right = st.columns(2)
+    batch_size = left.number_input(
+        "Batch size (rows)", *BOUNDS["batch_size"], BatchSettings.batch_size, 1000, key="verify_batch_size"
+    )
+    pause_ms = right.number_input(
+        "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50, key="verify_pause_ms"
+    )
+    st.caption("It only reads the CRM tables; a verify whose process died is resumed from its last batch.")
+    if st.button("Start verify", type="primary", key="verify_start"):
+        with actions.action_errors_shown():
+            settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
+            actions.act(start_verify_in_background, settings)
+            st.rerun()
+
+
+if st.button("Verify now…", icon=":material/fact_check:", disabled=not allowed, key="verify_open"):
+    confirm_verify()
+
+
+@st.fragment(run_every=2)
+def verify_result():
+    run = database.read(last_verify, retry=False)
+    if run is None:
+        st.caption("No verify yet, from the console or `python -m lib.cli verify`.")
+        return
+    colour, icon = VERIFY_BADGES[run["status"]]
+    st.badge(f"verify run {run['id']} {run['status']}", color=colour, icon=icon)
+    when = "updated" if run["status"] == "running" else "finished"
+    st.caption(
+        f"{when} {age(float(run['age_seconds']))} ago · {run['rows_scanned']:,} rows scanned · "
+        f"{counted(run['drift_rows'], 'drifting row')} · started by {run['started_by']} ({run['source']})"
+    )
+    if run["error_message"]:
+        st.error(f"It failed: {run['error_message']}", icon=":material/error:")
+    if run["by_kind"]:
+        kinds = pd.DataFrame(run["by_kind"]).assign(meaning=lambda frame: frame["kind"].map(DRIFT_KINDS))
+        st.dataframe(kinds, hide_index=True)
+        rows = database.read(drift_rows, run["id"], DRIFT_ROWS_SHOWN, retry=False)
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        if run["drift_rows"] > len(rows):
+            st.caption(f"The first {len(rows):,} by table and id; the CSV has all {run['drift_rows']:,}.")
+        st.download_button(
+            f"Download the {counted(run['drift_rows'], 'drifting row')} as CSV",
+            data=lambda: database.drift_csv(run["id"]),
+            file_name=f"verify-run-{run['id']}-drift.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    widgets.show_sql("verify_batch", MIGRATED_TABLES[0], "SQL behind verify (per table, per batch)")
+
+
+verify_result()
 
 st.header("Triggers", anchor=False)
 widgets.trigger_control("operations")

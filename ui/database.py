@@ -20,6 +20,7 @@ from lib.db.database import connection_failure, is_connection_problem
 from lib.db.settings import configured_database_url
 from lib.db.shared_read import Computed, SharedRead
 from lib.db.startup import open_console_database, restart_embedded_if_stopped
+from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
@@ -137,6 +138,10 @@ def unresolved_csv(rows: UnresolvedFilter) -> bytes:
 
 def audit_csv(entries: AuditFilter) -> bytes:
     return _csv_bytes(lambda connection, out: write_audit_csv(connection, entries, out))
+
+
+def drift_csv(run_id: int) -> bytes:
+    return _csv_bytes(lambda connection, out: write_drift_csv(connection, run_id, out))
 
 
 def _csv_bytes(write: Callable[[Connection, TextIO], int]) -> bytes:

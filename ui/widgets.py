@@ -5,6 +5,7 @@ import streamlit as st
 
 from lib.db.schema import current_revision, head_revision
 from lib.db.settings import configured_database_url, describe_url
+from lib.drift.waiting import writes_waiting
 from lib.guard.actions import change_triggers
 from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
@@ -28,15 +29,25 @@ def sidebar() -> None:
 
 
 def trigger_banner() -> None:
-    """A warning at the top of every page while any owner trigger is not enabled."""
+    """A warning at the top of every page while any owner trigger is not enabled, and the rows
+    written meanwhile that wait for the next backfill run."""
     states = database.read(trigger_states)
     off = [state for state in states if not state.enabled]
     if off:
         names = ", ".join(f"`{state.name}` ({state.state})" for state in off)
         st.warning(
             f"Owner triggers not enabled: {names}. Writes are not kept in step and "
-            "owner_backfill_errors is not maintained until they are enabled again.",
+            "owner_backfill_errors is not maintained until they are enabled again; every row "
+            "written meanwhile is remembered.",
             icon=":material/warning:",
+        )
+    waiting = {table: rows for table, rows in database.read(writes_waiting).items() if rows}
+    if waiting:
+        tables = ", ".join(f"{counted(rows, 'row')} of {table}" for table, rows in waiting.items())
+        st.info(
+            f"Written while the owner triggers were off: {tables}. The next backfill run reconciles "
+            "them before its scan (Operations).",
+            icon=":material/pending_actions:",
         )
 
 

@@ -25,6 +25,14 @@ VERIFY_LOCK = "owner-console verify"
 # migration_ops.verify_runs.status; `running` with no verify holding the lock died with its process.
 VERIFY_STATUSES = ("running", "passed", "drift", "failed", "interrupted")
 RESUMABLE = ("running", "interrupted")
+# How a page shows each status: badge colour and icon.
+BADGES = {
+    "running": ("blue", ":material/sync:"),
+    "passed": ("green", ":material/check_circle:"),
+    "drift": ("red", ":material/error:"),
+    "failed": ("red", ":material/error:"),
+    "interrupted": ("orange", ":material/power_off:"),
+}
 # Below every id: the first batch of a table starts here.
 BEFORE_FIRST_ID = -(2**63)
 DRIFT_COLUMNS = (

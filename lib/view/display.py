@@ -23,3 +23,12 @@ def as_text(value: object) -> str:
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """'1 alias', '3 aliases': a count with its noun in the right number."""
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def age(seconds: float) -> str:
+    """'40 s', '12 min', '3 h', '2 days': how long ago, to the unit a person reads at a glance."""
+    for unit, size in (("day", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return counted(count, unit) if unit == "day" else f"{count} {unit}"
+    return f"{int(seconds)} s"

@@ -66,3 +66,51 @@ def test_an_operator_disables_and_enables_the_triggers_with_a_typed_confirmation
         (OPERATOR, "proxy", "operator", "disable triggers", "succeeded"),
     ]
     assert operator.problems(page) == []
+
+
+def test_writes_during_the_rollback_are_reconciled_by_the_next_run_and_verify_passes(operator, demo):
+    page = operator.open("operations")
+    change_all_triggers(page, "disable")
+    with demo.begin() as connection:
+        # The rolled-back code re-points one account to a name nobody has.
+        row = connection.execute(
+            text("SELECT min(id) FROM crm_accounts WHERE owner_user_id IS NOT NULL")
+        ).scalar()
+        connection.execute(
+            text("UPDATE crm_accounts SET owner_username = 'left.the.company' WHERE id = :id"), {"id": row}
+        )
+    page = operator.open("operations")
+    change_all_triggers(page, "enable")
+    waiting = page.get_by_text("Written while the owner triggers were off: 1 row of crm_accounts.")
+    waiting.wait_for()
+
+    page.get_by_role("button", name="Verify now…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Start verify").click()
+    page.get_by_text("verify run 1 drift").wait_for(timeout=60_000)
+
+    page.get_by_role("button", name="Re-run backfill…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Start the backfill").click()
+    page.get_by_text("last run 1 succeeded").wait_for(timeout=60_000)
+    with demo.connect() as connection:
+        assert (
+            connection.execute(text("SELECT rows_reconciled FROM migration_ops.backfill_runs")).scalar() == 1
+        )
+
+    page = operator.open("operations")
+    assert page.get_by_text("Written while the owner triggers were off").count() == 0
+    page.get_by_role("button", name="Verify now…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Start verify").click()
+    page.get_by_text("verify run 2 passed").wait_for(timeout=60_000)
+    with demo.connect() as connection:
+        owner = connection.execute(
+            text("SELECT owner_username, owner_user_id FROM crm_accounts WHERE id = :id"), {"id": row}
+        ).one()
+        logged = connection.execute(
+            text(
+                "SELECT reason FROM owner_backfill_errors "
+                "WHERE entity_type = 'crm_accounts' AND entity_id = :id"
+            ),
+            {"id": row},
+        ).scalar()
+    assert tuple(owner) == ("left.the.company", None) and logged == "user_not_found"
+    assert operator.problems(page) == []
