@@ -12,6 +12,9 @@ from sqlalchemy import Connection, text
 
 from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
+from lib.drift.verify import run_verify
+from lib.drift.waiting import writes_waiting
+from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES
 from tests.conftest import wait_for
 from tests.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
@@ -156,3 +159,106 @@ def still_there(connection: Connection, pids: set[int]) -> bool:
     ).scalar_one()
     connection.rollback()
     return found > 0
+
+
+# R1 while reconciling: a rollback's legacy writes, remembered, then the backfill killed while it
+# reconciles them, at each of these points, and resumed.
+RECONCILE_HOLDS = {
+    # a remembered row: the reconciliation's UPDATE waits on it, earlier batches committed
+    "reconciling a row": "SELECT 1 FROM {table} WHERE id = :id FOR UPDATE",
+    # the error row of a row it sends back to unresolved: its upsert waits, after its UPDATE
+    "logging a reconciled row": (
+        "INSERT INTO owner_backfill_errors (entity_type, entity_id, owner_username, reason) "
+        "VALUES (:table, :id, 'held', 'user_not_found')"
+    ),
+    # the remembered writes themselves: the next reconciliation batch waits before it starts
+    "between reconciliation batches": "LOCK TABLE migration_ops.owner_writes_while_off IN EXCLUSIVE MODE",
+}
+RECONCILE_KILLS = 6
+# Every third row of the pending CRM, re-pointed by the rolled-back code in four ways.
+LEGACY_WRITES = """
+    UPDATE {table} SET owner_username = CASE id % 4
+        WHEN 0 THEN 'left.the.company'
+        WHEN 1 THEN '   '
+        WHEN 2 THEN upper(owner_username)
+        ELSE (SELECT min(username) FROM app_users WHERE username ~ '^[a-z.]+$')
+    END
+    WHERE id % 3 = 0
+"""
+
+
+def write_during_a_rollback(engine, triggers_off: bool) -> None:
+    with engine.begin() as connection:
+        if triggers_off:
+            connection.exec_driver_sql(rollback_sql("DISABLE"))
+        for table in MIGRATED_TABLES:
+            connection.execute(text(LEGACY_WRITES.format(table=table)))
+        if triggers_off:
+            connection.exec_driver_sql(rollback_sql("ENABLE"))
+
+
+def test_kills_while_reconciling_each_resume_to_the_state_of_writes_with_the_triggers_on(pending_clones, rng):
+    with pending_clones() as reference:
+        write_during_a_rollback(reference, triggers_off=False)
+        expected = state_after_a_clean_run(reference)
+    waiting = 0
+    for _ in range(RECONCILE_KILLS):
+        kind = rng.choice(list(RECONCILE_HOLDS))
+        with pending_clones() as engine:
+            write_during_a_rollback(engine, triggers_off=True)
+            with engine.connect() as connection:
+                waiting = sum(writes_waiting(connection).values())
+            reconciled_before_the_kill = kill_while_reconciling(engine, kind, rng)
+            outcome = run_backfill(engine, RESUME, "fault-suite", "cli")
+            assert outcome.status == "succeeded", kind
+            assert owner_state(engine) == expected, f"after a kill {kind}"
+            assert reconciled_before_the_kill + outcome.rows_reconciled == waiting, kind
+            with engine.connect() as connection:
+                assert sum(writes_waiting(connection).values()) == 0
+                assert set(error_rows(connection)) == unresolved_rows(connection)
+            assert run_verify(engine, RESUME, "fault-suite", "cli").status == "passed", kind
+    record(
+        "R1 kills while reconciling survived (as if the triggers were on)",
+        f"{RECONCILE_KILLS} of {RECONCILE_KILLS}, {waiting:,} rows to reconcile",
+    )
+
+
+def kill_while_reconciling(engine, kind: str, rng) -> int:
+    """Start the CLI backfill while the test holds a lock of `kind` that its reconciliation needs,
+    SIGKILL it once it waits there, let go; the rows the killed run had reconciled."""
+    table = rng.choice(MIGRATED_TABLES)
+    with engine.connect() as watch, engine.connect() as holder:
+        remembered = holder.execute(
+            text(
+                "SELECT w.entity_id FROM migration_ops.owner_writes_while_off AS w "
+                "WHERE w.entity_type = :table "
+                "AND (NOT :unresolvable OR w.owner_username = 'left.the.company') "
+                "ORDER BY w.entity_id"
+            ),
+            {"table": table, "unresolvable": kind == "logging a reconciled row"},
+        ).scalars()
+        # Past the first batch, so that the killed run has committed some of its work.
+        row = rng.choice(list(remembered)[BATCH_SIZE:] or [None])
+        holder.rollback()
+        holder.execute(text(RECONCILE_HOLDS[kind].format(table=table)), {"table": table, "id": row})
+        process = cli_backfill(engine, "--batch-size", str(BATCH_SIZE))
+        try:
+            holder_pid = backend_pid(holder)
+            wait_for(
+                lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
+                f"the runner to wait on the test's lock ({kind})",
+            )
+            assert process.poll() is None, f"the runner ended before reaching {kind}: {process.stderr.read()}"
+            backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
+        holder.rollback()
+        wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
+        reconciled = watch.execute(
+            text("SELECT sum(rows_reconciled) FROM migration_ops.backfill_runs")
+        ).scalar()
+        watch.rollback()
+        return reconciled or 0
