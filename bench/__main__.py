@@ -1,4 +1,4 @@
-"""`scripts/bench [--scale S]`: the scale benchmarks P1-P6 in one run, printed as one table.
+"""`scripts/bench [--scale S]`: the scale benchmarks P1-P7 in one run, printed as one table.
 
 At --scale 1 (the default) the CRM has 2M accounts, 5M opportunities and 100k users, with the
 demo's defect mix, in an embedded PostgreSQL in .data/bench. Each measure runs on its own copy of
@@ -17,6 +17,7 @@ from bench.measures import (
     coverage_figure,
     export_figure,
     first_render_figures,
+    verify_figure,
     write_latency_figures,
 )
 from lib.backfill.settings import BatchSettings
@@ -36,7 +37,9 @@ def run_benchmarks(server: URL, scale: float, say=print) -> list[Figure]:
         f"{dataset.users:,} users; loaded in {dataset.load_seconds:.1f} s, "
         f"migrated (backfill deferred) and vacuumed in {dataset.migrate_seconds:.1f} s"
     )
-    figures, backfilled = backfill_figures(server, dataset, BatchSettings())
+    settings = BatchSettings()
+    figures, backfilled, backfill_rate = backfill_figures(server, dataset, settings)
+    figures.append(verify_figure(backfilled, dataset, settings, backfill_rate))
     figures.append(coverage_figure(backfilled, times=5))
     figures += first_render_figures(backfilled.url)
     figures.append(export_figure(backfilled, rows=max(100, round(FULL_EXPORT_ROWS * scale))))

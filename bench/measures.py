@@ -1,4 +1,4 @@
-"""P1-P6, each measured on its own copy of the benchmark template, side by side in one run."""
+"""P1-P7, each measured on its own copy of the benchmark template, side by side in one run."""
 
 import csv
 import os
@@ -21,6 +21,7 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.db.database import create_engine_for
 from lib.db.settings import PROJECT_ROOT
+from lib.drift.verify import run_verify
 from lib.registry import MIGRATED_TABLES
 
 
@@ -47,9 +48,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-# The owner triggers (the seed's) and the coverage counts' triggers (0043), by name.
+# The owner triggers (the seed's), the coverage counts' triggers (0043) and the triggers that
+# remember writes while the owner triggers are off (0050), by name.
 OWNER_TRIGGERS = list(registry.OWNER_TRIGGERS)
 COUNT_TRIGGERS = list(registry.COVERAGE_TRIGGERS)
+MEMORY_TRIGGERS = list(registry.WRITE_MEMORY_TRIGGERS)
 
 
 def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
@@ -96,17 +99,21 @@ class ConcurrentWriter(threading.Thread):
         self.join()
 
 
-def backfill_figures(server: URL, dataset: Dataset, settings: BatchSettings) -> tuple[list[Figure], Engine]:
+def backfill_figures(
+    server: URL, dataset: Dataset, settings: BatchSettings
+) -> tuple[list[Figure], Engine, float]:
     """P1 and P2: the console's backfill against one plain UPDATE, each on a copy of its own.
-    Returns the engine of the backfilled copy, for the measures that follow."""
+    Returns the engine of the backfilled copy, for the measures that follow, and the batched
+    backfill's rate in rows/s."""
     plain = create_engine_for(copy_of_template(server, "bench_plain_update"))
     started = time.perf_counter()
     with plain.begin() as connection:
-        # The owner triggers off, as the playbook's rollback turns them off; the counts stay on.
-        _set_triggers(connection, OWNER_TRIGGERS, enabled=False)
+        # The owner triggers off, as the playbook's rollback turns them off, and the memory of
+        # writes with them, since this UPDATE stands for a backfill; the counts stay on.
+        _set_triggers(connection, OWNER_TRIGGERS + MEMORY_TRIGGERS, enabled=False)
         for table in MIGRATED_TABLES:
             connection.execute(text(PLAIN_UPDATE.format(table=table)))
-        _set_triggers(connection, OWNER_TRIGGERS, enabled=True)
+        _set_triggers(connection, OWNER_TRIGGERS + MEMORY_TRIGGERS, enabled=True)
     plain_seconds = time.perf_counter() - started
     plain.dispose()
 
@@ -130,24 +137,47 @@ def backfill_figures(server: URL, dataset: Dataset, settings: BatchSettings) -> 
     ratio = plain_seconds / batched_seconds
     p50, p99 = percentile(commits, 0.5), percentile(commits, 0.99)
     longest_wait = max(writer.latencies)
-    return [
-        Figure(
-            "P1",
-            f"backfill of {dataset.rows:,} rows: batched {dataset.rows / batched_seconds:,.0f} rows/s, "
-            f"plain UPDATE {dataset.rows / plain_seconds:,.0f} rows/s",
-            f"{ratio:.2f}x",
-            ">= 0.9x",
-            ratio >= 0.9,
-        ),
-        Figure(
-            "P2",
-            f"batch commit latency over {len(commits)} batches of {settings.batch_size:,} rows; "
-            f"longest wait of {len(writer.latencies):,} concurrent single-row writes",
-            f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; writer {longest_wait * 1000:.0f} ms",
-            "p99 <= 500 ms",
-            p99 <= 0.5,
-        ),
-    ], batched
+    return (
+        [
+            Figure(
+                "P1",
+                f"backfill of {dataset.rows:,} rows: batched {dataset.rows / batched_seconds:,.0f} rows/s, "
+                f"plain UPDATE {dataset.rows / plain_seconds:,.0f} rows/s",
+                f"{ratio:.2f}x",
+                ">= 0.9x",
+                ratio >= 0.9,
+            ),
+            Figure(
+                "P2",
+                f"batch commit latency over {len(commits)} batches of {settings.batch_size:,} rows; "
+                f"longest wait of {len(writer.latencies):,} concurrent single-row writes",
+                f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; writer {longest_wait * 1000:.0f} ms",
+                "p99 <= 500 ms",
+                p99 <= 0.5,
+            ),
+        ],
+        batched,
+        dataset.rows / batched_seconds,
+    )
+
+
+# P7 --------------------------------------------------------------------------------------------
+
+
+def verify_figure(engine: Engine, dataset: Dataset, settings: BatchSettings, backfill_rate: float) -> Figure:
+    """P7: verify of every row, with the backfill's batch settings, against the backfill's rate."""
+    started = time.perf_counter()
+    outcome = run_verify(engine, settings, "bench", "cli")
+    rate = dataset.rows / (time.perf_counter() - started)
+    assert outcome.status == "passed", outcome
+    return Figure(
+        "P7",
+        f"verify of {dataset.rows:,} rows: {rate:,.0f} rows/s, against the batched backfill's "
+        f"{backfill_rate:,.0f} rows/s (P1)",
+        f"{rate / backfill_rate:.2f}x",
+        ">= 0.8x",
+        rate / backfill_rate >= 0.8,
+    )
 
 
 # P3 --------------------------------------------------------------------------------------------
@@ -156,12 +186,15 @@ SINGLE_ROW_WRITES = {
     "INSERT": "INSERT INTO crm_accounts (name, owner_username) VALUES ('bench', :username)",
     "UPDATE": "UPDATE crm_accounts SET owner_username = :username WHERE id = :id",
 }
-# Which triggers are on in each arm of the comparison.
+# Which triggers are on in each arm of the comparison. The last two compare the write path
+# without and with the memory of writes while the owner triggers are off.
 TRIGGER_ARMS = {
     "none": [],
     "owner triggers": OWNER_TRIGGERS,
     "owner triggers and counts": OWNER_TRIGGERS + COUNT_TRIGGERS,
+    "owner triggers, counts and write memory": OWNER_TRIGGERS + COUNT_TRIGGERS + MEMORY_TRIGGERS,
 }
+EVERY_TRIGGER = OWNER_TRIGGERS + COUNT_TRIGGERS + MEMORY_TRIGGERS
 
 
 def write_latency_figures(engine: Engine, dataset: Dataset, writes: int) -> list[Figure]:
@@ -176,7 +209,7 @@ def write_latency_figures(engine: Engine, dataset: Dataset, writes: int) -> list
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for _ in range(rounds):
             for arm, enabled in TRIGGER_ARMS.items():
-                _set_triggers(connection, OWNER_TRIGGERS + COUNT_TRIGGERS, enabled=False)
+                _set_triggers(connection, EVERY_TRIGGER, enabled=False)
                 _set_triggers(connection, enabled, enabled=True)
                 for kind, statement in SINGLE_ROW_WRITES.items():
                     for _ in range(writes // rounds):
@@ -184,11 +217,11 @@ def write_latency_figures(engine: Engine, dataset: Dataset, writes: int) -> list
                         started = time.perf_counter()
                         connection.execute(text(statement), params)
                         latencies[kind, arm].append(time.perf_counter() - started)
-        _set_triggers(connection, OWNER_TRIGGERS + COUNT_TRIGGERS, enabled=True)
+        _set_triggers(connection, EVERY_TRIGGER, enabled=True)
     figures = []
     for kind in SINGLE_ROW_WRITES:
         off = statistics.median(latencies[kind, "none"])
-        for arm in ("owner triggers", "owner triggers and counts"):
+        for arm in list(TRIGGER_ARMS)[1:]:
             on = statistics.median(latencies[kind, arm])
             figures.append(
                 Figure(

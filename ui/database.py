@@ -20,7 +20,7 @@ from lib.db.database import connection_failure, is_connection_problem
 from lib.db.settings import configured_database_url
 from lib.db.shared_read import Computed, SharedRead
 from lib.db.startup import open_console_database, restart_embedded_if_stopped
-from lib.drift.verify import write_drift_csv
+from lib.drift.verify import settle_dead_verify, write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
@@ -125,9 +125,10 @@ def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | 
 
 
 def settle_runs_of_dead_processes() -> None:
-    """Runs whose process died show as interrupted, not as running for ever."""
+    """Backfill and verify runs whose process died show as interrupted, not as running for ever."""
     with database_problems_shown(retry=False):
         settle_dead_runs(_engine())
+        settle_dead_verify(_engine())
 
 
 def unresolved_csv(rows: UnresolvedFilter) -> bytes:

@@ -105,12 +105,20 @@ def _start(connection: Connection, settings: BatchSettings, started_by: str, sou
     if last is not None and last.status in RESUMABLE and not fresh:
         connection.execute(query("verify_resume"), {"id": last.id, **parameters})
         return last.id, True
-    connection.execute(query("verify_abandon"))
+    connection.execute(query("verify_interrupted"))
     rows_total = connection.execute(query("backfill_rows_total"), {"tables": list(MIGRATED_TABLES)}).scalar()
     run_id = connection.execute(
         query("verify_create_run"), {**parameters, "rows_total": rows_total}
     ).scalar_one()
     return run_id, False
+
+
+def settle_dead_verify(engine: Engine) -> None:
+    """A verify whose process died shows as interrupted, when no verify holds the lock now."""
+    with session_lock(engine, VERIFY_LOCK) as held:
+        if held:
+            with engine.begin() as connection:
+                connection.execute(query("verify_interrupted"))
 
 
 def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> None:

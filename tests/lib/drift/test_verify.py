@@ -15,6 +15,7 @@ from lib.drift.verify import (
     drift_rows,
     last_verify,
     run_verify,
+    settle_dead_verify,
     write_drift_csv,
 )
 from lib.guard.identity import local_identity
@@ -140,6 +141,9 @@ def test_a_killed_verify_is_resumed_from_its_last_batch(demo_db):
         run_verify(demo_db, SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches)
     with demo_db.connect() as connection:
         assert last_verify(connection)["status"] == "running"
+    settle_dead_verify(demo_db)  # as the console does: no verify holds the lock
+    with demo_db.connect() as connection:
+        assert last_verify(connection)["status"] == "interrupted"
 
     outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
 
