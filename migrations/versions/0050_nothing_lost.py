@@ -150,6 +150,8 @@ def upgrade() -> None:
                 AFTER {event.upper()} ON {table}
                 REFERENCING {transition}
                 FOR EACH STATEMENT
+                -- As for the sync and log triggers (0045): a backfill batch does not call it at all.
+                WHEN (current_setting('owner_migration.backfill', true) IS DISTINCT FROM 'on')
                 EXECUTE FUNCTION migration_ops.remember_owner_writes(
                     '{table}_owner_sync_guard', '{table}_owner_log_guard')
             """)

@@ -5,7 +5,7 @@
 -- A statement-level trigger over the transition tables, which the coverage-count triggers of the
 -- same statement share: while the owner triggers are on, its whole cost is one catalog lookup per
 -- statement. TG_ARGV holds the table's owner trigger names. Writes of a backfill (any path) are
--- not remembered: they follow the rule themselves.
+-- not remembered, since they follow the rule themselves: the triggers' WHEN skips them.
 CREATE OR REPLACE FUNCTION migration_ops.remember_owner_writes()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -13,7 +13,7 @@ AS $$
 DECLARE
   v_entity_type text := TG_TABLE_NAME;
 BEGIN
-  IF current_setting('owner_migration.backfill', true) = 'on' OR NOT EXISTS (
+  IF NOT EXISTS (
     -- O and A fire for ordinary sessions; D is disabled, R fires only in replica sessions.
     SELECT 1 FROM pg_trigger AS t
     WHERE t.tgrelid = TG_RELID AND t.tgname IN (TG_ARGV[0], TG_ARGV[1]) AND t.tgenabled NOT IN ('O', 'A')
