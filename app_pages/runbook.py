@@ -26,7 +26,11 @@ st.markdown(
     "3. If needed, temporarily disable the sync and log triggers:"
 )
 st.code(rollback_sql("DISABLE"), language="sql")
-st.caption("To undo step 3, run the same statements with ENABLE; then re-run the backfill to reconcile.")
+st.caption(
+    "Every row written while they are off is remembered. To undo step 3, run the same statements "
+    "with ENABLE; then re-run the backfill, which reconciles those rows first, and run verify "
+    "(Operations, or `python -m lib.cli verify`): it should find no drift."
+)
 states = database.read(trigger_states)
 st.dataframe(
     pd.DataFrame([{"table": s.table, "trigger": s.name, "state": s.state} for s in states]), hide_index=True
