@@ -218,7 +218,7 @@ def test_kills_while_reconciling_each_resume_to_the_state_of_writes_with_the_tri
                 assert set(error_rows(connection)) == unresolved_rows(connection)
             assert run_verify(engine, RESUME, "fault-suite", "cli").status == "passed", kind
     record(
-        "R1 kills while reconciling survived (as if the triggers were on)",
+        "R1 kills while reconciling, resumed as if triggers were on",
         f"{RECONCILE_KILLS} of {RECONCILE_KILLS}, {waiting:,} rows to reconcile",
     )
 
