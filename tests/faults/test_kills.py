@@ -98,25 +98,32 @@ def kill_backfill(engine, kind: str, rng) -> list[str]:
             elif kind == BETWEEN_LINES:
                 read_progress_lines(process, rng.randint(1, 20))
             if hold:
-                holder_pid = backend_pid(holder)
-                wait_for(
-                    lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
-                    f"the runner to wait on the test's lock ({kind})",
-                )
-                assert process.poll() is None, (
-                    f"the runner ended before reaching {kind}: {process.stderr.read()}"
-                )
+                wait_until_it_waits_on(holder, watch, process, kind)
             backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
         finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            process.stdout.close()
-            process.stderr.close()
+            kill(process)
         holder.rollback()
         # The killed client's backends notice the closed socket once they are let go.
         wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
         statuses = watch.execute(text("SELECT status FROM migration_ops.backfill_runs ORDER BY id")).scalars()
         return ["interrupted" if status == "running" else status for status in statuses]
+
+
+def wait_until_it_waits_on(holder: Connection, watch: Connection, process, kind: str) -> None:
+    """Until the runner's backend waits on a lock that `holder` holds; it must not have ended."""
+    holder_pid = backend_pid(holder)
+    wait_for(
+        lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
+        f"the runner to wait on the test's lock ({kind})",
+    )
+    assert process.poll() is None, f"the runner ended before reaching {kind}: {process.stderr.read()}"
+
+
+def kill(process) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    process.stderr.close()
 
 
 def random_owned_row(connection: Connection, table: str, rng, *, unresolvable: bool) -> int:
@@ -243,18 +250,10 @@ def kill_while_reconciling(engine, kind: str, rng) -> int:
         holder.execute(text(RECONCILE_HOLDS[kind].format(table=table)), {"table": table, "id": row})
         process = cli_backfill(engine, "--batch-size", str(BATCH_SIZE))
         try:
-            holder_pid = backend_pid(holder)
-            wait_for(
-                lambda: waiting_on(watch, holder_pid) or process.poll() is not None,
-                f"the runner to wait on the test's lock ({kind})",
-            )
-            assert process.poll() is None, f"the runner ended before reaching {kind}: {process.stderr.read()}"
+            wait_until_it_waits_on(holder, watch, process, kind)
             backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
         finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            process.stdout.close()
-            process.stderr.close()
+            kill(process)
         holder.rollback()
         wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
         reconciled = watch.execute(

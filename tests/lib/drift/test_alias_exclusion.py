@@ -24,11 +24,17 @@ def waiting(engine, locktype: str) -> bool:
         ).scalar_one()
 
 
-def test_an_alias_removed_while_a_batch_waits_on_a_row_lock_counts_the_rows_the_batch_resolved(db):
+def aliased_rows(db) -> list[int]:
+    """Five accounts of the legacy name `legacy.five`, unresolved, which an alias maps to a user."""
     with db.begin() as connection:
         user = add_user(connection, "real.name")
         rows = [insert_row(connection, "crm_accounts", owner_username="legacy.five") for _ in range(5)]
         write_aliases(connection, [Alias("legacy.five", user, "real.name")], "lead", "cli", "")
+    return rows
+
+
+def test_an_alias_removed_while_a_batch_waits_on_a_row_lock_counts_the_rows_the_batch_resolved(db):
+    rows = aliased_rows(db)
 
     writer = db.connect()
     writer.execute(text("UPDATE crm_accounts SET name = 'held' WHERE id = :id"), {"id": rows[2]})
@@ -65,10 +71,7 @@ def test_an_alias_removed_while_a_batch_waits_on_a_row_lock_counts_the_rows_the_
 
 
 def test_a_batch_started_while_an_alias_is_removed_waits_and_resolves_without_it(db):
-    with db.begin() as connection:
-        user = add_user(connection, "real.name")
-        rows = [insert_row(connection, "crm_accounts", owner_username="legacy.five") for _ in range(5)]
-        write_aliases(connection, [Alias("legacy.five", user, "real.name")], "lead", "cli", "")
+    rows = aliased_rows(db)
 
     remover = db.connect()
     [removed] = remove_aliases(remover, ["legacy.five"], apply=True)
