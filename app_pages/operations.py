@@ -140,7 +140,7 @@ if st.button("Verify now…", icon=":material/fact_check:", disabled=not allowed
 
 @st.fragment(run_every=2)
 def verify_result():
-    database.settle_runs_of_dead_processes()
+    # A dead verify is settled with the dead backfill runs, by live_runs() above.
     run = database.read(last_verify, retry=False)
     if run is None:
         st.caption("No verify yet, from the console or `python -m lib.cli verify`.")
