@@ -67,7 +67,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0050_nothing_lost"
+        assert current_revision(connection) == head_revision() == "0051_finish_line"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS,
             "functions": FUNCTIONS,
@@ -88,7 +88,7 @@ def test_head_has_every_object_with_the_playbooks_names(db):
             """)
         )
         alias_indexes = {"owner_username_aliases_user_idx", "owner_username_aliases_batch_idx"}
-        memory_indexes = {"owner_writes_while_off_entity_idx"}
+        memory_indexes = {"owner_writes_while_off_entity_idx", "owner_writers_day_idx"}
         assert {name for (name,) in indexes} == {
             "app_users_username_lower_idx"
         } | alias_indexes | memory_indexes | {
