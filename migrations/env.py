@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lib.db.database import connection_failure, create_engine_for
 from lib.db.settings import configured_database_url
 from lib.db.startup import open_embedded_database
-from lib.errors import SetupError
+from lib.errors import ActionError, SetupError
 
 # Long enough for a busy table, short enough that queued writers never pile up behind a DDL lock.
 LOCK_TIMEOUT = "5s"
@@ -54,7 +54,7 @@ def run_migrations_online() -> None:
             raise SetupError(connection_failure(engine.url, error)) from None
         with connection:
             run_on(connection)
-    except SetupError as error:
+    except (SetupError, ActionError) as error:  # ActionError: the contract migration refused
         sys.exit(f"error: {error}")
     except SQLAlchemyError as error:
         cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

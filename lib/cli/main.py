@@ -2,7 +2,8 @@
 
 Exit status: 0 done; 1 not done (refused, busy, bad input, nothing to do); 2 the configuration or
 the database needs a person (argparse's usage errors too). The reason is one sentence on stderr.
-`verify` answers a question instead: 0 no drift, 1 drift, 2 it could not run.
+`verify` and `readiness` answer a question instead: 0 yes (no drift; every gate holds), 1 no,
+2 it could not be answered.
 """
 
 import argparse
@@ -30,6 +31,9 @@ from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.drift.verify import VerifyProgress, last_verify
 from lib.errors import ActionError, Refused, SetupError
+from lib.finish.next_step import next_steps
+from lib.finish.readiness import all_hold, readiness, readiness_settings
+from lib.finish.writers import owner_writers
 from lib.guard.actions import cancel_backfill, change_triggers, start_backfill, verify
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
@@ -136,6 +140,43 @@ def verify_drift(args: argparse.Namespace) -> int:
     return 1 if outcome.status == "drift" else 0
 
 
+def writers(args: argparse.Namespace) -> int:
+    with open_console_database().connect() as connection:
+        rows = owner_writers(connection, args.days)
+    if not rows:
+        print(f"no owner writes seen in the last {args.days} days")
+        return 0
+    print(
+        f"{'day':<12}{'table':<20}{'application_name':<24}{'role':<16}{'legacy':>10}{'new':>10}"
+        "  last legacy write"
+    )
+    for row in rows:
+        last = f"{row['last_legacy_at']:%Y-%m-%d %H:%M:%S} UTC" if row["last_legacy_at"] else "-"
+        print(
+            f"{row['day']!s:<12}{row['entity_type']:<20}{row['application_name'] or '(none)':<24}"
+            f"{row['role']:<16}{row['legacy_writes']:>10,}{row['new_writes']:>10,}  {last}"
+        )
+    return 0
+
+
+def readiness_gates(args: argparse.Namespace) -> int:
+    settings = readiness_settings()
+    with open_console_database().connect() as connection:
+        gates = readiness(connection, settings)
+        steps = next_steps(connection)
+    for gate in gates:
+        print(f"[{'x' if gate.holds else ' '}] {gate.name}: {gate.evidence}")
+        print(f"      needs {gate.threshold} (set by {gate.setting})")
+    for step in steps:
+        if step.step != "at target":
+            print(f"next step for {step.table}: {step.advice()} {step.pace()}")
+    if all_hold(gates):
+        print("ready: apply the contract migration with `alembic -n contract upgrade head`")
+        return 0
+    print(f"not ready: {sum(not gate.holds for gate in gates)} of {len(gates)} gates do not hold")
+    return 1
+
+
 def cancel(args: argparse.Namespace) -> int:
     run_id = cancel_backfill(open_console_database(), local_identity())
     print(f"asked run {run_id} to stop; it stops between two batches")
@@ -203,6 +244,12 @@ def _count(value: str) -> int:
     return number
 
 
+def _days(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) <= 3660:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days between 1 and 3660")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
     )
     verify_parser.set_defaults(run=verify_drift)
+    writers_parser = commands.add_parser(
+        "writers", help="who wrote owner fields, per day: legacy path and new path, by application and role"
+    )
+    writers_parser.add_argument("--days", type=_days, default=7, help="the last N UTC days (default 7)")
+    writers_parser.set_defaults(run=writers)
+    commands.add_parser(
+        "readiness", help="the gates before the contract migration; exit 0 only when all hold"
+    ).set_defaults(run=readiness_gates)
     triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
     triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
     triggers_parser.add_argument("names", nargs="*", help="trigger names; all four when none")

@@ -1,4 +1,5 @@
-"""Coverage snapshots for the history chart.
+"""Coverage snapshots for the history chart and the readiness gates, with the owner triggers'
+state at each.
 
 While a console runs, each table gets a snapshot at most once a minute, and every backfill run
 adds one per table when it ends. Replicas share the minute's work through a transaction-scoped
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.coverage.counts import TableCoverage, table_coverage
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from lib.sql import query
 
 SNAPSHOT_INTERVAL_SECONDS = 60
@@ -39,8 +40,9 @@ def take_due_snapshots(connection: Connection) -> list[str]:
     )
     if due:
         _insert(connection, [row for row in table_coverage(connection) if row.table in due], "interval")
-        # Keep the coverage counts at a few rows per table, whatever the write rate.
+        # Keep the coverage counts and the writers' tallies at a few rows each, whatever the write rate.
         connection.execute(text("SELECT migration_ops.fold_coverage_counts()"))
+        connection.execute(text("SELECT migration_ops.fold_owner_writers()"))
     connection.commit()
     return due
 
@@ -65,6 +67,7 @@ def _insert(connection: Connection, coverage: list[TableCoverage], reason: str) 
                 "resolved_fk": row.resolved_fk,
                 "resolved_pct": row.resolved_pct,
                 "reason": reason,
+                "owner_triggers": [trigger_name(row.table, kind) for kind in TRIGGER_KINDS],
             }
             for row in coverage
         ],

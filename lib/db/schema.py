@@ -15,11 +15,17 @@ from lib.errors import SetupError
 
 BASELINE_REVISION = "0037_crm_baseline"
 OWNER_MIGRATION_REVISION = "0038_owner_user_fk_migration"
+# The contract migration (migrations/contract/), reached only through alembic.ini's [contract]
+# section: once it is applied, the legacy column is gone and the console has nothing to watch.
+CONTRACT_REVISION = "contract_owner_username"
 
 
-def alembic_config(connection: Connection | None = None, *, skip_backfill: bool = False) -> Config:
-    """Alembic's configuration; with `connection`, env.py migrates on it instead of the settings."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+def alembic_config(
+    connection: Connection | None = None, *, skip_backfill: bool = False, contract: bool = False
+) -> Config:
+    """Alembic's configuration; with `connection`, env.py migrates on it instead of the settings;
+    with `contract`, the contract migration is among the revisions."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"), ini_section="contract" if contract else "alembic")
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     if connection is not None:
         config.attributes["connection"] = connection
@@ -36,12 +42,22 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(connection: Connection, target: str = "head", *, skip_backfill: bool = False) -> None:
-    command.upgrade(alembic_config(connection, skip_backfill=skip_backfill), target)
+def upgrade(
+    connection: Connection, target: str = "head", *, skip_backfill: bool = False, contract: bool = False
+) -> None:
+    command.upgrade(alembic_config(connection, skip_backfill=skip_backfill, contract=contract), target)
 
 
-def downgrade(connection: Connection, target: str) -> None:
-    command.downgrade(alembic_config(connection), target)
+def downgrade(connection: Connection, target: str, *, contract: bool = False) -> None:
+    command.downgrade(alembic_config(connection, contract=contract), target)
+
+
+def migration_finished(where: str) -> SetupError:
+    return SetupError(
+        f"The database {where} has had its contract migration: owner_username is gone and the "
+        "migration is finished, so the console has nothing left to watch. To go back, run "
+        "`alembic -n contract downgrade -1`."
+    )
 
 
 def require_current_schema(engine: Engine) -> str:
@@ -60,6 +76,8 @@ def require_current_schema(engine: Engine) -> str:
             f"The database {where} has not been migrated: run `alembic upgrade head` "
             f"(a database that already holds the CRM tables runs `alembic stamp {BASELINE_REVISION}` first)."
         )
+    if current == CONTRACT_REVISION:
+        raise migration_finished(where)
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current not in known:
         raise SetupError(

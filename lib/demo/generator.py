@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from lib.db.schema import BASELINE_REVISION, current_revision, head_revision, upgrade
+from lib.db.schema import (
+    BASELINE_REVISION,
+    CONTRACT_REVISION,
+    current_revision,
+    head_revision,
+    migration_finished,
+    upgrade,
+)
+from lib.db.settings import describe_url
 
 DEFAULT_ACCOUNTS = 20_000
 DEFAULT_OPPORTUNITIES = 60_000
@@ -134,6 +142,8 @@ def ensure_demo_loaded(engine: Engine) -> None:
             revision = current_revision(connection)
             if revision is None:
                 load_demo(connection)
+            elif revision == CONTRACT_REVISION:
+                raise migration_finished(describe_url(engine.url))
             elif revision != head_revision():
                 upgrade(connection, "head")
         finally:

@@ -14,11 +14,13 @@ from lib.sql import query
 ACTIONS = (
     "backfill",
     "cancel backfill",
+    "verify",
     "disable triggers",
     "enable triggers",
     "add alias",
     "remove alias",
     "import aliases",
+    "apply contract migration",
 )
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
 COLUMNS = ("at", "actor", "actor_source", "role", "action", "outcome", "parameters", "detail")

@@ -1,0 +1,110 @@
+"""The forecast to the target and the next step, per table (DESIGN §9): whether a backfill run
+now reaches the target, or how many rows remediation must resolve first, by reason; and, at the
+recent pace of the coverage snapshots, when the target comes."""
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from lib.coverage.counts import TARGET_PCT, table_coverage
+from lib.coverage.forecast import forecast
+from lib.sql import query
+from lib.view.display import age, counted
+
+PACE_DAYS = 7
+# resolved_pct is rounded to 2 places: it reads TARGET_PCT from this share upwards.
+ROUNDING = Decimal("0.005")
+
+AT_TARGET, BACKFILL, REMEDIATE = "at target", "backfill", "remediate"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    table: str
+    resolved_pct: Decimal  # now
+    step: str  # AT_TARGET, BACKFILL or REMEDIATE
+    backfill_resolves: int  # rows a backfill run now would resolve
+    pct_after_backfill: Decimal
+    rows_short: int  # rows still to resolve after that run to reach the target; 0 when it does
+    remainder: dict[str, int] = field(default_factory=dict)  # what the run leaves, by reason
+    last_run_seconds: float | None = None  # how long the last completed backfill run took
+    pace_pts_per_day: Decimal | None = None  # over the last PACE_DAYS days of snapshots
+
+    @property
+    def days_to_target_at_pace(self) -> float | None:
+        if self.step == AT_TARGET or not self.pace_pts_per_day or self.pace_pts_per_day <= 0:
+            return None
+        return float((TARGET_PCT - self.resolved_pct) / self.pace_pts_per_day)
+
+    def advice(self) -> str:
+        """One sentence a person acts on."""
+        if self.step == AT_TARGET:
+            return f"At or above the {TARGET_PCT}% target: the readiness gates say when the column can go."
+        if self.step == BACKFILL:
+            took = f" (the last run took {age(self.last_run_seconds)})" if self.last_run_seconds else ""
+            return (
+                f"Run the backfill{took}: it resolves {counted(self.backfill_resolves, 'row')} "
+                f"and reaches {self.pct_after_backfill}%."
+            )
+        reasons = ", ".join(f"{reason}: {rows:,}" for reason, rows in self.remainder.items())
+        after = (
+            f"A backfill run now resolves {counted(self.backfill_resolves, 'row')} and reaches "
+            f"{self.pct_after_backfill}%; "
+            if self.backfill_resolves
+            else "No backfill can reach it; "
+        )
+        return (
+            f"{after}{counted(self.rows_short, 'more row')} must be remediated to reach {TARGET_PCT}% "
+            f"(unresolved by reason: {reasons})."
+        )
+
+    def pace(self) -> str:
+        if self.step == AT_TARGET:
+            return ""
+        days = self.days_to_target_at_pace
+        if days is None:
+            return f"Coverage has not risen over the last {PACE_DAYS} days of snapshots."
+        return (
+            f"At the last {PACE_DAYS} days' pace (+{self.pace_pts_per_day:.3f} pts a day), the target "
+            f"is about {age(days * 86_400)} away."
+        )
+
+
+def next_steps(connection: Connection) -> list[NextStep]:
+    """One per migrated table, from the dry run of a backfill now and the coverage snapshots."""
+    last_run_seconds = connection.execute(query("last_run_duration")).scalar_one_or_none()
+    now = {row.table: row.resolved_pct for row in table_coverage(connection)}
+    steps = []
+    for row in forecast(connection):
+        now_pct = now[row.table]
+        needed = math.ceil(row.total_legacy * (TARGET_PCT - ROUNDING) / 100)
+        rows_short = max(0, needed - row.resolved_fk)
+        if now_pct >= TARGET_PCT:
+            step = AT_TARGET
+        elif rows_short == 0:
+            step = BACKFILL
+        else:
+            step = REMEDIATE
+        steps.append(
+            NextStep(
+                row.table,
+                now_pct,
+                step,
+                row.newly_resolved,
+                row.resolved_pct,
+                rows_short,
+                row.remainder,
+                float(last_run_seconds) if last_run_seconds is not None else None,
+                _pace(connection, row.table),
+            )
+        )
+    return steps
+
+
+def _pace(connection: Connection, table: str) -> Decimal | None:
+    trend = connection.execute(query("coverage_pace"), {"table": table, "days": PACE_DAYS}).one()
+    if trend.first_pct is None or not trend.span_seconds:
+        return None
+    return (trend.last_pct - trend.first_pct) / Decimal(trend.span_seconds) * 86_400

@@ -1,0 +1,214 @@
+"""The readiness gates (DESIGN §9): what must hold before the contract migration drops the legacy
+column. Each gate gives its evidence, its threshold, and the setting that changes it. The Finish
+page, the runbook, `python -m lib.cli readiness` and the contract migration's own upgrade read
+them from here.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from lib.coverage.counts import TARGET_PCT, table_coverage
+from lib.db.settings import SECRETS_FILE, console_setting
+from lib.errors import SettingError
+from lib.guard.triggers import trigger_states
+from lib.registry import MIGRATED_TABLES
+from lib.sql import query
+from lib.view.display import age
+
+DAY, HOUR = 86_400, 3_600
+
+
+@dataclass(frozen=True)
+class Threshold:
+    setting: str  # where it is set: the environment or .streamlit/secrets.toml
+    default: int
+    unit: str  # "days" or "hours"
+
+    def read(self, environ: Mapping[str, str], secrets_file: Path) -> int:
+        raw = console_setting(self.setting, environ, secrets_file)
+        if not raw:
+            return self.default
+        if not raw.isdigit() or int(raw) == 0:
+            raise SettingError(f"{self.setting} is {raw!r}; use a whole number of {self.unit}, at least 1.")
+        return int(raw)
+
+
+THRESHOLDS = {
+    "coverage_held_days": Threshold("OWNER_CONSOLE_COVERAGE_HELD_DAYS", 7, "days"),
+    "verify_max_age_hours": Threshold("OWNER_CONSOLE_VERIFY_MAX_AGE_HOURS", 24, "hours"),
+    "legacy_quiet_days": Threshold("OWNER_CONSOLE_LEGACY_QUIET_DAYS", 7, "days"),
+    "triggers_on_days": Threshold("OWNER_CONSOLE_TRIGGERS_ON_DAYS", 7, "days"),
+}
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    coverage_held_days: int
+    verify_max_age_hours: int
+    legacy_quiet_days: int
+    triggers_on_days: int
+
+
+def readiness_settings(
+    environ: Mapping[str, str] = os.environ, secrets_file: Path = SECRETS_FILE
+) -> ReadinessSettings:
+    """The gates' thresholds, from the environment or .streamlit/secrets.toml; a SettingError
+    names a bad one."""
+    return ReadinessSettings(**{name: t.read(environ, secrets_file) for name, t in THRESHOLDS.items()})
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    holds: bool
+    evidence: str
+    threshold: str
+    setting: str  # what changes the threshold
+    sql_name: str  # the named query behind the evidence
+    table: str | None = None
+
+
+def readiness(connection: Connection, settings: ReadinessSettings) -> list[Gate]:
+    """Every gate, evaluated now, in the order a person works through them."""
+    return [
+        *_coverage_gates(connection, settings.coverage_held_days),
+        _verify_gate(connection, settings.verify_max_age_hours),
+        _legacy_writes_gate(connection, settings.legacy_quiet_days),
+        _triggers_gate(connection, settings.triggers_on_days),
+        _foreign_keys_gate(connection),
+    ]
+
+
+def all_hold(gates: list[Gate]) -> bool:
+    return all(gate.holds for gate in gates)
+
+
+def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
+    gates = []
+    for row in table_coverage(connection):
+        held = connection.execute(
+            query("gate_coverage_held"), {"table": row.table, "target_pct": TARGET_PCT}
+        ).one()
+        now = f"{row.resolved_pct}% ({row.resolved_fk:,} of {row.total_legacy:,})"
+        if not row.meets_target:
+            holds, evidence = False, f"below the target now: {now}"
+        elif held.held_since is None:
+            holds, evidence = False, f"{now} now, but no coverage snapshot at or above the target yet"
+        else:
+            holds = held.held_seconds >= days * DAY
+            evidence = (
+                f"{now} now; every snapshot at or above {TARGET_PCT}% since "
+                f"{held.held_since:%Y-%m-%d %H:%M} UTC ({age(held.held_seconds)})"
+            )
+        gates.append(
+            Gate(
+                f"Coverage of {row.table} held at or above {TARGET_PCT}%",
+                holds,
+                evidence,
+                f"now and in every snapshot of the last {days} days",
+                THRESHOLDS["coverage_held_days"].setting,
+                "gate_coverage_held",
+                row.table,
+            )
+        )
+    return gates
+
+
+def _verify_gate(connection: Connection, hours: int) -> Gate:
+    run = connection.execute(query("gate_verify")).one_or_none()
+    if run is None:
+        holds, evidence = False, "no verify run has finished yet: run `python -m lib.cli verify`"
+    else:
+        holds = run.status == "passed" and run.age_seconds <= hours * HOUR
+        found = "no drift" if run.status == "passed" else f"drift in {run.drift_rows:,} rows"
+        evidence = f"verify run {run.id} finished {age(run.age_seconds)} ago: {found}"
+    return Gate(
+        "Verify found no drift",
+        holds,
+        evidence,
+        f"the latest verify passed, within the last {hours} h",
+        THRESHOLDS["verify_max_age_hours"].setting,
+        "gate_verify",
+    )
+
+
+def _legacy_writes_gate(connection: Connection, days: int) -> Gate:
+    seen = connection.execute(query("gate_legacy_writes")).one()
+    watched = seen.watched_seconds >= days * DAY
+    quiet = seen.last_legacy_at is None or seen.legacy_age_seconds >= days * DAY
+    if seen.last_legacy_at is None:
+        last = "no legacy-path write seen"
+    else:
+        last = (
+            f"last legacy-path write {age(seen.legacy_age_seconds)} ago, to {seen.entity_type} by "
+            f"application '{seen.application_name}' as role {seen.role}"
+        )
+    since = f"{seen.watched_since:%Y-%m-%d %H:%M} UTC ({age(seen.watched_seconds)})"
+    return Gate(
+        "No client writes through the legacy path",
+        watched and quiet,
+        f"{last}; writers watched since {since}",
+        f"none in the last {days} days, watched for at least as long",
+        THRESHOLDS["legacy_quiet_days"].setting,
+        "gate_legacy_writes",
+    )
+
+
+def _triggers_gate(connection: Connection, days: int) -> Gate:
+    off_now = [state.name for state in trigger_states(connection) if not state.enabled]
+    seen = connection.execute(query("gate_triggers_on")).one()
+    if off_now:
+        holds, evidence = False, f"off now: {', '.join(off_now)}"
+    elif seen.sampled_since is None:
+        holds, evidence = False, "on now, but no coverage snapshot has recorded their state yet"
+    else:
+        sampled = seen.sampled_seconds >= days * DAY
+        quiet = seen.last_off_at is None or seen.last_off_age_seconds >= days * DAY
+        holds = sampled and quiet
+        last = (
+            "never seen off"
+            if seen.last_off_at is None
+            else (f"last seen off {age(seen.last_off_age_seconds)} ago ({seen.last_off_sign})")
+        )
+        evidence = (
+            f"on now; {last}; state sampled since {seen.sampled_since:%Y-%m-%d %H:%M} UTC "
+            f"({age(seen.sampled_seconds)})"
+        )
+    return Gate(
+        "The four owner triggers stayed enabled",
+        holds,
+        evidence,
+        f"enabled throughout the last {days} days",
+        THRESHOLDS["triggers_on_days"].setting,
+        "gate_triggers_on",
+    )
+
+
+def _foreign_keys_gate(connection: Connection) -> Gate:
+    names = [f"{table}_owner_user_id_fkey" for table in MIGRATED_TABLES]
+    validated = dict(connection.execute(query("gate_foreign_keys"), {"names": names}).all())
+    missing = [name for name in names if name not in validated]
+    not_valid = [name for name, ok in validated.items() if not ok]
+    if missing or not_valid:
+        evidence = "; ".join(
+            part
+            for part in (
+                f"missing: {', '.join(missing)}" if missing else "",
+                f"NOT VALID: {', '.join(not_valid)}" if not_valid else "",
+            )
+            if part
+        )
+    else:
+        evidence = f"validated: {', '.join(names)}"
+    return Gate(
+        "The owner_user_id foreign keys are validated",
+        not missing and not not_valid,
+        evidence,
+        "every table's foreign key validated",
+        "none: PostgreSQL's own check (ALTER TABLE … VALIDATE CONSTRAINT)",
+        "gate_foreign_keys",
+    )
