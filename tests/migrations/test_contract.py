@@ -1,0 +1,168 @@
+"""The contract migration (DESIGN §9): applied to the demo brought to readiness, every read-view
+row stays the same and its downgrade gives back every legacy username and every object; it
+refuses while a gate fails unless overridden, and the override is audited."""
+
+from argparse import Namespace
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+from lib.db.schema import (
+    CONTRACT_REVISION,
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    require_current_schema,
+    upgrade,
+)
+from lib.errors import Refused, SetupError
+from lib.registry import MIGRATED_TABLES
+from tests.finish import OPERATOR, bring_to_readiness
+from tests.lib.test_cli import cli, url_of
+from tests.migrations.test_revisions import owner_data
+
+# Every definition the contract drops and its downgrade restores, as PostgreSQL prints it.
+DEFINITIONS = """
+SELECT 'trigger ' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+FROM pg_trigger AS t WHERE NOT t.tgisinternal AND t.tgrelid = ANY(CAST(:tables AS regclass[]))
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure, pg_get_functiondef(p.oid)
+FROM pg_proc AS p WHERE p.pronamespace IN ('public'::regnamespace, 'migration_ops'::regnamespace)
+UNION ALL
+SELECT 'view ' || v.viewname, v.definition FROM pg_views AS v WHERE v.schemaname = 'public'
+UNION ALL
+SELECT 'index ' || i.indexname, i.indexdef FROM pg_indexes AS i WHERE i.tablename = ANY(CAST(:tables AS name[]))
+"""
+
+
+@pytest.fixture(autouse=True)
+def operators(monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+
+
+def read_views(connection: Connection) -> dict[str, list]:
+    return {
+        table: connection.execute(text(f"SELECT * FROM {table}_with_owner ORDER BY id")).all()
+        for table in MIGRATED_TABLES
+    }
+
+
+def definitions(connection: Connection) -> dict[str, str]:
+    return dict(connection.execute(text(DEFINITIONS), {"tables": list(MIGRATED_TABLES)}).all())
+
+
+def counts(connection: Connection) -> list:
+    return connection.execute(
+        text("""
+            SELECT entity_type, sum(total_legacy), sum(resolved_fk) FROM migration_ops.coverage_counts
+            GROUP BY entity_type ORDER BY entity_type
+        """)
+    ).all()
+
+
+def contract(connection: Connection, override: str = "") -> None:
+    # The override reaches the revision as `-x override_readiness=…` does from the command line.
+    config = alembic_config(connection, contract=True)
+    if override:
+        config.cmd_opts = Namespace(x=[f"override_readiness={override}"])
+    command.upgrade(config, "head")
+
+
+def test_it_sits_on_the_newest_revision():
+    scripts = ScriptDirectory.from_config(alembic_config(contract=True))
+    assert scripts.get_revision(CONTRACT_REVISION).down_revision == head_revision()
+    assert scripts.get_current_head() == CONTRACT_REVISION
+
+
+def test_on_the_ready_demo_it_keeps_every_view_row_and_its_downgrade_every_legacy_username(demo_db):
+    bring_to_readiness(demo_db)
+    assert cli("readiness", database_url=url_of(demo_db)).returncode == 0
+    with demo_db.connect() as connection:
+        views, legacy, objects, kept_counts = (
+            read_views(connection),
+            owner_data(connection),
+            definitions(connection),
+            counts(connection),
+        )
+        archived_rows = sum(
+            connection.execute(
+                text(f"""
+                    SELECT count(*) FROM {table} AS t LEFT JOIN app_users AS u ON u.id = t.owner_user_id
+                    WHERE t.owner_username IS DISTINCT FROM u.username
+                """)
+            ).scalar_one()
+            for table in MIGRATED_TABLES
+        )
+        upgrade(connection, "head", contract=True)
+        assert current_revision(connection) == CONTRACT_REVISION
+        assert read_views(connection) == views
+        columns = connection.execute(
+            text("SELECT count(*) FROM information_schema.columns WHERE column_name = 'owner_username' "
+                 "AND table_name = ANY(:tables)"),
+            {"tables": list(MIGRATED_TABLES)},
+        ).scalar_one()  # fmt: skip
+        assert columns == 0
+        archive = connection.execute(text("SELECT count(*) FROM migration_ops.owner_username_archive"))
+        assert archive.scalar_one() == archived_rows > 0
+        entry = connection.execute(
+            text("SELECT detail, parameters FROM migration_ops.audit_log "
+                 "WHERE action = 'apply contract migration'")
+        ).one()  # fmt: skip
+        assert entry.detail == "every readiness gate held"
+        assert set(entry.parameters["gates"].values()) == {True}
+
+        # New-path writes go on after it.
+        connection.execute(text("UPDATE crm_accounts SET owner_user_id = 1 WHERE id = 10"))
+        connection.commit()
+        views["crm_accounts"] = read_views(connection)["crm_accounts"]
+
+        downgrade(connection, "-1", contract=True)
+        assert current_revision(connection) == head_revision()
+        restored = owner_data(connection)
+        canonical = connection.execute(text("SELECT username FROM app_users WHERE id = 1")).scalar_one()
+        legacy["crm_accounts"] = [
+            (row_id, canonical, 1) if row_id == 10 else (row_id, username, user_id)
+            for row_id, username, user_id in legacy["crm_accounts"]
+        ]
+        assert restored == legacy
+        assert read_views(connection) == views
+        assert definitions(connection) == objects
+        assert counts(connection) == kept_counts
+        tables_left = connection.execute(
+            text("SELECT to_regclass('migration_ops.owner_username_archive'), "
+                 "to_regclass('migration_ops.contract_dropped_objects')")
+        ).one()  # fmt: skip
+        assert tables_left == (None, None)
+
+
+def test_it_refuses_while_a_gate_fails_and_the_override_is_audited(demo_db):
+    with demo_db.connect() as connection:
+        with pytest.raises(
+            Refused, match="Coverage of crm_accounts held at or above 99% \\(below the target"
+        ):
+            contract(connection)
+        connection.rollback()
+        assert current_revision(connection) == head_revision()
+        contract(connection, override="the legacy API is retired; INC-42")
+        assert current_revision(connection) == CONTRACT_REVISION
+        entry = connection.execute(
+            text("SELECT actor_source, detail, parameters FROM migration_ops.audit_log "
+                 "WHERE action = 'apply contract migration'")
+        ).one()  # fmt: skip
+    assert entry.actor_source == "local"
+    assert entry.detail == "readiness overridden: the legacy API is retired; INC-42"
+    assert entry.parameters["gates"]["Coverage of crm_accounts held at or above 99%"] is False
+    assert entry.parameters["override"] == "the legacy API is retired; INC-42"
+
+
+def test_the_console_says_the_migration_is_finished(demo_db):
+    with demo_db.connect() as connection:
+        contract(connection, override="test")
+    with pytest.raises(SetupError, match="has had its contract migration: owner_username is gone"):
+        require_current_schema(demo_db)
+    result = cli("status", database_url=url_of(demo_db))
+    assert result.returncode == 2
+    assert "alembic -n contract downgrade -1" in result.stderr
