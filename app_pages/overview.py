@@ -3,7 +3,7 @@ import streamlit as st
 from lib.backfill.runs import backfill_runs
 from lib.backfill.status import BADGES
 from lib.coverage.counts import TARGET_PCT
-from lib.coverage.forecast import forecast
+from lib.finish.next_step import AT_TARGET, REMEDIATE, next_steps
 from lib.guard.triggers import trigger_states
 from lib.remainder.unresolved import unresolved_by_table
 from ui import database, widgets
@@ -14,7 +14,7 @@ st.caption(
 )
 
 coverage = database.coverage_now()
-pending = {row.table: row.newly_resolved for row in database.read(forecast)}
+steps = {step.table: step for step in database.read(next_steps)}
 unresolved = database.read(unresolved_by_table)
 triggers = database.read(trigger_states)
 last_runs = database.read(backfill_runs, limit=1)
@@ -45,9 +45,17 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         for trigger in (t for t in triggers if t.table == row.table):
             icon = ":material/toggle_on:" if trigger.enabled else ":material/toggle_off:"
             st.markdown(f"{icon} `{trigger.name}`: **{trigger.state}**")
-        if pending[row.table]:
+        step = steps[row.table]
+        if step.step != AT_TARGET:
+            st.warning(f"Next step: {step.advice()}", icon=":material/sync_problem:")
+            st.caption(step.pace())
+            if step.step == REMEDIATE:
+                st.page_link("app_pages/remediation.py", label="Remediation", icon=":material/healing:")
+            else:
+                st.page_link("app_pages/operations.py", label="Operations", icon=":material/build:")
+        elif step.backfill_resolves:
             st.warning(
-                f"Backfill: {pending[row.table]:,} rows would resolve if it ran now; re-run it.",
+                f"Backfill: {step.backfill_resolves:,} rows would resolve if it ran now; re-run it.",
                 icon=":material/sync_problem:",
             )
         else:

@@ -79,4 +79,5 @@ PAGES = (
     Page("remediation", "Remediation", ":material/healing:"),
     Page("operations", "Operations", ":material/build:"),
     Page("runbook", "Runbook", ":material/checklist:"),
+    Page("finish", "Finish", ":material/sports_score:"),
 )

@@ -212,3 +212,8 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
         "none: PostgreSQL's own check (ALTER TABLE … VALIDATE CONSTRAINT)",
         "gate_foreign_keys",
     )
+
+
+def readiness_now(connection: Connection) -> list[Gate]:
+    """Every gate, with the thresholds as configured at this moment."""
+    return readiness(connection, readiness_settings())

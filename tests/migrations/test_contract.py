@@ -34,7 +34,8 @@ FROM pg_proc AS p WHERE p.pronamespace IN ('public'::regnamespace, 'migration_op
 UNION ALL
 SELECT 'view ' || v.viewname, v.definition FROM pg_views AS v WHERE v.schemaname = 'public'
 UNION ALL
-SELECT 'index ' || i.indexname, i.indexdef FROM pg_indexes AS i WHERE i.tablename = ANY(CAST(:tables AS name[]))
+SELECT 'index ' || i.indexname, i.indexdef
+FROM pg_indexes AS i WHERE i.tablename = ANY(CAST(:tables AS name[]))
 """
 
 

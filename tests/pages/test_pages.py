@@ -2,7 +2,7 @@
 
 import pytest
 import streamlit as st
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 import ui.database
 from lib.aliases.store import ProposedAlias, list_aliases
@@ -11,6 +11,7 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import table_coverage
 from lib.drift.verify import run_verify
 from lib.errors import Refused
+from lib.finish.readiness import readiness, readiness_settings
 from lib.guard.actions import add_aliases, cancel_backfill
 from lib.guard.identity import Identity, local_identity
 from lib.guard.triggers import rollback_sql
@@ -32,7 +33,9 @@ def test_every_page_renders_without_exception(console, demo_db, page):
     assert not app.exception
     assert not app.error
     assert app.title[0].value == page.capitalize()
-    assert not app.warning or page == "overview"  # no trigger is disabled in the demo
+    # No trigger is disabled in the demo: only the next step of the accounts (below target), and the
+    # readiness gates that do not hold yet, warn.
+    assert not app.warning or page in ("overview", "finish")
 
 
 def test_overview_shows_slo_unresolved_count_triggers_and_backfill(console, demo_db):
@@ -50,7 +53,10 @@ def test_overview_shows_slo_unresolved_count_triggers_and_backfill(console, demo
     assert [("red" in badge, "SLO missed" in badge) for badge in badges] == [(True, True), (False, False)]
     trigger_lines = [m.value for m in app.markdown if "_guard" in m.value]
     assert len(trigger_lines) == 4 and all(line.endswith("**enabled**") for line in trigger_lines)
-    assert texts(app.info) == ["Backfill: up to date; a run now would resolve nothing more."] * 2
+    assert texts(app.info) == ["Backfill: up to date; a run now would resolve nothing more."]
+    [next_step] = texts(app.warning)
+    assert next_step.startswith("Next step: No backfill can reach it; ")
+    assert "more rows must be remediated to reach 99%" in next_step
 
 
 def test_preflight_volume_matches_and_a_forecast_that_writes_nothing(console, demo_db):
@@ -380,3 +386,28 @@ def test_remediation_reuses_its_suggestions_until_asked_to_recompute(console, db
 
 def shown_names(app) -> list[str]:
     return list(app.data_editor[0].value["legacy username"])
+
+
+def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_db):
+    legacy_api = create_engine(demo_db.url, connect_args={"application_name": "legacy-api"})
+    with legacy_api.begin() as connection:
+        connection.execute(text("UPDATE crm_accounts SET owner_username = 'rosa.chen' WHERE id = 10"))
+    legacy_api.dispose()
+    with demo_db.connect() as connection:
+        gates = readiness(connection, readiness_settings({}))
+    app = console(demo_db, "finish")
+    assert not app.exception
+    assert texts(app.warning) == [
+        "1 of 6 readiness gates hold: the legacy column stays until all do.",
+        "Still writing through the legacy path: legacy-api.",
+    ]
+    gate_lines = [m.value for m in app.markdown if "check_box" in m.value]
+    assert len(gate_lines) == len(gates) == 6
+    assert gate_lines[-1].startswith(":material/check_box: **The owner_user_id foreign keys are validated**")
+    assert "**No client writes through the legacy path** — last legacy-path write" in gate_lines[3]
+    [next_step] = texts(app.info)
+    assert next_step.startswith("No backfill can reach it; ")
+    writers = app.dataframe[0].value
+    assert writers[["entity_type", "application_name", "legacy_writes", "new_writes"]].values.tolist() == [
+        ["crm_accounts", "legacy-api", 1, 0]
+    ]

@@ -1,0 +1,83 @@
+import pandas as pd
+import streamlit as st
+
+from lib.coverage.counts import TARGET_PCT
+from lib.finish.next_step import AT_TARGET, next_steps
+from lib.finish.readiness import all_hold, readiness_now
+from lib.finish.writers import COLUMNS as WRITER_COLUMNS
+from lib.finish.writers import owner_writers
+from ui import database, widgets
+
+st.title("Finish")
+st.caption(
+    "From the target to the contract migration that drops owner_username: the readiness gates, "
+    "the next step for each table, and who still writes through the legacy path."
+)
+
+gates = database.read(readiness_now)
+holding = sum(gate.holds for gate in gates)
+if all_hold(gates):
+    st.success(
+        "Every readiness gate holds: the contract migration can be applied.", icon=":material/sports_score:"
+    )
+else:
+    st.warning(
+        f"{holding} of {len(gates)} readiness gates hold: the legacy column stays until all do.",
+        icon=":material/hourglass_top:",
+    )
+
+st.header("Readiness gates", anchor=False)
+for gate in gates:
+    mark = ":material/check_box:" if gate.holds else ":material/check_box_outline_blank:"
+    st.markdown(f"{mark} **{gate.name}** — {gate.evidence}")
+    st.caption(f"Needs {gate.threshold}. Set by: {gate.setting}.")
+    widgets.show_sql(gate.sql_name, label="SQL behind this gate")
+
+st.header("Next step per table", anchor=False)
+for step in database.read(next_steps):
+    with st.container(border=True):
+        st.markdown(f"**{step.table}** — {step.resolved_pct}% now, target {TARGET_PCT}%")
+        if step.step == AT_TARGET:
+            st.success(step.advice(), icon=":material/check_circle:")
+            continue
+        st.info(step.advice(), icon=":material/trending_up:")
+        st.caption(step.pace())
+        if step.rows_short:
+            st.page_link(
+                "app_pages/remediation.py", label="Remediate the unresolved names", icon=":material/healing:"
+            )
+        else:
+            st.page_link("app_pages/operations.py", label="Run the backfill", icon=":material/build:")
+widgets.show_sql("forecast", "crm_accounts", "SQL behind the forecast (per table)")
+
+st.header("Who writes owner fields", anchor=False)
+days = st.segmented_control(
+    "Days", (1, 7, 30), default=7, format_func=lambda d: f"last {d} d", key="writer_days"
+)
+writers = database.read(owner_writers, days or 7)
+if not writers:
+    st.caption("No owner writes seen in this window.")
+else:
+    legacy = sorted({row["application_name"] for row in writers if row["legacy_writes"]})
+    if legacy:
+        st.warning(f"Still writing through the legacy path: {', '.join(legacy)}.", icon=":material/warning:")
+    st.dataframe(pd.DataFrame(writers, columns=WRITER_COLUMNS), hide_index=True)
+st.caption(
+    "Legacy path: owner_username written without owner_user_id. New path: owner_user_id written. "
+    "Counted by the database per statement; the CLI prints the same with `python -m lib.cli writers`."
+)
+widgets.show_sql("owner_writers", label="SQL behind the writers")
+
+st.header("The contract migration", anchor=False)
+st.markdown(
+    "It archives every legacy username that differs from its owner's canonical name, keeps the read "
+    "views' output the same, and drops the sync and log triggers, their functions and the "
+    "`owner_username` column. It checks the gates again inside its own transaction."
+)
+st.code("python -m lib.cli readiness\nalembic -n contract upgrade head", language="bash")
+st.markdown("Rolled back (the column comes back from the archive, and every trigger and index):")
+st.code("alembic -n contract downgrade -1", language="bash")
+st.caption(
+    "To apply it while a gate fails, an operator passes a reason: "
+    "`alembic -n contract -x override_readiness='<why>' upgrade head`. The audit log keeps it."
+)
