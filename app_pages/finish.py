@@ -27,11 +27,7 @@ else:
     )
 
 st.header("Readiness gates", anchor=False)
-for gate in gates:
-    mark = ":material/check_box:" if gate.holds else ":material/check_box_outline_blank:"
-    st.markdown(f"{mark} **{gate.name}** — {gate.evidence}")
-    st.caption(f"Needs {gate.threshold}. Set by: {gate.setting}.")
-    widgets.show_sql(gate.sql_name, label="SQL behind this gate")
+widgets.readiness_gates(gates, details=True)
 
 st.header("Next step per table", anchor=False)
 for step in database.read(next_steps):

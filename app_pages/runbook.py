@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.runbook import rollout_checks
+from lib.finish.readiness import readiness_now
 from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.triggers import rollback_sql, trigger_states
@@ -35,13 +36,21 @@ states = database.read(trigger_states)
 st.dataframe(
     pd.DataFrame([{"table": s.table, "trigger": s.name, "state": s.state} for s in states]), hide_index=True
 )
-st.caption(
-    "Dropping the columns and the errors table belongs to a separate, later migration, "
-    "once the system is stable."
-)
 
 st.subheader("Change the triggers", anchor=False)
 widgets.trigger_control("runbook")
+
+st.header("Finish: the contract migration", anchor=False)
+st.markdown(
+    "The playbook leaves dropping the legacy column to a separate migration after stabilisation. "
+    "It applies when every readiness gate holds; it checks them again itself."
+)
+widgets.readiness_gates(database.read(readiness_now))
+st.markdown("1. Check the gates from a shell (exit 0 only when all hold), then apply it:")
+st.code("python -m lib.cli readiness\nalembic -n contract upgrade head", language="bash")
+st.markdown("2. To roll it back: the column returns from the archive, with every trigger and index.")
+st.code("alembic -n contract downgrade -1", language="bash")
+st.page_link("app_pages/finish.py", label="Finish: the evidence, next steps, writers", icon=":material/flag:")
 
 st.header("Audit log", anchor=False)
 st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")

@@ -1,11 +1,12 @@
 """Pieces that several pages draw: the sidebar, the trigger banner and control, the SQL behind a
-figure."""
+figure, the readiness gates."""
 
 import streamlit as st
 
 from lib.db.schema import current_revision, head_revision
 from lib.db.settings import configured_database_url, describe_url
 from lib.drift.waiting import writes_waiting
+from lib.finish.readiness import Gate
 from lib.guard.actions import change_triggers
 from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
@@ -89,3 +90,13 @@ def trigger_control(key: str) -> None:
 def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:
     with st.expander(label):
         st.code(query_text(name, table), language="sql", wrap_lines=True)
+
+
+def readiness_gates(gates: list[Gate], details: bool = False) -> None:
+    """Each gate with a live check mark and its evidence; with `details`, its threshold and SQL."""
+    for gate in gates:
+        mark = ":material/check_box:" if gate.holds else ":material/check_box_outline_blank:"
+        st.markdown(f"{mark} **{gate.name}** — {gate.evidence}")
+        if details:
+            st.caption(f"Needs {gate.threshold}. Set by: {gate.setting}.")
+            show_sql(gate.sql_name, label="SQL behind this gate")
