@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from lib.backfill.status import ACTIVE, FINAL, TRANSITIONS
-from lib.db.schema import BASELINE_REVISION, alembic_config
+from lib.db.schema import BASELINE_REVISION, CONTRACT_REVISION, alembic_config
 from lib.db.settings import PROJECT_ROOT
 from lib.drift.verify import VERIFY_STATUSES
 from lib.guard.audit import OUTCOMES
@@ -27,7 +27,8 @@ SQL_TEXT_ARRAY = re.compile(r"ARRAY\[('[^']*'(?:,\s*'[^']*')*)\]")
 
 
 def revisions():
-    return list(ScriptDirectory.from_config(alembic_config()).walk_revisions())
+    """Every revision, the contract migration included."""
+    return list(ScriptDirectory.from_config(alembic_config(contract=True)).walk_revisions())
 
 
 def quoted_list(sql_array_body: str) -> tuple[str, ...]:
@@ -50,7 +51,12 @@ def test_every_revision_that_works_per_table_freezes_the_registrys_tables():
             continue
         per_table.append(script.revision)
         assert script.module.TABLES == MIGRATED_TABLES, script.revision
-    assert len(per_table) >= 8  # 0038, 0043 to 0047, 0049, 0050
+    assert len(per_table) >= 9  # 0038, 0043 to 0047, 0049, 0050, the contract
+
+
+def test_the_contract_migration_drops_every_trigger_on_the_migrated_tables():
+    [contract] = [script for script in revisions() if script.revision == CONTRACT_REVISION]
+    assert set(contract.module.TRIGGERS) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS)
 
 
 def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
