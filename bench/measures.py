@@ -49,7 +49,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 # The owner triggers (the seed's), the coverage counts' triggers (0043) and the triggers that
-# remember writes while the owner triggers are off (0050), by name.
+# remember writes while the owner triggers are off and write down the writers (0050, 0051), by name.
 OWNER_TRIGGERS = list(registry.OWNER_TRIGGERS)
 COUNT_TRIGGERS = list(registry.COVERAGE_TRIGGERS)
 MEMORY_TRIGGERS = list(registry.WRITE_MEMORY_TRIGGERS)
@@ -187,12 +187,13 @@ SINGLE_ROW_WRITES = {
     "UPDATE": "UPDATE crm_accounts SET owner_username = :username WHERE id = :id",
 }
 # Which triggers are on in each arm of the comparison. The last two compare the write path
-# without and with the memory of writes while the owner triggers are off.
+# without and with the memory of writes while the owner triggers are off, which also writes down
+# the legacy and new-path writers that the sync trigger counts (0051).
 TRIGGER_ARMS = {
     "none": [],
     "owner triggers": OWNER_TRIGGERS,
     "owner triggers and counts": OWNER_TRIGGERS + COUNT_TRIGGERS,
-    "owner triggers, counts and write memory": OWNER_TRIGGERS + COUNT_TRIGGERS + MEMORY_TRIGGERS,
+    "owner triggers, counts, write memory and writers": OWNER_TRIGGERS + COUNT_TRIGGERS + MEMORY_TRIGGERS,
 }
 EVERY_TRIGGER = OWNER_TRIGGERS + COUNT_TRIGGERS + MEMORY_TRIGGERS
 
