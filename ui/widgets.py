@@ -98,5 +98,6 @@ def readiness_gates(gates: list[Gate], details: bool = False) -> None:
         mark = ":material/check_box:" if gate.holds else ":material/check_box_outline_blank:"
         st.markdown(f"{mark} **{gate.name}** — {gate.evidence}")
         if details:
-            st.caption(f"Needs {gate.threshold}. Set by: {gate.setting}.")
+            where = f"Set by {gate.setting}." if gate.setting else "Fixed."
+            st.caption(f"Needs {gate.threshold}. {where}")
             show_sql(gate.sql_name, label="SQL behind this gate")

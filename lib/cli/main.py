@@ -166,7 +166,7 @@ def readiness_gates(args: argparse.Namespace) -> int:
         steps = next_steps(connection)
     for gate in gates:
         print(f"[{'x' if gate.holds else ' '}] {gate.name}: {gate.evidence}")
-        print(f"      needs {gate.threshold} (set by {gate.setting})")
+        print(f"      needs {gate.threshold} ({f'set by {gate.setting}' if gate.setting else 'fixed'})")
     for step in steps:
         if step.step != "at target":
             print(f"next step for {step.table}: {step.advice()} {step.pace()}")

@@ -67,7 +67,7 @@ class Gate:
     holds: bool
     evidence: str
     threshold: str
-    setting: str  # what changes the threshold
+    setting: str | None  # the setting that changes the threshold; None when it is fixed
     sql_name: str  # the named query behind the evidence
     table: str | None = None
 
@@ -208,8 +208,8 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
         "The owner_user_id foreign keys are validated",
         not missing and not not_valid,
         evidence,
-        "every table's foreign key validated",
-        "none: PostgreSQL's own check (ALTER TABLE … VALIDATE CONSTRAINT)",
+        "every table's foreign key validated by PostgreSQL (ALTER TABLE … VALIDATE CONSTRAINT)",
+        None,
         "gate_foreign_keys",
     )
 
