@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
+from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.next_step import AT_TARGET, next_steps
 from lib.finish.readiness import all_hold, readiness_now
 from lib.finish.writers import COLUMNS as WRITER_COLUMNS
@@ -70,9 +71,9 @@ st.markdown(
     "views' output the same, and drops the sync and log triggers, their functions and the "
     "`owner_username` column. It checks the gates again inside its own transaction."
 )
-st.code("python -m lib.cli readiness\nalembic -n contract upgrade head", language="bash")
+st.code(APPLY_CONTRACT, language="bash")
 st.markdown("Rolled back (the column comes back from the archive, and every trigger and index):")
-st.code("alembic -n contract downgrade -1", language="bash")
+st.code(ROLL_BACK_CONTRACT, language="bash")
 st.caption(
     "To apply it while a gate fails, an operator passes a reason: "
     "`alembic -n contract -x override_readiness='<why>' upgrade head`. The audit log keeps it."

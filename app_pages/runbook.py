@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.runbook import rollout_checks
+from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.readiness import readiness_now
 from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
@@ -47,9 +48,9 @@ st.markdown(
 )
 widgets.readiness_gates(database.read(readiness_now))
 st.markdown("1. Check the gates from a shell (exit 0 only when all hold), then apply it:")
-st.code("python -m lib.cli readiness\nalembic -n contract upgrade head", language="bash")
+st.code(APPLY_CONTRACT, language="bash")
 st.markdown("2. To roll it back: the column returns from the archive, with every trigger and index.")
-st.code("alembic -n contract downgrade -1", language="bash")
+st.code(ROLL_BACK_CONTRACT, language="bash")
 st.page_link("app_pages/finish.py", label="Finish: the evidence, next steps, writers", icon=":material/flag:")
 
 st.header("Audit log", anchor=False)

@@ -25,7 +25,7 @@ from lib.coverage.forecast import forecast
 from lib.coverage.preflight import legacy_volume, username_matches
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
 from lib.db.embedded import PSQL
-from lib.db.schema import current_revision
+from lib.db.schema import APPLY_CONTRACT, current_revision
 from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe_url
 from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
@@ -171,7 +171,7 @@ def readiness_gates(args: argparse.Namespace) -> int:
         if step.step != "at target":
             print(f"next step for {step.table}: {step.advice()} {step.pace()}")
     if all_hold(gates):
-        print("ready: apply the contract migration with `alembic -n contract upgrade head`")
+        print(f"ready: apply the contract migration with `{APPLY_CONTRACT.splitlines()[-1]}`")
         return 0
     print(f"not ready: {sum(not gate.holds for gate in gates)} of {len(gates)} gates do not hold")
     return 1

@@ -18,6 +18,9 @@ OWNER_MIGRATION_REVISION = "0038_owner_user_fk_migration"
 # The contract migration (migrations/contract/), reached only through alembic.ini's [contract]
 # section: once it is applied, the legacy column is gone and the console has nothing to watch.
 CONTRACT_REVISION = "contract_owner_username"
+# The commands that apply it (after `python -m lib.cli readiness`) and roll it back.
+APPLY_CONTRACT = "python -m lib.cli readiness\nalembic -n contract upgrade head"
+ROLL_BACK_CONTRACT = "alembic -n contract downgrade -1"
 
 
 def alembic_config(
@@ -55,8 +58,8 @@ def downgrade(connection: Connection, target: str, *, contract: bool = False) ->
 def migration_finished(where: str) -> SetupError:
     return SetupError(
         f"The database {where} has had its contract migration: owner_username is gone and the "
-        "migration is finished, so the console has nothing left to watch. To go back, run "
-        "`alembic -n contract downgrade -1`."
+        "migration is finished, so the console has nothing left to watch. "
+        f"To go back, run `{ROLL_BACK_CONTRACT}`."
     )
 
 
