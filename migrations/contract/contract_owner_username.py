@@ -80,6 +80,9 @@ def _array(values: tuple[str, ...]) -> str:
 
 
 def upgrade() -> None:
+    # Writers wait from here to the commit, so that no write lands between the gates' check, the
+    # archive's snapshot and the column's drop; readers go on until the drop itself.
+    op.execute(f"LOCK TABLE {', '.join(TABLES)} IN SHARE MODE")
     _check_readiness()
     op.execute("""
         CREATE TABLE migration_ops.owner_username_archive (
@@ -157,7 +160,8 @@ def upgrade() -> None:
     for name in TRIGGERS:
         table = next(table for table in TABLES if name.startswith(f"{table}_"))
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-    # Dropping them is this revision's purpose, behind the gates: squawk is told so, statement by statement.
+    # Dropping them is this revision's purpose, behind the gates: squawk is told so, statement by
+    # statement.
     for function in FUNCTIONS:
         op.execute(f"-- squawk-ignore ban-drop-function\nDROP FUNCTION IF EXISTS {function}")
     for table in TABLES:
