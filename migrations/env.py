@@ -62,6 +62,9 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    run_migrations_offline()
+    try:
+        run_migrations_offline()
+    except ActionError as error:  # the contract migration refused its offline SQL
+        sys.exit(f"error: {error}")
 else:
     run_migrations_online()

@@ -170,7 +170,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if context.is_offline_mode():
-        raise RuntimeError("the contract migration's downgrade restores from the database: run it online")
+        raise Refused("The contract migration's downgrade restores from the database: run it online.")
     for table in TABLES:
         op.execute(f"ALTER TABLE {table} ADD COLUMN owner_username text")
         op.execute(f"""
