@@ -8,6 +8,8 @@ readiness gates read.
   counts the writes itself while the sync trigger is off. Rows are only ever inserted, so writers
   never wait for each other; `migration_ops.fold_owner_writers()` folds them to one row per
   table, day, application and role (the console does it each minute, with the coverage counts).
+  It has no index: folded, it is a few rows a day, and each write statement costs one heap
+  insert only.
 - `migration_ops.owner_writers_watch`: since when the writers are watched, so that "no legacy
   write for 7 days" is not claimed of days nobody watched.
 - `coverage_snapshots.owner_triggers_enabled`: whether the table's sync and log triggers both
@@ -44,10 +46,6 @@ def upgrade() -> None:
             last_legacy_at timestamptz,
             last_new_at timestamptz
         )
-    """)
-    op.execute("""
-        CREATE INDEX IF NOT EXISTS owner_writers_day_idx
-        ON migration_ops.owner_writers (day, entity_type)
     """)
     op.execute("""
         CREATE TABLE IF NOT EXISTS migration_ops.owner_writers_watch (

@@ -88,7 +88,7 @@ def test_head_has_every_object_with_the_playbooks_names(db):
             """)
         )
         alias_indexes = {"owner_username_aliases_user_idx", "owner_username_aliases_batch_idx"}
-        memory_indexes = {"owner_writes_while_off_entity_idx", "owner_writers_day_idx"}
+        memory_indexes = {"owner_writes_while_off_entity_idx"}
         assert {name for (name,) in indexes} == {
             "app_users_username_lower_idx"
         } | alias_indexes | memory_indexes | {
