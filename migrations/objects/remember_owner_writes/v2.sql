@@ -18,20 +18,21 @@ AS $$
 DECLARE
   v_entity_type text := TG_TABLE_NAME;
   v_sync_off boolean;
-  v_any_off boolean;
   v_legacy bigint := coalesce(nullif(current_setting('owner_migration.legacy_writes', true), ''), '0')::bigint;
   v_new bigint := coalesce(nullif(current_setting('owner_migration.new_writes', true), ''), '0')::bigint;
   v_off_legacy bigint := 0;
   v_off_new bigint := 0;
+  v_reset text;
 BEGIN
-  -- O and A fire for ordinary sessions; D is disabled, R fires only in replica sessions.
-  SELECT coalesce(bool_or(t.tgname = TG_ARGV[0] AND t.tgenabled NOT IN ('O', 'A')), false),
-         coalesce(bool_or(t.tgenabled NOT IN ('O', 'A')), false)
-  INTO v_sync_off, v_any_off
-  FROM pg_trigger AS t
-  WHERE t.tgrelid = TG_RELID AND t.tgname IN (TG_ARGV[0], TG_ARGV[1]);
-
-  IF v_any_off THEN
+  IF EXISTS (
+    -- O and A fire for ordinary sessions; D is disabled, R fires only in replica sessions.
+    SELECT 1 FROM pg_trigger AS t
+    WHERE t.tgrelid = TG_RELID AND t.tgname IN (TG_ARGV[0], TG_ARGV[1]) AND t.tgenabled NOT IN ('O', 'A')
+  ) THEN
+    v_sync_off := EXISTS (
+      SELECT 1 FROM pg_trigger AS t
+      WHERE t.tgrelid = TG_RELID AND t.tgname = TG_ARGV[0] AND t.tgenabled NOT IN ('O', 'A')
+    );
     IF TG_OP = 'INSERT' THEN
       -- An insert that names a user is an id write (the id wins); one that names only a username
       -- is a legacy write; one with neither has nothing to reconcile.
@@ -79,8 +80,8 @@ BEGIN
       (entity_type, application_name, role, legacy_writes, new_writes, last_legacy_at, last_new_at)
     VALUES (v_entity_type, current_setting('application_name'), current_user, v_legacy, v_new,
             CASE WHEN v_legacy > 0 THEN now() END, CASE WHEN v_new > 0 THEN now() END);
-    PERFORM set_config('owner_migration.legacy_writes', '', true),
-            set_config('owner_migration.new_writes', '', true);
+    v_reset := set_config('owner_migration.legacy_writes', '', true);
+    v_reset := set_config('owner_migration.new_writes', '', true);
   END IF;
   RETURN NULL;
 END

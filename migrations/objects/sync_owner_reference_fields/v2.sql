@@ -7,6 +7,8 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
   v_username text;
+  -- An assignment, not PERFORM: PL/pgSQL evaluates a simple expression without the executor.
+  v_counted text;
 BEGIN
   IF current_setting('owner_migration.backfill', true) = 'on' THEN
     RETURN NEW;
@@ -16,23 +18,23 @@ BEGIN
     IF NEW.owner_username IS DISTINCT FROM OLD.owner_username THEN
       -- A legacy client changed only the username: re-resolve, never keep a stale id.
       NEW.owner_user_id := (SELECT r.user_id FROM resolve_owner_username(NEW.owner_username) AS r);
-      PERFORM migration_ops.count_owner_write('legacy');
+      v_counted := migration_ops.count_owner_write('legacy');
     END IF;
     RETURN NEW;
   END IF;
 
   IF NEW.owner_user_id IS NOT NULL THEN
-    PERFORM migration_ops.count_owner_write('new');
+    v_counted := migration_ops.count_owner_write('new');
     -- The id wins; the username becomes the canonical one. An unknown id is left to the FK.
     SELECT u.username INTO v_username FROM app_users AS u WHERE u.id = NEW.owner_user_id;
     IF FOUND THEN
       NEW.owner_username := v_username;
     END IF;
   ELSIF TG_OP = 'UPDATE' THEN
-    PERFORM migration_ops.count_owner_write('new');
+    v_counted := migration_ops.count_owner_write('new');
     NEW.owner_username := NULL;
   ELSIF NEW.owner_username IS NOT NULL THEN
-    PERFORM migration_ops.count_owner_write('legacy');
+    v_counted := migration_ops.count_owner_write('legacy');
     NEW.owner_user_id := (SELECT r.user_id FROM resolve_owner_username(NEW.owner_username) AS r);
   END IF;
   RETURN NEW;
