@@ -63,6 +63,8 @@ class NextStep:
     def pace(self) -> str:
         if self.step == AT_TARGET:
             return ""
+        if self.pace_pts_per_day is None:
+            return f"No pace yet: fewer than two coverage snapshots in the last {PACE_DAYS} days."
         days = self.days_to_target_at_pace
         if days is None:
             return f"Coverage has not risen over the last {PACE_DAYS} days of snapshots."

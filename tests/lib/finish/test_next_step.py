@@ -45,7 +45,8 @@ def test_when_a_backfill_reaches_the_target_that_is_the_step(demo_db):
 def test_the_pace_of_the_snapshots_says_when_the_target_comes(demo_db):
     steps = steps_of(demo_db)
     assert steps["crm_opportunities"].step == AT_TARGET
-    assert steps["crm_accounts"].pace() == "Coverage has not risen over the last 7 days of snapshots."
+    no_pace = "No pace yet: fewer than two coverage snapshots in the last 7 days."
+    assert steps["crm_accounts"].pace() == no_pace
     with demo_db.begin() as connection:
         connection.execute(
             text("""
@@ -59,3 +60,17 @@ def test_the_pace_of_the_snapshots_says_when_the_target_comes(demo_db):
     assert step.pace_pts_per_day == 0.25
     assert step.days_to_target_at_pace == float((99 - step.resolved_pct) * 4)  # at 0.25 pts a day
     assert step.pace().startswith("At the last 7 days' pace (+0.250 pts a day), the target is about ")
+
+
+def test_a_flat_pace_says_coverage_has_not_risen(demo_db):
+    with demo_db.begin() as connection:
+        connection.execute(
+            text("""
+                INSERT INTO migration_ops.coverage_snapshots
+                  (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
+                VALUES (now() - interval '2 days', 'crm_accounts', 100, 98, 98.00, 'interval'),
+                       (now(), 'crm_accounts', 100, 98, 98.00, 'interval')
+            """)
+        )
+    flat = "Coverage has not risen over the last 7 days of snapshots."
+    assert steps_of(demo_db)["crm_accounts"].pace() == flat
