@@ -212,8 +212,9 @@ def _trigger_states(engine):
 
 def psql(args: argparse.Namespace) -> int:
     """psql on the console's database. Its password travels in a password file of this process's
-    own, readable by it alone, never on psql's command line, where `ps` would show it."""
-    url = open_console_database().url
+    own, readable by it alone, never on psql's command line, where `ps` would show it. It opens
+    the database as it stands, whatever its revision: after the contract migration too."""
+    url = configured_database_url() or open_embedded_database()
     # URL.set() ignores None; a URL is a named tuple.
     conninfo = url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
     with tempfile.TemporaryDirectory(prefix="owner-console-psql-") as folder:
