@@ -17,7 +17,7 @@ from lib.errors import SettingError
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from lib.view.display import age
+from lib.view.display import age, counted
 
 DAY, HOUR = 86_400, 3_600
 
@@ -124,7 +124,7 @@ def _verify_gate(connection: Connection, hours: int) -> Gate:
         holds, evidence = False, "no verify run has finished yet: run `python -m lib.cli verify`"
     else:
         holds = run.status == "passed" and run.age_seconds <= hours * HOUR
-        found = "no drift" if run.status == "passed" else f"drift in {run.drift_rows:,} rows"
+        found = "no drift" if run.status == "passed" else f"drift in {counted(run.drift_rows, 'row')}"
         evidence = f"verify run {run.id} finished {age(run.age_seconds)} ago: {found}"
     return Gate(
         "Verify found no drift",
@@ -193,20 +193,13 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
     validated = dict(connection.execute(query("gate_foreign_keys"), {"names": names}).all())
     missing = [name for name in names if name not in validated]
     not_valid = [name for name, ok in validated.items() if not ok]
-    if missing or not_valid:
-        evidence = "; ".join(
-            part
-            for part in (
-                f"missing: {', '.join(missing)}" if missing else "",
-                f"NOT VALID: {', '.join(not_valid)}" if not_valid else "",
-            )
-            if part
-        )
-    else:
-        evidence = f"validated: {', '.join(names)}"
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    if not_valid:
+        problems.append(f"NOT VALID: {', '.join(not_valid)}")
+    evidence = "; ".join(problems) or f"validated: {', '.join(names)}"
     return Gate(
         "The owner_user_id foreign keys are validated",
-        not missing and not not_valid,
+        not problems,
         evidence,
         "every table's foreign key validated by PostgreSQL (ALTER TABLE … VALIDATE CONSTRAINT)",
         None,

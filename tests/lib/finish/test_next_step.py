@@ -11,6 +11,19 @@ def steps_of(engine) -> dict:
         return {step.table: step for step in next_steps(connection)}
 
 
+def accounts_snapshots(engine, two_days_ago: float, now: float) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text("""
+                INSERT INTO migration_ops.coverage_snapshots
+                  (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
+                VALUES (now() - interval '2 days', 'crm_accounts', 100, 98, :before, 'interval'),
+                       (now(), 'crm_accounts', 100, 98, :now, 'interval')
+            """),
+            {"before": two_days_ago, "now": now},
+        )
+
+
 def test_below_target_with_nothing_to_backfill_it_counts_the_rows_to_remediate(demo_db):
     step = steps_of(demo_db)["crm_accounts"]
     assert (step.step, step.backfill_resolves) == (REMEDIATE, 0)
@@ -47,15 +60,7 @@ def test_the_pace_of_the_snapshots_says_when_the_target_comes(demo_db):
     assert steps["crm_opportunities"].step == AT_TARGET
     no_pace = "No pace yet: fewer than two coverage snapshots in the last 7 days."
     assert steps["crm_accounts"].pace() == no_pace
-    with demo_db.begin() as connection:
-        connection.execute(
-            text("""
-                INSERT INTO migration_ops.coverage_snapshots
-                  (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
-                VALUES (now() - interval '2 days', 'crm_accounts', 100, 98, 98.00, 'interval'),
-                       (now(), 'crm_accounts', 100, 98, 98.50, 'interval')
-            """)
-        )
+    accounts_snapshots(demo_db, two_days_ago=98.00, now=98.50)
     step = steps_of(demo_db)["crm_accounts"]
     assert step.pace_pts_per_day == 0.25
     assert step.days_to_target_at_pace == float((99 - step.resolved_pct) * 4)  # at 0.25 pts a day
@@ -63,14 +68,6 @@ def test_the_pace_of_the_snapshots_says_when_the_target_comes(demo_db):
 
 
 def test_a_flat_pace_says_coverage_has_not_risen(demo_db):
-    with demo_db.begin() as connection:
-        connection.execute(
-            text("""
-                INSERT INTO migration_ops.coverage_snapshots
-                  (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
-                VALUES (now() - interval '2 days', 'crm_accounts', 100, 98, 98.00, 'interval'),
-                       (now(), 'crm_accounts', 100, 98, 98.00, 'interval')
-            """)
-        )
+    accounts_snapshots(demo_db, two_days_ago=98.00, now=98.00)
     flat = "Coverage has not risen over the last 7 days of snapshots."
     assert steps_of(demo_db)["crm_accounts"].pace() == flat

@@ -75,7 +75,7 @@ def test_verify_must_have_passed_within_the_window(ready_db):
     with ready_db.begin() as connection:
         behind_the_triggers(connection, "UPDATE crm_accounts SET owner_user_id = NULL WHERE id = 10")
     assert run_verify(ready_db, BatchSettings(), "ops.lead", "cli").status == "drift"
-    assert failing(ready_db)["Verify found no drift"].endswith("drift in 1 rows")
+    assert failing(ready_db)["Verify found no drift"].endswith("drift in 1 row")
 
 
 def test_a_legacy_write_holds_the_gate_for_the_window(ready_db):
