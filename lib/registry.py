@@ -46,6 +46,16 @@ WRITE_MEMORY_TRIGGERS = tuple(
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.
 REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
 
+# What may hold a backfill run before its next batch (DESIGN §10), in the order they are checked;
+# any one holds it. lib/backfill/throttle.py measures each.
+THROTTLE_SIGNALS = {
+    "replica_lag": "a standby replays too far behind",
+    "transaction_age": "a transaction has been open too long for VACUUM to clean up after the batches",
+    "lock_wait": "a session has waited too long for a lock on a migrated table",
+    "vacuum": "VACUUM is working on the table being filled",
+    "health_query": "the operator's health query says no",
+}
+
 # What verify calls a drifting row (DESIGN §8), and what each kind means.
 DRIFT_KINDS = {
     "id_without_username": "owner_user_id is set but owner_username is blank",

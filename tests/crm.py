@@ -118,9 +118,10 @@ def state_after_a_clean_run(engine: Engine) -> tuple[dict[str, list], dict[tuple
 
 
 def cli_backfill(engine: Engine, *args: str) -> subprocess.Popen:
-    """`python -m lib.cli backfill ARGS` on `engine`'s database, run by a listed local operator."""
+    """`python -m lib.cli backfill ARGS` on `engine`'s database, run by a listed local operator,
+    its batch size fixed: the tests that start one count or kill its batches."""
     return subprocess.Popen(
-        [sys.executable, "-m", "lib.cli", "backfill", *args],
+        [sys.executable, "-m", "lib.cli", "backfill", "--target-batch-ms", "0", *args],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,

@@ -8,14 +8,21 @@ from sqlalchemy import Connection, Engine
 from lib.backfill.lock import backfill_lock
 from lib.backfill.progress import Progress
 from lib.backfill.settings import BatchSettings
-from lib.backfill.status import ACTIVE, change_status
+from lib.backfill.status import ACTIVE, CANCELLABLE, PAUSABLE, RESUMABLE, change_status
+from lib.backfill.throttle import Hold, ThrottleSettings
 from lib.coverage.counts import table_coverage
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.unresolved import remainder_by_reason
 from lib.sql import query
 
 
-def create_run(connection: Connection, settings: BatchSettings, started_by: str, source: str) -> int:
+def create_run(
+    connection: Connection,
+    settings: BatchSettings,
+    started_by: str,
+    source: str,
+    throttle: ThrottleSettings,
+) -> int:
     """A new run, resuming where the last one stopped when its process died; now running."""
     last = connection.execute(query("backfill_last_run")).one_or_none()
     resume = last if last is not None and last.status == "interrupted" else None
@@ -34,6 +41,7 @@ def create_run(connection: Connection, settings: BatchSettings, started_by: str,
                 query("backfill_rows_total"), {"tables": list(MIGRATED_TABLES)}
             ).scalar(),
             "coverage_before": json.dumps(coverage_json(connection)),
+            "throttle": json.dumps(throttle.as_json()),
         },
     ).scalar_one()
     change_status(connection, run_id, "queued", "running")
@@ -44,8 +52,11 @@ def run_row(connection: Connection, run_id: int):
     return connection.execute(query("backfill_run"), {"id": run_id}).one()
 
 
-def record_batch(connection: Connection, run_id: int, table: str, last_id, batch, retries: int):
-    """Add a batch's counts; the run's status and totals after it."""
+def record_batch(
+    connection: Connection, run_id: int, table: str, last_id, batch, retries: int, next_batch_size: int
+):
+    """Add a batch's counts, and the size the next one will have; the run's status and totals
+    after it."""
     return connection.execute(
         query("backfill_progress"),
         {
@@ -56,8 +67,21 @@ def record_batch(connection: Connection, run_id: int, table: str, last_id, batch
             "resolved": batch.resolved,
             "unresolved": batch.unresolved,
             "retries": retries,
+            "next_batch_size": next_batch_size,
         },
     ).one()
+
+
+def record_hold(connection: Connection, run_id: int, hold: Hold):
+    """Write why the run waits now; its status and totals."""
+    return connection.execute(
+        query("backfill_hold"), {"id": run_id, "signal": hold.signal, "detail": hold.detail}
+    ).one()
+
+
+def release_hold(connection: Connection, run_id: int) -> None:
+    """The run goes on: the time it waited is added up. Nothing to do when it was not held."""
+    connection.execute(query("backfill_release"), {"id": run_id})
 
 
 def record_reconciled(connection: Connection, run_id: int, reconciled: int, retries: int):
@@ -75,6 +99,8 @@ def progress_after(recorded) -> Progress:
         recorded.rows_unresolved,
         recorded.rows_total,
         float(recorded.elapsed_seconds),
+        float(recorded.held_seconds),
+        recorded.held,
     )
 
 
@@ -125,15 +151,46 @@ def backfill_runs(connection: Connection, limit: int) -> list[dict]:
 
 
 def request_cancel(connection: Connection, requested_by: str) -> int | None:
-    """Ask the running backfill to stop between two batches; its id, or None if none runs."""
-    running = [run.id for run in active_runs(connection) if run.status == "running"]
-    if not running:
+    """Ask the running (or paused) backfill to stop between two batches; its id, or None if none
+    runs."""
+    run = _run_in(connection, CANCELLABLE)
+    if run is None:
+        return None
+    change_status(connection, run.id, run.status, "cancelling")
+    connection.execute(query("backfill_cancel"), {"id": run.id, "requested_by": requested_by})
+    connection.commit()
+    return run.id
+
+
+def request_pause(connection: Connection, requested_by: str) -> int | None:
+    """Hold the running backfill before its next batch until it is resumed; its id, or None if
+    none runs."""
+    run = _run_in(connection, PAUSABLE)
+    if run is None:
+        return None
+    change_status(connection, run.id, run.status, "paused")
+    connection.execute(query("backfill_pause"), {"id": run.id, "requested_by": requested_by})
+    connection.commit()
+    return run.id
+
+
+def request_resume(connection: Connection) -> int | None:
+    """Let the paused backfill go on from where it waits; its id, or None if none is paused."""
+    run = _run_in(connection, RESUMABLE)
+    if run is None:
+        return None
+    change_status(connection, run.id, run.status, "running")
+    connection.commit()
+    return run.id
+
+
+def _run_in(connection: Connection, statuses: tuple[str, ...]):
+    """The active run when its status is one of `statuses`, else None (and the transaction ended)."""
+    found = [run for run in active_runs(connection) if run.status in statuses]
+    if not found:
         connection.rollback()
         return None
-    change_status(connection, running[0], "running", "cancelling")
-    connection.execute(query("backfill_cancel"), {"id": running[0], "requested_by": requested_by})
-    connection.commit()
-    return running[0]
+    return found[0]
 
 
 def describe_active_run(connection: Connection) -> str:

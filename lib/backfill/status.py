@@ -6,13 +6,19 @@ from sqlalchemy import Connection
 from lib.sql import query
 
 # Passed to the SQL that needs them: the statuses exist here only.
-ACTIVE = ("queued", "running", "cancelling")
+ACTIVE = ("queued", "running", "paused", "cancelling")
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
 TRANSITIONS = {
     ("queued", "running"): "the runner took the lock and began",
     ("queued", "interrupted"): "its process died before it began",
     ("running", "cancelling"): "an operator asked it to stop",
+    ("running", "paused"): "an operator paused it",
+    ("paused", "running"): "an operator resumed it",
+    ("paused", "cancelling"): "an operator asked it to stop",
+    ("paused", "succeeded"): "its last batch ended the run as it was paused",
+    ("paused", "failed"): "the runner hit an error while paused",
+    ("paused", "interrupted"): "its process died while paused",
     ("running", "succeeded"): "every table was scanned to the end",
     ("running", "failed"): "a batch kept failing, or the runner hit an error",
     ("running", "interrupted"): "its process died mid-run",
@@ -23,17 +29,21 @@ TRANSITIONS = {
 }
 
 
-# How a page shows each status: badge colour, and whether an operator may ask it to stop.
+# How a page shows each status: badge colour, and which statuses an operator may stop, pause
+# or resume.
 BADGES = {
     "queued": ("gray", ":material/schedule:"),
     "running": ("blue", ":material/sync:"),
+    "paused": ("violet", ":material/pause_circle:"),
     "cancelling": ("orange", ":material/hourglass_top:"),
     "succeeded": ("green", ":material/check_circle:"),
     "failed": ("red", ":material/error:"),
     "cancelled": ("gray", ":material/cancel:"),
     "interrupted": ("orange", ":material/power_off:"),
 }
-CANCELLABLE = ("running",)
+CANCELLABLE = ("running", "paused")
+PAUSABLE = ("running",)
+RESUMABLE = ("paused",)
 
 
 class IllegalTransition(RuntimeError):

@@ -11,14 +11,19 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
+from lib.backfill.loop import RunOptions
 from lib.backfill.progress import Progress
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
+from lib.backfill.tuning import Tuning
 from lib.cli.aliases import add_alias_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
@@ -34,10 +39,17 @@ from lib.errors import ActionError, Refused, SetupError
 from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, readiness, readiness_settings
 from lib.finish.writers import owner_writers
-from lib.guard.actions import cancel_backfill, change_triggers, start_backfill, verify
+from lib.guard.actions import (
+    cancel_backfill,
+    change_triggers,
+    pause_backfill,
+    resume_backfill,
+    start_backfill,
+    verify,
+)
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
-from lib.registry import MIGRATED_TABLES, REASONS
+from lib.registry import MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 
 CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
@@ -99,17 +111,26 @@ def backfill(args: argparse.Namespace) -> int:
             print_forecast(connection)
         return 0
     settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
+    options = run_options(args)
+    last_hold = HoldReport()
 
     def report(progress: Progress) -> None:
         share = f"{progress.fraction:.0%}" if progress.fraction is not None else "?"
         eta = f", ETA {progress.eta_seconds:.0f} s" if progress.eta_seconds is not None else ""
+        if progress.held is not None:
+            if last_hold.due(progress.held):
+                held = f"{progress.held_seconds:.0f} s waited in all"
+                print(
+                    f"{share} waiting for {progress.held} ({held}{eta} of work once it goes on)", flush=True
+                )
+            return
         print(
             f"{share} scanned {progress.scanned:,}, resolved {progress.resolved:,}, "
             f"unresolved {progress.unresolved:,}, {progress.rows_per_second:,.0f} rows/s{eta}",
             flush=True,
         )
 
-    outcome = start_backfill(engine, local_identity(), settings, "cli", report)
+    outcome = start_backfill(engine, local_identity(), settings, "cli", report, options)
     print(
         f"run {outcome.run_id} {outcome.status}; reconciled {outcome.rows_reconciled:,} rows written "
         "while the owner triggers were off"
@@ -117,6 +138,52 @@ def backfill(args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         print_coverage(connection)
     return 0 if outcome.status == "succeeded" else 1
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The site's throttle settings, with what the command line sets for this run."""
+    site = throttle_settings()
+    given = {
+        name: getattr(args, name)
+        for name in (*(f"max_{signal}" for signal in LIMITS), "hold_for_vacuum", "health_query")
+        if getattr(args, name) is not None
+    }
+    return RunOptions(
+        throttle=replace(site, **given),
+        tuning=Tuning(
+            target_batch_ms=args.target_batch_ms,
+            min_batch_size=args.min_batch_size,
+            max_batch_size=args.max_batch_size,
+        ),
+    )
+
+
+class HoldReport:
+    """A held run is looked at each second: print its reason when it changes, else every 10 s."""
+
+    EVERY_SECONDS = 10
+
+    def __init__(self) -> None:
+        self.signal, self.printed_at = None, 0.0
+
+    def due(self, held: str) -> bool:
+        signal, now = held.split(":")[0], time.monotonic()
+        if signal == self.signal and now - self.printed_at < self.EVERY_SECONDS:
+            return False
+        self.signal, self.printed_at = signal, now
+        return True
+
+
+def pause(args: argparse.Namespace) -> int:
+    run_id = pause_backfill(open_console_database(), local_identity())
+    print(f"paused run {run_id}: it waits before its next batch, keeping its place, until `lib.cli resume`")
+    return 0
+
+
+def resume(args: argparse.Namespace) -> int:
+    run_id = resume_backfill(open_console_database(), local_identity())
+    print(f"resumed run {run_id}: it goes on from where it waited")
+    return 0
 
 
 def verify_drift(args: argparse.Namespace) -> int:
@@ -235,6 +302,47 @@ def print_coverage(connection) -> None:
         print(f"{row.table:<20}{row.total_legacy:>14}{row.resolved_fk:>13}{row.resolved_pct:>14}  {verdict}")
 
 
+def add_throttle_options(parser: argparse.ArgumentParser) -> None:
+    throttle = parser.add_argument_group(
+        "throttling",
+        "each limit defaults to the console's setting (lib/backfill/throttle.py); 0 turns it off",
+    )
+    for signal, limit in LIMITS.items():
+        throttle.add_argument(
+            limit.option,
+            dest=f"max_{signal}",
+            type=_seconds,
+            metavar="SECONDS",
+            help=f"hold while {THROTTLE_SIGNALS[signal]} (default {limit.default:g}; {limit.setting})",
+        )
+    throttle.add_argument(
+        "--hold-for-vacuum",
+        action=argparse.BooleanOptionalAction,
+        help=f"hold while VACUUM works on the table being filled (default on; {VACUUM_SETTING})",
+    )
+    throttle.add_argument(
+        "--health-query",
+        metavar="SQL",
+        help="hold unless this read-only query's first column is true; its second says why "
+        f"({HEALTH_QUERY_SETTING})",
+    )
+    tuning = parser.add_argument_group(
+        "batch size tuning", "the batch size moves toward a target batch time, within bounds"
+    )
+    tuning.add_argument(
+        "--target-batch-ms", type=int, default=Tuning.target_batch_ms, help="0 keeps it fixed"
+    )
+    tuning.add_argument("--min-batch-size", type=int, default=Tuning.min_batch_size)
+    tuning.add_argument("--max-batch-size", type=int, default=Tuning.max_batch_size)
+
+
+def _seconds(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -269,8 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     backfill_parser.add_argument(
         "--dry-run", action="store_true", help="print what a run would do; write nothing"
     )
+    add_throttle_options(backfill_parser)
     backfill_parser.set_defaults(run=backfill)
-    commands.add_parser("cancel", help="ask the running backfill to stop").set_defaults(run=cancel)
+    commands.add_parser("cancel", help="ask the running (or paused) backfill to stop").set_defaults(
+        run=cancel
+    )
+    commands.add_parser(
+        "pause", help="hold the running backfill before its next batch, keeping its place"
+    ).set_defaults(run=pause)
+    commands.add_parser("resume", help="let the paused backfill go on").set_defaults(run=resume)
     verify_parser = commands.add_parser(
         "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
     )

@@ -18,10 +18,11 @@ from lib.aliases.store import (
     remove_aliases,
     write_aliases,
 )
-from lib.backfill.loop import BackfillAlreadyRunning, RunOutcome, run_backfill
+from lib.backfill.loop import DEFAULT_OPTIONS, BackfillAlreadyRunning, RunOptions, RunOutcome, run_backfill
 from lib.backfill.progress import Progress
-from lib.backfill.runs import request_cancel
+from lib.backfill.runs import request_cancel, request_pause, request_resume
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import ThrottleSettingsError
 from lib.drift.verify import VerifyAlreadyRunning, VerifyOutcome, VerifyProgress, run_verify
 from lib.errors import ActionError, Busy, NothingToDo, Refused
 from lib.guard.audit import record, record_in
@@ -43,8 +44,15 @@ def start_backfill(
     settings: BatchSettings,
     source: str,
     on_progress: Callable[[Progress], None] = lambda progress: None,
+    options: RunOptions = DEFAULT_OPTIONS,
 ) -> RunOutcome:
-    parameters = {"batch_size": settings.batch_size, "pause_ms": settings.pause_ms, "source": source}
+    parameters = {
+        "batch_size": settings.batch_size,
+        "pause_ms": settings.pause_ms,
+        "source": source,
+        "throttle": options.throttle.as_json(),
+        "tuning": options.tuning.as_json(),
+    }
     _require_operator(engine, identity, "backfill", parameters)
 
     def audit_start(connection, run_id: int) -> None:
@@ -52,9 +60,12 @@ def start_backfill(
         record_in(connection, identity, OPERATOR, "backfill", parameters, "started", f"run {run_id} started")
 
     try:
-        outcome = run_backfill(engine, settings, identity.name, source, on_progress, audit_start)
+        outcome = run_backfill(engine, settings, identity.name, source, on_progress, audit_start, options)
     except BackfillAlreadyRunning as error:
         record(engine, identity, OPERATOR, "backfill", parameters, "refused", str(error))
+        raise
+    except ThrottleSettingsError as error:
+        record(engine, identity, OPERATOR, "backfill", parameters, "failed", str(error))
         raise
     final = {"succeeded": "succeeded", "cancelled": "cancelled"}.get(outcome.status, "failed")
     record(
@@ -90,14 +101,35 @@ def verify(
 
 
 def cancel_backfill(engine: Engine, identity: Identity) -> int:
-    """Ask the running backfill to stop between two batches; its run id."""
-    _require_operator(engine, identity, "cancel backfill", {})
+    """Ask the running (or paused) backfill to stop between two batches; its run id."""
+    return _steer_backfill(engine, identity, "cancel backfill", request_cancel, "asked to stop")
+
+
+def pause_backfill(engine: Engine, identity: Identity) -> int:
+    """Hold the running backfill before its next batch, keeping its place and its lock; its run id."""
+    return _steer_backfill(engine, identity, "pause backfill", request_pause, "paused")
+
+
+def resume_backfill(engine: Engine, identity: Identity) -> int:
+    """Let the paused backfill go on; its run id."""
+    return _steer_backfill(
+        engine, identity, "resume backfill", lambda connection, name: request_resume(connection), "resumed"
+    )
+
+
+def _steer_backfill(engine: Engine, identity: Identity, action: str, request: Callable, done: str) -> int:
+    _require_operator(engine, identity, action, {})
     with engine.connect() as connection:
-        run_id = request_cancel(connection, identity.name)
+        run_id = request(connection, identity.name)
     if run_id is None:
-        record(engine, identity, OPERATOR, "cancel backfill", {}, "failed", "no backfill running")
-        raise NothingToDo("No backfill is running.")
-    record(engine, identity, OPERATOR, "cancel backfill", {}, "succeeded", f"run {run_id} asked to stop")
+        nothing = {
+            "cancel backfill": "No backfill is running.",
+            "pause backfill": "No backfill is running: only a running one can be paused.",
+            "resume backfill": "No backfill is paused.",
+        }[action]
+        record(engine, identity, OPERATOR, action, {}, "failed", nothing)
+        raise NothingToDo(nothing)
+    record(engine, identity, OPERATOR, action, {}, "succeeded", f"run {run_id} {done}")
     return run_id
 
 
@@ -229,7 +261,7 @@ def _require_operator(engine: Engine, identity: Identity, action: str, parameter
 
 
 def start_backfill_in_background(
-    engine: Engine, identity: Identity, settings: BatchSettings
+    engine: Engine, identity: Identity, settings: BatchSettings, options: RunOptions = DEFAULT_OPTIONS
 ) -> threading.Thread:
     """Start a console backfill on a thread of this process: it goes on when the browser closes,
     and every viewer and replica follows it through the runs table. A viewer is refused here and
@@ -241,7 +273,7 @@ def start_backfill_in_background(
         identity,
         "backfill",
         parameters,
-        lambda: start_backfill(engine, identity, settings, "console"),
+        lambda: start_backfill(engine, identity, settings, "console", options=options),
     )
 
 

@@ -14,6 +14,8 @@ from lib.sql import query
 ACTIONS = (
     "backfill",
     "cancel backfill",
+    "pause backfill",
+    "resume backfill",
     "verify",
     "disable triggers",
     "enable triggers",

@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import ThrottleSettings
+from lib.backfill.tuning import Tuning
 from lib.guard.actions import (
     Refused,
     cancel_backfill,
@@ -109,9 +111,14 @@ def test_an_operators_backfill_is_audited_with_its_run(demo_db):
         ("backfill", "started", f"run {outcome.run_id} started"),
         ("backfill", "succeeded", f"run {outcome.run_id} succeeded"),
     ]
-    assert (
-        started.parameters == ended.parameters == {"batch_size": 10_000, "pause_ms": 0, "source": "console"}
-    )
+    assert started.parameters == ended.parameters
+    assert started.parameters == {
+        "batch_size": 10_000,
+        "pause_ms": 0,
+        "source": "console",
+        "throttle": ThrottleSettings().as_json(),
+        "tuning": Tuning().as_json(),
+    }
 
 
 def test_the_audit_log_refuses_update_delete_and_truncate(demo_db):

@@ -6,9 +6,10 @@ import signal
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.loop import BackfillAlreadyRunning, run_backfill
+from lib.backfill.loop import BackfillAlreadyRunning, RunOptions, run_backfill
 from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
+from lib.backfill.tuning import Tuning
 from lib.coverage.counts import table_coverage
 from lib.coverage.forecast import forecast
 from lib.registry import MIGRATED_TABLES
@@ -19,22 +20,13 @@ from tests.crm import (
     error_rows,
     owner_state,
     state_after_a_clean_run,
-    unfill,
     unresolved_rows,
 )
+from tests.lib.backfill.conftest import run_row
 
 FAST = BatchSettings(batch_size=500, pause_ms=0)
+FIXED_SIZE = RunOptions(tuning=Tuning(target_batch_ms=0))
 ANALYZE_COUNTS = "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname LIKE 'crm%'"
-
-
-@pytest.fixture
-def unfilled_db(demo_db):
-    """The demo as if its initial backfill had been deferred: no owner_user_id, no errors."""
-    with demo_db.begin() as connection:
-        for table in MIGRATED_TABLES:
-            unfill(connection, table)
-        connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
-    return demo_db
 
 
 def backfill_lock_held(engine) -> bool:
@@ -48,19 +40,12 @@ def backfill_lock_held(engine) -> bool:
         return held.scalar_one() > 0
 
 
-def run_row(engine, run_id):
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT * FROM migration_ops.backfill_runs WHERE id = :id"), {"id": run_id}
-        ).one()
-
-
 def test_a_run_resolves_what_the_forecast_said_and_records_what_it_fixed(unfilled_db):
     with unfilled_db.connect() as connection:
         predicted = {row.table: row for row in forecast(connection)}
     expected = state_after_a_clean_run(unfilled_db)
     seen = []
-    outcome = run_backfill(unfilled_db, FAST, "ops.lead", "cli", seen.append)
+    outcome = run_backfill(unfilled_db, FAST, "ops.lead", "cli", seen.append, options=FIXED_SIZE)
 
     assert outcome.status == "succeeded"
     assert owner_state(unfilled_db) == expected

@@ -5,6 +5,9 @@ import pytest
 from lib.backfill.progress import Progress
 from lib.backfill.settings import BatchSettings, BatchSettingsError
 from lib.backfill.status import TRANSITIONS, IllegalTransition, change_status
+from lib.backfill.throttle import ThrottleSettings, throttle_settings
+from lib.backfill.tuning import Tuning, TuningSettingsError, next_batch_size
+from lib.errors import SettingError
 
 
 @pytest.mark.parametrize(
@@ -40,3 +43,53 @@ def test_progress_copes_with_an_unknown_and_an_overshot_total():
     halfway = Progress(scanned=500, resolved=0, unresolved=0, total=1_000, elapsed_seconds=5.0)
     assert (halfway.fraction, halfway.eta_seconds) == (0.5, 5.0)
     assert Progress(0, 0, 0, 1_000, 0.0).eta_seconds is None
+
+
+def test_the_rate_and_eta_count_working_time_only():
+    held = Progress(1_000, 990, 10, total=3_000, elapsed_seconds=30, held_seconds=20)
+    assert held.rows_per_second == 100  # 1,000 rows in 10 s of work, not 30 s
+    assert held.eta_seconds == 20  # 2,000 rows left at 100 rows/s; a hold under way comes on top
+
+
+@pytest.mark.parametrize(
+    ("size", "scanned", "seconds", "expected"),
+    [
+        (10_000, 10_000, 0.3, 10_000),  # on target
+        (10_000, 10_000, 0.33, 10_000),  # within the dead band
+        (10_000, 10_000, 0.1, 15_000),  # fast: grows, by half at most
+        (10_000, 10_000, 1.2, 5_000),  # slow: shrinks, by half at most
+        (10_000, 10_000, 0.4, 7_500),  # a little slow: in proportion
+        (40_000, 40_000, 0.1, 50_000),  # never above the bound
+        (1_200, 1_200, 3.0, 1_000),  # nor below it
+        (10_000, 3_000, 0.01, 10_000),  # a table's short last batch says nothing
+    ],
+)
+def test_the_batch_size_moves_toward_the_target_time_within_bounds(size, scanned, seconds, expected):
+    assert next_batch_size(size, scanned, seconds, Tuning(target_batch_ms=300)) == expected
+
+
+def test_a_zero_target_keeps_the_batch_size_and_bad_bounds_are_refused():
+    assert next_batch_size(10_000, 10_000, 5.0, Tuning(target_batch_ms=0)) == 10_000
+    with pytest.raises(TuningSettingsError, match="min ≤ max"):
+        Tuning(min_batch_size=20_000, max_batch_size=10_000)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"OWNER_CONSOLE_MAX_REPLICA_LAG": "soon"}, "OWNER_CONSOLE_MAX_REPLICA_LAG is 'soon'"),
+        ({"OWNER_CONSOLE_MAX_LOCK_WAIT": "-1"}, "--max-lock-wait must be a number of seconds from 0"),
+        ({"OWNER_CONSOLE_HOLD_FOR_VACUUM": "maybe"}, "use true or false"),
+    ],
+)
+def test_bad_throttle_settings_are_named(environ, message, tmp_path):
+    with pytest.raises(SettingError, match=message):
+        throttle_settings(environ, tmp_path / "secrets.toml")
+
+
+def test_throttle_settings_default_and_come_from_the_site(tmp_path):
+    assert throttle_settings({}, tmp_path / "secrets.toml") == ThrottleSettings()
+    site = {"OWNER_CONSOLE_MAX_REPLICA_LAG": "2.5", "OWNER_CONSOLE_HOLD_FOR_VACUUM": "false"}
+    assert throttle_settings(site, tmp_path / "secrets.toml") == ThrottleSettings(
+        max_replica_lag=2.5, hold_for_vacuum=False
+    )

@@ -1,0 +1,10 @@
+-- A VACUUM (autovacuum or by hand) working on the table being filled, and for how many seconds.
+SELECT format('pid %s, %s, phase %s', p.pid,
+              CASE WHEN a.backend_type = 'autovacuum worker' THEN 'autovacuum' ELSE 'VACUUM' END,
+              p.phase) AS subject,
+       coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8 AS value
+FROM pg_stat_progress_vacuum AS p
+LEFT JOIN pg_stat_activity AS a ON a.pid = p.pid
+WHERE p.relid = to_regclass(CAST(:table AS text))
+ORDER BY value DESC
+LIMIT 1;
