@@ -8,6 +8,7 @@ the database needs a person (argparse's usage errors too). The reason is one sen
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from prometheus_client import start_http_server
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
@@ -49,6 +51,7 @@ from lib.guard.actions import (
 )
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
+from lib.metrics.server import metrics_registry
 from lib.registry import MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 
@@ -172,6 +175,23 @@ class HoldReport:
             return False
         self.signal, self.printed_at = signal, now
         return True
+
+
+def metrics(args: argparse.Namespace) -> int:
+    engine = open_console_database()
+    registry = metrics_registry(engine, throttle_settings(), readiness_settings())
+    server, thread = start_http_server(args.port, addr=args.address, registry=registry)
+    # A SIGTERM ends the wait below like Ctrl-C: the server and the database close cleanly.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    print(f"serving metrics at http://{args.address}:{server.server_port}/metrics", flush=True)
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
 
 
 def pause(args: argparse.Namespace) -> int:
@@ -307,13 +327,13 @@ def add_throttle_options(parser: argparse.ArgumentParser) -> None:
         "throttling",
         "each limit defaults to the console's setting (lib/backfill/throttle.py); 0 turns it off",
     )
-    for signal, limit in LIMITS.items():
+    for name, limit in LIMITS.items():
         throttle.add_argument(
             limit.option,
-            dest=f"max_{signal}",
+            dest=f"max_{name}",
             type=_seconds,
             metavar="SECONDS",
-            help=f"hold while {THROTTLE_SIGNALS[signal]} (default {limit.default:g}; {limit.setting})",
+            help=f"hold while {THROTTLE_SIGNALS[name]} (default {limit.default:g}; {limit.setting})",
         )
     throttle.add_argument(
         "--hold-for-vacuum",
@@ -334,6 +354,12 @@ def add_throttle_options(parser: argparse.ArgumentParser) -> None:
     )
     tuning.add_argument("--min-batch-size", type=int, default=Tuning.min_batch_size)
     tuning.add_argument("--max-batch-size", type=int, default=Tuning.max_batch_size)
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65_535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 0 to 65535")
+    return int(value)
 
 
 def _seconds(value: str) -> float:
@@ -386,6 +412,14 @@ def main(argv: list[str] | None = None) -> int:
         "pause", help="hold the running backfill before its next batch, keeping its place"
     ).set_defaults(run=pause)
     commands.add_parser("resume", help="let the paused backfill go on").set_defaults(run=resume)
+    metrics_parser = commands.add_parser(
+        "metrics", help="serve Prometheus metrics of the migration over HTTP"
+    )
+    metrics_parser.add_argument("--port", type=_port, required=True, help="0 picks a free port")
+    metrics_parser.add_argument(
+        "--address", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; 0.0.0.0 for all)"
+    )
+    metrics_parser.set_defaults(run=metrics)
     verify_parser = commands.add_parser(
         "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
     )

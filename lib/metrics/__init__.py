@@ -1,0 +1,1 @@
+"""Prometheus metrics of the migration: `python -m lib.cli metrics --port N`."""

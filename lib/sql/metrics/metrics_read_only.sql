@@ -1,0 +1,2 @@
+-- A scrape reads one consistent snapshot and writes nothing.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;

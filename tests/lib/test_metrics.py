@@ -1,0 +1,97 @@
+"""`python -m lib.cli metrics`: a real scrape over HTTP, checked by Prometheus's own promtool, whose
+step-3 counts equal the playbook's SQL and whose other series follow the database."""
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+from lib.db.settings import PROJECT_ROOT
+from lib.guard.identity import local_identity
+from lib.guard.triggers import set_triggers
+from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
+from tests.lib.test_cli import cli, url_of
+from tests.playbook import playbook_coverage
+
+
+@contextmanager
+def metrics_endpoint(engine) -> Iterator[str]:
+    """`lib.cli metrics --port 0` on `engine`'s database; its URL, from the line it prints."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lib.cli", "metrics", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": url_of(engine)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("serving metrics at "), line + process.stderr.read()
+        yield line.removeprefix("serving metrics at ").strip()
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0, "SIGTERM did not end the metrics server cleanly"
+
+
+def scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def samples(body: str) -> dict[tuple[str, frozenset], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+def value(found: dict, name: str, **labels: str) -> float:
+    return found[(f"owner_migration_{name}", frozenset(labels.items()))]
+
+
+def test_a_scrape_passes_promtool_and_its_step_3_counts_equal_the_playbook(demo_db):
+    with metrics_endpoint(demo_db) as url:
+        body = scrape(url)
+    checked = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    found = samples(body)
+    with demo_db.connect() as connection:
+        for table in MIGRATED_TABLES:
+            total_legacy, resolved_fk, resolved_pct = playbook_coverage(connection, table)
+            assert value(found, "total_legacy", table=table) == total_legacy
+            assert value(found, "resolved_fk", table=table) == resolved_fk
+            assert value(found, "resolved_percent", table=table) == float(resolved_pct)
+        step4 = connection.execute(
+            text("SELECT entity_type, reason, count(*) FROM owner_backfill_errors GROUP BY 1, 2")
+        ).all()
+    for table, reason, count in step4:
+        assert value(found, "unresolved_rows", table=table, reason=reason) == count
+    assert value(found, "unresolved_rows", table=MIGRATED_TABLES[0], reason="pending_backfill") == 0
+    assert value(found, "up") == 1
+    assert value(found, "target_percent") == 99
+
+
+def test_the_scrape_follows_the_triggers_and_a_backfill_run(demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    done = cli("backfill", database_url=url_of(demo_db))
+    assert done.returncode == 0, done.stderr
+    with demo_db.connect() as connection:
+        set_triggers(connection, [trigger_name("crm_accounts", kind) for kind in TRIGGER_KINDS], enable=False)
+    with metrics_endpoint(demo_db) as url:
+        found = samples(scrape(url))
+    for kind in TRIGGER_KINDS:
+        for table, enabled in (("crm_accounts", 0), ("crm_opportunities", 1)):
+            trigger = trigger_name(table, kind)
+            assert value(found, "trigger_enabled", table=table, kind=kind, trigger=trigger) == enabled
+    assert value(found, "backfill_status", status="succeeded") == 1
+    assert value(found, "backfill_status", status="running") == 0
+    assert value(found, "backfill_held", signal="replica_lag") == 0
+    assert value(found, "backfill_progress_ratio") > 0
+    assert value(found, "ready") == 0
