@@ -1,4 +1,4 @@
-"""`scripts/bench [--scale S]`: the scale benchmarks P1-P7 in one run, printed as one table.
+"""`scripts/bench [--scale S]`: the scale benchmarks P1-P8 in one run, printed as one table.
 
 At --scale 1 (the default) the CRM has 2M accounts, 5M opportunities and 100k users, with the
 demo's defect mix, in an embedded PostgreSQL in .data/bench. Each measure runs on its own copy of
@@ -17,6 +17,7 @@ from bench.measures import (
     coverage_figure,
     export_figure,
     first_render_figures,
+    metrics_scrape_figure,
     verify_figure,
     write_latency_figures,
 )
@@ -41,6 +42,7 @@ def run_benchmarks(server: URL, scale: float, say=print) -> list[Figure]:
     figures, backfilled, backfill_rate = backfill_figures(server, dataset, settings)
     figures.append(verify_figure(backfilled, dataset, settings, backfill_rate))
     figures.append(coverage_figure(backfilled, times=5))
+    figures.append(metrics_scrape_figure(backfilled, times=5))
     figures += first_render_figures(backfilled.url)
     figures.append(export_figure(backfilled, rows=max(100, round(FULL_EXPORT_ROWS * scale))))
     # Last: its arms with the counts off leave them behind the table.
