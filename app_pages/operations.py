@@ -1,17 +1,28 @@
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from lib.aliases.store import alias_batches, batch_rows
+from lib.backfill.loop import RunOptions
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows
 from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings
-from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE
+from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
+from lib.backfill.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
+from lib.backfill.tuning import Tuning
 from lib.coverage.forecast import forecast
 from lib.drift.verify import BADGES as VERIFY_BADGES
 from lib.drift.verify import drift_rows, last_verify
-from lib.guard.actions import cancel_backfill, start_backfill_in_background, start_verify_in_background
-from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
+from lib.guard.actions import (
+    cancel_backfill,
+    pause_backfill,
+    resume_backfill,
+    start_backfill_in_background,
+    start_verify_in_background,
+)
+from lib.registry import DRIFT_KINDS, MIGRATED_TABLES, THROTTLE_SIGNALS
 from lib.view.display import age, counted
 from ui import actions, database, identity, widgets
 
@@ -20,7 +31,7 @@ DRIFT_ROWS_SHOWN = 1_000
 
 st.title("Operations")
 st.caption(
-    "Re-run the backfill and follow it live; verify that nothing drifted; "
+    "Re-run the backfill and follow it live, pause or resume it; verify that nothing drifted; "
     "enable or disable the owner triggers."
 )
 allowed, reason = identity.may_act()
@@ -37,17 +48,64 @@ def confirm_backfill():
             f"- **{row.table}**: {row.newly_resolved:,} rows resolved, {row.resolved_pct}%; left: {remainder}"
         )
     left, right = st.columns(2)
-    batch_size = left.number_input("Batch size (rows)", *BOUNDS["batch_size"], BatchSettings.batch_size, 1000)
+    batch_size = left.number_input(
+        "Batch size (rows)",
+        *BOUNDS["batch_size"],
+        BatchSettings.batch_size,
+        1000,
+        help="Where it starts: it then tunes itself toward the target batch time below.",
+    )
     pause_ms = right.number_input(
         "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50
     )
     st.caption(
         "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
     )
+    with st.expander("Throttling and batch size", icon=":material/speed:"):
+        st.caption(
+            "Before each batch the run measures these; any one over its limit holds the batch until it "
+            "is back under. 0 turns a limit off. The defaults are the console's settings."
+        )
+        with database.database_problems_shown(retry=False):
+            site = throttle_settings()
+        columns = st.columns(len(LIMITS))
+        limits = {
+            f"max_{signal}": column.number_input(
+                f"Max {signal.replace('_', ' ')} (s)",
+                0.0,
+                float(limit.high),
+                float(getattr(site, f"max_{signal}")),
+                help=f"Hold while {THROTTLE_SIGNALS[signal]}. Set by {limit.setting}.",
+            )
+            for column, (signal, limit) in zip(columns, LIMITS.items(), strict=True)
+        }
+        hold_for_vacuum = st.checkbox(
+            "Hold while VACUUM works on the table being filled", site.hold_for_vacuum, help=VACUUM_SETTING
+        )
+        if site.health_query:
+            st.markdown(f"Health query ({HEALTH_QUERY_SETTING}); the run holds unless it answers true:")
+            st.code(site.health_query, language="sql")
+        else:
+            st.caption(f"No health query: set one in {HEALTH_QUERY_SETTING}, never on this page.")
+        left, middle, right = st.columns(3)
+        target_batch_ms = left.number_input(
+            "Target batch time (ms)",
+            0,
+            60_000,
+            Tuning.target_batch_ms,
+            50,
+            help="0 keeps the batch size fixed",
+        )
+        min_batch_size = middle.number_input("Smallest batch", 100, 100_000, Tuning.min_batch_size, 500)
+        max_batch_size = right.number_input("Largest batch", 100, 100_000, Tuning.max_batch_size, 1000)
     if st.button("Start the backfill", type="primary", key="operations_start"):
         with actions.action_errors_shown():
             settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
-            actions.act(start_backfill_in_background, settings)
+            options = RunOptions(
+                throttle=replace(site, **limits, hold_for_vacuum=hold_for_vacuum),
+                tuning=Tuning(int(target_batch_ms), int(min_batch_size), int(max_batch_size)),
+            )
+            actions.act(start_backfill_in_background, settings, options)
             st.rerun()
 
 
@@ -76,17 +134,27 @@ def live_runs():
             icon=icon,
         )
         done = 1.0 if latest["status"] == "succeeded" else progress.fraction or 0.0
-        eta = f", about {progress.eta_seconds:.0f} s left" if active and progress.eta_seconds else ""
+        eta = f", about {age(progress.eta_seconds)} of work left" if active and progress.eta_seconds else ""
         st.progress(
             done,
             text=f"{progress.scanned:,} rows scanned, {progress.resolved:,} resolved, "
-            f"{progress.rows_per_second:,.0f} rows/s{eta}",
+            f"{progress.rows_per_second:,.0f} rows/s while working{eta}",
         )
-        if latest["status"] in CANCELLABLE and st.button(
-            "Cancel the backfill", icon=":material/stop:", disabled=not allowed, key="operations_cancel"
-        ):
-            with actions.action_errors_shown():
-                actions.act(cancel_backfill)
+        if active and progress.held:
+            waited = f"; {age(progress.held_seconds)} waited in all" if progress.held_seconds >= 1 else ""
+            st.warning(f"Waiting before its next batch: {progress.held}{waited}.", icon=":material/pause:")
+        buttons = st.columns(3)
+        steering = (
+            (PAUSABLE, "Pause", ":material/pause:", pause_backfill),
+            (RESUMABLE, "Resume", ":material/play_arrow:", resume_backfill),
+            (CANCELLABLE, "Cancel the backfill", ":material/stop:", cancel_backfill),
+        )
+        for column, (statuses, label, icon, action) in zip(buttons, steering, strict=True):
+            if latest["status"] in statuses and column.button(
+                label, icon=icon, disabled=not allowed, key=f"operations_{action.__name__}"
+            ):
+                with actions.action_errors_shown():
+                    actions.act(action)
     st.subheader("Runs", anchor=False)
     if runs:
         st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)

@@ -164,24 +164,25 @@ def _go_ahead(
 ) -> bool:
     """Wait while an operator has paused the run, or a throttle signal holds its next batch on
     `table`, writing why each time it looks again; False when the run is to stop instead."""
+    held = False
     while status != "cancelling":
         if status == "paused":
             hold = Hold("paused", f"paused by {runs.run_row(connection, run_id).paused_by}")
         else:
             hold = first_hold(connection, throttle, table)
         if hold is None:
-            runs.release_hold(connection, run_id)
-            connection.commit()
-            return True
+            break
         recorded = runs.record_hold(connection, run_id, hold)
         connection.commit()
+        held = True
         on_progress(runs.progress_after(recorded))
         time.sleep(RECHECK_SECONDS)
         status = runs.run_row(connection, run_id).status
         connection.rollback()
-    runs.release_hold(connection, run_id)
-    connection.commit()
-    return False
+    if held:
+        runs.release_hold(connection, run_id)
+        connection.commit()
+    return status != "cancelling"
 
 
 def _cancelled(connection: Connection, run_id: int) -> str:

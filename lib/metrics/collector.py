@@ -104,7 +104,9 @@ def _backfill(connection: Connection, collector: ConsoleCollector) -> Iterator[M
         "backfill_held", "1 for what holds the latest run before its next batch now", labels=("signal",)
     )
     for signal in HOLDS:
-        held.add_metric([signal], int(run is not None and run["held_by"] == signal))
+        # A run whose process died keeps its last hold on its row: it holds nothing now.
+        holding = run is not None and run["status"] in ACTIVE and run["held_by"] == signal
+        held.add_metric([signal], int(holding))
     yield held
     if run is None:
         return

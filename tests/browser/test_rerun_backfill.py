@@ -7,8 +7,8 @@ from lib.registry import MIGRATED_TABLES
 from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
 from tests.playbook import playbook_coverage
 
-# Small batches with a pause, so that the 8,000 demo rows take several seconds and the bar is seen
-# on its way.
+# Small batches of a fixed size, with a pause, so that the 8,000 demo rows take several seconds
+# and the bar is seen on its way.
 BATCH_SIZE, PAUSE_MS = 200, 100
 RUN_SECONDS = 120
 
@@ -44,7 +44,9 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
     page.get_by_role("button", name="Re-run backfill…").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("rows resolved").first.wait_for()
-    for label, value in (("Batch size (rows)", BATCH_SIZE), ("Pause between batches (ms)", PAUSE_MS)):
+    dialog.get_by_text("Throttling and batch size").click()
+    fixed = ("Target batch time (ms)", 0)  # the batch size stays as set: no tuning
+    for label, value in (("Batch size (rows)", BATCH_SIZE), ("Pause between batches (ms)", PAUSE_MS), fixed):
         field = dialog.get_by_label(label)
         field.fill(str(value))
         field.press("Enter")
@@ -65,7 +67,7 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
     assert seen[-1] == 100 and any(0 < value < 100 for value in seen), seen
     assert seen == sorted(seen)
     assert run.status == "succeeded" and run.source == "console" and run.started_by == OPERATOR
-    assert run.batch_size == BATCH_SIZE
+    assert run.batch_size == run.batch_size_now == BATCH_SIZE
     assert run.rows_scanned == rows
     assert run.rows_unresolved == sum(after[table][0] - after[table][1] for table in MIGRATED_TABLES)
     assert run.rows_resolved == sum(after[table][1] - before[table][1] for table in MIGRATED_TABLES) > 0

@@ -209,3 +209,39 @@ def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, mo
     assert result.stderr.startswith("error: A backfill is already running")
     with demo_db.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--max-replica-lag", "-1"),
+            "--max-replica-lag must be a number of seconds from 0 (off) to 3,600; got -1.0.",
+        ),
+        (("--max-lock-wait", "soon"), None),
+        (("--health-query", "SELEC 1"), "The health query cannot be used: syntax error"),
+        (("--target-batch-ms", "90000"), "target batch time must be from 0 (fixed size) to 60,000 ms"),
+    ],
+)
+def test_bad_throttle_options_are_refused_with_a_reason_and_start_nothing(
+    demo_db, monkeypatch, args, message
+):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    result = cli("backfill", *args, database_url=url_of(demo_db))
+    if message is None:  # argparse's own usage error
+        assert result.returncode == 2 and "is not a number of seconds" in result.stderr
+    else:
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+    with demo_db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
+
+
+def test_pause_and_resume_with_no_backfill_say_so_and_exit_1(demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    paused = cli("pause", database_url=url_of(demo_db))
+    resumed = cli("resume", database_url=url_of(demo_db))
+    assert (paused.returncode, paused.stderr) == (
+        1,
+        "error: No backfill is running: only a running one can be paused.\n",
+    )
+    assert (resumed.returncode, resumed.stderr) == (1, "error: No backfill is paused.\n")

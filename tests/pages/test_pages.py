@@ -1,13 +1,16 @@
 """Every page renders over the demo data, and its key figures equal the playbook's SQL."""
 
+import threading
+
 import pytest
 import streamlit as st
 from sqlalchemy import create_engine, text
 
 import ui.database
 from lib.aliases.store import ProposedAlias, list_aliases
-from lib.backfill.loop import run_backfill
+from lib.backfill.loop import RunOptions, run_backfill
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import ThrottleSettings
 from lib.coverage.counts import table_coverage
 from lib.drift.verify import run_verify
 from lib.errors import Refused
@@ -421,3 +424,41 @@ def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_
     assert writers[["entity_type", "application_name", "legacy_writes", "new_writes"]].values.tolist() == [
         ["crm_accounts", "legacy-api", 1, 0]
     ]
+
+
+def test_a_held_run_says_why_and_an_operator_pauses_and_resumes_it(console, demo_db, monkeypatch):
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    with demo_db.begin() as connection:
+        connection.execute(text("CREATE TABLE ops_health (healthy boolean)"))
+        connection.execute(text("INSERT INTO ops_health VALUES (false)"))
+    health = ThrottleSettings(health_query="SELECT healthy, 'standby pool busy' FROM ops_health")
+    options = RunOptions(throttle=health)
+    runner = threading.Thread(
+        target=lambda: run_backfill(demo_db, BatchSettings(), "ops.lead", "cli", options=options)
+    )
+    runner.start()
+    wait_for(lambda: latest_hold(demo_db) == "health_query", "the run to wait for its health query")
+    app = console(demo_db, "operations")
+    assert not app.exception
+    assert "Waiting before its next batch: health_query: it said standby pool busy" in app.warning[0].value
+    app.button(key="operations_pause_backfill").click().run()
+    wait_for(lambda: latest_hold(demo_db) == "paused", "the run to say it is paused")
+    app.run()
+    assert f"paused by {local_identity().name}" in app.warning[0].value
+    app.button(key="operations_resume_backfill").click().run()
+    with demo_db.begin() as connection:
+        connection.execute(text("UPDATE ops_health SET healthy = true"))
+    runner.join(timeout=60)
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT action, outcome FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+    assert audited == [("pause backfill", "succeeded"), ("resume backfill", "succeeded")]
+    assert latest_hold(demo_db) is None
+
+
+def latest_hold(engine) -> str | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT held_by FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
+        ).scalar()
