@@ -47,7 +47,7 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
     dialog.get_by_text("Throttling and batch size").click()
     fixed = ("Target batch time (ms)", 0)  # the batch size stays as set: no tuning
     for label, value in (("Batch size (rows)", BATCH_SIZE), ("Pause between batches (ms)", PAUSE_MS), fixed):
-        field = dialog.get_by_label(label)
+        field = dialog.get_by_role("spinbutton", name=label)
         field.fill(str(value))
         field.press("Enter")
         dialog.get_by_test_id("InputInstructions").wait_for(state="hidden")
