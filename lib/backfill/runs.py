@@ -153,44 +153,35 @@ def backfill_runs(connection: Connection, limit: int) -> list[dict]:
 def request_cancel(connection: Connection, requested_by: str) -> int | None:
     """Ask the running (or paused) backfill to stop between two batches; its id, or None if none
     runs."""
-    run = _run_in(connection, CANCELLABLE)
-    if run is None:
-        return None
-    change_status(connection, run.id, run.status, "cancelling")
-    connection.execute(query("backfill_cancel"), {"id": run.id, "requested_by": requested_by})
-    connection.commit()
-    return run.id
+    return _move_active_run(connection, CANCELLABLE, "cancelling", ("backfill_cancel", requested_by))
 
 
 def request_pause(connection: Connection, requested_by: str) -> int | None:
     """Hold the running backfill before its next batch until it is resumed; its id, or None if
     none runs."""
-    run = _run_in(connection, PAUSABLE)
-    if run is None:
-        return None
-    change_status(connection, run.id, run.status, "paused")
-    connection.execute(query("backfill_pause"), {"id": run.id, "requested_by": requested_by})
-    connection.commit()
-    return run.id
+    return _move_active_run(connection, PAUSABLE, "paused", ("backfill_pause", requested_by))
 
 
 def request_resume(connection: Connection) -> int | None:
     """Let the paused backfill go on from where it waits; its id, or None if none is paused."""
-    run = _run_in(connection, RESUMABLE)
-    if run is None:
-        return None
-    change_status(connection, run.id, run.status, "running")
-    connection.commit()
-    return run.id
+    return _move_active_run(connection, RESUMABLE, "running")
 
 
-def _run_in(connection: Connection, statuses: tuple[str, ...]):
-    """The active run when its status is one of `statuses`, else None (and the transaction ended)."""
+def _move_active_run(
+    connection: Connection, statuses: tuple[str, ...], new: str, asked_by: tuple[str, str] | None = None
+) -> int | None:
+    """Move the active run to `new` when its status is one of `statuses`, recording who asked with
+    the query `asked_by[0]`; its id, or None (and the transaction ended) when there is none."""
     found = [run for run in active_runs(connection) if run.status in statuses]
     if not found:
         connection.rollback()
         return None
-    return found[0]
+    run = found[0]
+    change_status(connection, run.id, run.status, new)
+    if asked_by:
+        connection.execute(query(asked_by[0]), {"id": run.id, "requested_by": asked_by[1]})
+    connection.commit()
+    return run.id
 
 
 def describe_active_run(connection: Connection) -> str:
