@@ -136,7 +136,7 @@ def backfill_figures(
 
     # Without throttling and at a fixed batch size, as the run went before them; then as the
     # product runs by default: every throttle signal watched, the batch size tuned.
-    bare = _batched_run(server, "bench_backfill_bare", dataset, settings, UNTHROTTLED)
+    bare = _batched_run(server, "bench_backfill_bare", dataset, settings, UNTHROTTLED, keep=False)
     bare.engine.dispose()
     batched = _batched_run(server, "bench_backfill", dataset, settings, DEFAULT_OPTIONS)
     held = f"held {batched.held_seconds:.1f} s ({batched.held_by})" if batched.held_by else "never held"
@@ -198,9 +198,11 @@ class BatchedRun:
 
 
 def _batched_run(
-    server: URL, name: str, dataset: Dataset, settings: BatchSettings, options: RunOptions
+    server: URL, name: str, dataset: Dataset, settings: BatchSettings, options: RunOptions, keep: bool = True
 ) -> BatchedRun:
-    """The console's backfill on a copy of its own, autovacuum off, with an application writing."""
+    """The console's backfill on a copy of its own, autovacuum off, with an application writing.
+    A copy that is kept, for the measures that follow, gets autovacuum back; one that is not keeps
+    it off, so that vacuuming its dead rows does not compete with the next arm."""
     engine = create_engine_for(copy_of_template(server, name))
     with engine.begin() as connection:
         _set_autovacuum(connection, enabled=False)
@@ -226,8 +228,9 @@ def _batched_run(
         run = connection.execute(
             text("SELECT held_seconds, last_held_by, batch_size_now FROM migration_ops.backfill_runs")
         ).one()
-        _set_autovacuum(connection, enabled=True)
-        connection.commit()
+        if keep:
+            _set_autovacuum(connection, enabled=True)
+            connection.commit()
     return BatchedRun(
         engine, seconds, commits, writer.latencies, run.held_seconds, run.last_held_by, run.batch_size_now
     )

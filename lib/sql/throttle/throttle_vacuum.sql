@@ -5,6 +5,9 @@ SELECT format('pid %s, %s, phase %s', p.pid,
        coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8 AS value
 FROM pg_stat_progress_vacuum AS p
 LEFT JOIN pg_stat_activity AS a ON a.pid = p.pid
-WHERE p.relid = to_regclass(CAST(:table AS text))
+-- pg_stat_progress_vacuum covers every database of the server, and a database cloned from another
+-- has the same table oids: the database must match too.
+WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND p.relid = to_regclass(CAST(:table AS text))
 ORDER BY value DESC
 LIMIT 1;

@@ -12,13 +12,13 @@ from sqlalchemy import text
 from lib.backfill.loop import RunOptions, run_backfill
 from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings, ThrottleSettingsError
+from lib.backfill.throttle import ThrottleSettings, ThrottleSettingsError, first_hold
 from lib.backfill.tuning import Tuning
 from lib.errors import NothingToDo
 from lib.guard.actions import pause_backfill, resume_backfill
 from lib.guard.audit import AuditFilter, audit_entries
 from lib.guard.identity import Identity
-from tests.conftest import wait_for
+from tests.conftest import DEMO_TEMPLATE, clone, wait_for
 from tests.crm import cli_backfill, owner_state, state_after_a_clean_run
 from tests.lib.backfill.conftest import run_row
 from tests.standby import set_replay, streaming_standby
@@ -143,11 +143,7 @@ def test_a_session_queued_for_a_lock_on_a_migrated_table_holds_the_run(unfilled_
     with unfilled_db.connect() as holder:
         holder.execute(text("LOCK TABLE crm_opportunities IN ROW EXCLUSIVE MODE"))
 
-        def queue_for_an_exclusive_lock() -> None:
-            with unfilled_db.begin() as waiter:
-                waiter.execute(text("LOCK TABLE crm_opportunities IN ACCESS EXCLUSIVE MODE"))
-
-        waiter = threading.Thread(target=queue_for_an_exclusive_lock)
+        waiter = threading.Thread(target=lambda: _queue_for_an_exclusive_lock(unfilled_db))
         waiter.start()
         wait_for(lambda: longest_lock_wait(unfilled_db) > 0.2, "the exclusive lock to wait past the limit")
         with backfill_in_background(unfilled_db, ThrottleSettings(max_lock_wait=0.2)) as result:
@@ -242,3 +238,40 @@ def test_pause_and_resume_with_nothing_to_steer_say_so(demo_db):
         pause_backfill(demo_db, OPERATOR)
     with pytest.raises(NothingToDo, match="No backfill is paused"):
         resume_backfill(demo_db, OPERATOR)
+
+
+def test_a_vacuum_and_a_lock_wait_in_another_database_with_the_same_table_oids_hold_nothing(
+    unfilled_db, server_url
+):
+    clones = clone(server_url, DEMO_TEMPLATE)
+    twin = next(clones)  # a clone of the same template: the same oids
+    try:
+        vacuum = twin.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with vacuum, twin.connect() as holder:
+            vacuum.execute(text("SET vacuum_cost_delay = 100"))
+            vacuum.execute(text("SET vacuum_cost_limit = 1"))
+            pid = vacuum.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            slow = threading.Thread(target=lambda: _vacuum_until_cancelled(vacuum))
+            slow.start()
+            holder.execute(text("LOCK TABLE crm_opportunities IN ROW EXCLUSIVE MODE"))
+            waiter = threading.Thread(target=lambda: _queue_for_an_exclusive_lock(twin))
+            waiter.start()
+            wait_for(lambda: longest_lock_wait(twin) > 0.2, "the twin's lock to wait past the limit")
+            settings = ThrottleSettings(max_lock_wait=0.2)
+            with twin.connect() as connection:
+                assert first_hold(connection, settings, "crm_accounts").signal == "lock_wait"
+            with unfilled_db.connect() as connection:
+                assert first_hold(connection, settings, "crm_accounts") is None
+            holder.rollback()
+            waiter.join(timeout=30)
+            with twin.connect() as connection:
+                assert first_hold(connection, settings, "crm_accounts").signal == "vacuum"
+                connection.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+            slow.join(timeout=30)
+    finally:
+        next(clones, None)
+
+
+def _queue_for_an_exclusive_lock(engine) -> None:
+    with engine.begin() as waiter:
+        waiter.execute(text("LOCK TABLE crm_opportunities IN ACCESS EXCLUSIVE MODE"))
