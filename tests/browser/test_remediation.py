@@ -7,6 +7,7 @@ from lib.aliases.store import alias_batches, list_aliases
 from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
 from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
+from tests.conftest import wait_for
 from tests.crm import error_rows, unresolved_rows
 from tests.playbook import playbook_coverage
 
@@ -92,10 +93,10 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
     # The dry run's forecast was the figure the backfill reached.
     assert f"{after['crm_accounts'][2]}%" in forecast, forecast
 
-    wait_until_rendered(page)
-    frames = [grid_rows(frame) for frame in page.locator("[data-testid=stDataFrame]").all()]
-    header, batch_row = next(rows for rows in frames if "aliases" in rows[0])
-    batch = dict(zip(header, batch_row, strict=True))
+    # The run's end shows in its live fragment first; the alias batches, outside it, follow when
+    # the fragment has the page drawn again.
+    wait_for(lambda: "running" not in alias_batch_row(page)["applied by"], "the alias batches redrawn")
+    batch = alias_batch_row(page)
     assert batch["aliases"] == str(len(suggested)), batch
     assert f"crm_accounts {before[2]}% → {after['crm_accounts'][2]}%" in batch["applied by"], batch
 
@@ -179,3 +180,11 @@ def test_an_operator_types_the_user_for_an_ambiguous_name(operator, demo):
     assert aliases[name.legacy_username] == chosen.user_id
     assert alias_audit(demo)[-1] == (OPERATOR, "add alias", "succeeded")
     assert operator.problems(page) == []
+
+
+def alias_batch_row(page) -> dict[str, str]:
+    """The first row of the Operations page's alias batches, by column."""
+    wait_until_rendered(page)
+    frames = [grid_rows(frame) for frame in page.locator("[data-testid=stDataFrame]").all()]
+    header, batch_row = next(rows for rows in frames if "aliases" in rows[0])
+    return dict(zip(header, batch_row, strict=True))
