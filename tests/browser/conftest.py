@@ -22,6 +22,23 @@ def console(demo) -> Iterator[Console]:
         yield console
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+@pytest.fixture(autouse=True)
+def console_log_when_failed(request) -> Iterator[None]:
+    """A failing test's report ends with the last lines its console printed."""
+    yield
+    if getattr(request.node, "call_failed", False) and "console" in request.fixturenames:
+        lines = request.getfixturevalue("console").log.read_text().splitlines()
+        print("\n".join(["--- the console's last lines:", *lines[-80:]]))
+
+
 @pytest.fixture
 def operator(browser, console) -> Iterator[Visitor]:
     visitor = Visitor(browser, console, OPERATOR)

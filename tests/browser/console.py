@@ -6,6 +6,7 @@ Shared by the browser tests and by the README screenshots, so that both see the 
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import Engine, text
 
 from lib import registry
 from lib.db.settings import PROJECT_ROOT
@@ -53,6 +56,7 @@ class Console:
 
     direct: str
     via: dict[str, str]
+    log: Path  # what Streamlit printed, for a failing test's report
 
 
 @contextmanager
@@ -87,7 +91,7 @@ def running_console(
         )
         try:
             _wait_for_health(via[ANONYMOUS], process, Path(log.name))
-            yield Console(f"http://127.0.0.1:{port}", via)
+            yield Console(f"http://127.0.0.1:{port}", via, Path(log.name))
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -152,6 +156,24 @@ def wait_until_rendered(page: Page) -> None:
         "!document.querySelector('[data-testid=stSkeleton], [data-stale=true]')"
         f" && document.querySelector('{RENDERED}')"
     )
+
+
+ENDED_RUN_BADGE = re.compile(r"last run 1 ([a-z]+)")
+
+
+def wait_for_first_run_to_end(page: Page, database: Engine, timeout_seconds: float) -> str:
+    """The status the Operations page's badge gives the first backfill run once it has ended. If it
+    has not ended in time, the failure says where the runs table has it."""
+    try:
+        ended = page.get_by_text(ENDED_RUN_BADGE)
+        ended.wait_for(timeout=timeout_seconds * 1000)
+    except PlaywrightTimeout:
+        with database.connect() as connection:
+            runs = connection.execute(text("SELECT * FROM migration_ops.backfill_runs")).mappings().all()
+        badges = page.locator("[data-testid=stBadge], [data-testid=stAlert]").all_inner_texts()
+        failure = f"no run ended in {timeout_seconds} s; the page shows {badges}; runs: {runs}"
+        raise AssertionError(failure) from None
+    return ENDED_RUN_BADGE.search(ended.inner_text()).group(1)
 
 
 def grid_rows(frame: Locator) -> list[list[str]]:

@@ -3,7 +3,7 @@ step 3), sees it everywhere, and later enables them again."""
 
 from sqlalchemy import text
 
-from tests.browser.console import OPERATOR, PAGES, grid_rows
+from tests.browser.console import OPERATOR, PAGES, grid_rows, wait_for_first_run_to_end
 
 TRIGGERS = {
     "crm_accounts_owner_sync_guard",
@@ -90,7 +90,7 @@ def test_writes_during_the_rollback_are_reconciled_by_the_next_run_and_verify_pa
 
     page.get_by_role("button", name="Re-run backfill…").click()
     page.get_by_role("dialog").get_by_role("button", name="Start the backfill").click()
-    page.get_by_text("last run 1 succeeded").wait_for(timeout=60_000)
+    assert wait_for_first_run_to_end(page, demo, 60) == "succeeded"
     with demo.connect() as connection:
         assert (
             connection.execute(text("SELECT rows_reconciled FROM migration_ops.backfill_runs")).scalar() == 1

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from lib.aliases.store import alias_batches, list_aliases
 from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
-from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
+from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
 from tests.conftest import wait_for
 from tests.crm import error_rows, unresolved_rows
 from tests.playbook import playbook_coverage
@@ -85,7 +85,7 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
         assert alias_batches(connection)[0]["note"] == "reviewed suggestions"
 
     page.get_by_role("button", name="Run the backfill").click()
-    page.get_by_text("last run 1 succeeded").wait_for(timeout=RUN_SECONDS * 1000)
+    assert wait_for_first_run_to_end(page, demo, RUN_SECONDS) == "succeeded"
     with demo.connect() as connection:
         after = {table: playbook_coverage(connection, table) for table in MIGRATED_TABLES}
         assert set(error_rows(connection)) == unresolved_rows(connection)

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
-from tests.browser.console import OPERATOR, grid_rows, wait_until_rendered
+from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
 from tests.playbook import playbook_coverage
 
 # Small batches of a fixed size, with a pause, so that the 8,000 demo rows take several seconds
@@ -55,7 +55,7 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
         wait_until_rendered(page)
     dialog.get_by_role("button", name="Start the backfill").click()
     dialog.wait_for(state="detached")
-    page.get_by_text("last run 1 succeeded").wait_for(timeout=RUN_SECONDS * 1000)
+    assert wait_for_first_run_to_end(page, demo, RUN_SECONDS) == "succeeded"
     seen = page.evaluate("window.progressSeen")
 
     after = coverage(demo)
