@@ -34,6 +34,7 @@ WRITE_MEMORY_TRIGGERS = {
 } | {"app_users_former_username"}
 FUNCTIONS = {
     "resolve_owner_username",
+    "resolve_owner_usernames",  # the rule, set-based (0053)
     "sync_owner_reference_fields",
     "log_unresolved_owner_reference",
     "backfill_owner_batch",
@@ -67,7 +68,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0052_backfill_throttle"
+        assert current_revision(connection) == head_revision() == "0053_set_based_owner_rule"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS,
             "functions": FUNCTIONS,
