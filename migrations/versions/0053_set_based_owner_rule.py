@@ -1,11 +1,12 @@
 """The resolution rule, set-based (DESIGN §2): `resolve_owner_usernames(text[])` resolves any number
-of usernames in one call, one row per distinct name, and is the only place the rule is written.
+of usernames in one call, one row per name, and is the only place the rule is written.
 
 - `resolve_owner_username(text)`, which the sync and log triggers, verify and the console call
   with one name, now asks it about that one name.
 - `backfill_owner_batch` (v5) reads its batch once for the bounds and the unresolved rows'
-  usernames, resolves those in one call planned with them in view, and updates its rows by a
-  hash join on the username. Its results are v4's: the same rows resolved, the same error rows.
+  usernames, resolves each distinct one in one call planned with them in view, and updates its
+  rows by a hash join on the username. Its results are v4's: the same rows resolved, the same
+  error rows.
 
 Downgrade restores the per-name rule and v4 of the batch, and drops the set-based function.
 

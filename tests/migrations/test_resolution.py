@@ -57,11 +57,11 @@ def test_blank_usernames_are_no_owner_and_no_error(db, users, written):
     assert (result.user_id, result.match_kind, result.reason) == (None, "blank", None)
 
 
-def test_the_set_based_rule_gives_each_distinct_name_what_the_rule_gives_it_alone(db, users):
-    written = ["jdoe", "  jdoe ", "jdoe", "mary.major", "JDOE", "nobody", "", "   ", None, None, "sam"]
+def test_the_set_based_rule_gives_each_name_what_the_rule_gives_it_alone(db, users):
+    written = ["jdoe", "  jdoe ", "mary.major", "JDOE", "nobody", "", "   ", None, "sam"]
     with db.connect() as connection:
         rows = connection.execute(
             text("SELECT * FROM resolve_owner_usernames(CAST(:names AS text[]))"), {"names": written}
         ).all()
         alone = {name: tuple(resolve(connection, name)) for name in written}
-    assert sorted(rows, key=repr) == sorted(((name, *alone[name]) for name in set(written)), key=repr)
+    assert sorted(rows, key=repr) == sorted(((name, *alone[name]) for name in written), key=repr)

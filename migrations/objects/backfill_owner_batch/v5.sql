@@ -1,5 +1,5 @@
 -- One keyset batch, as v4, resolved set-based: one read of the batch gives its bounds and the
--- legacy usernames of its unresolved rows; the rule resolves those in one call
+-- legacy usernames of its unresolved rows; the rule resolves each distinct one in one call
 -- (resolve_owner_usernames), planned with the names in view, so that it and the UPDATE are hash
 -- joins rather than a probe per name and per row. EXECUTE … USING plans each statement with
 -- its actual values.
@@ -45,6 +45,7 @@ BEGIN
   $q$, p_table)
   INTO v_last_id, v_scanned, v_usernames_pending
   USING v_after_id, p_batch_size;
+  v_usernames_pending := ARRAY(SELECT DISTINCT given FROM unnest(v_usernames_pending) AS given);
 
   EXECUTE format($q$
     WITH resolution AS MATERIALIZED (

@@ -1,7 +1,7 @@
--- The one resolution rule (DESIGN §2, aliases since 0048), set-based: one row per distinct
--- username given, whatever their number. The trigger asks it about one name and the backfill about
--- a batch's thousands; called with an array whose contents the planner can see, it plans by their
--- number, so that a batch gets hash joins where one name gets index probes.
+-- The one resolution rule (DESIGN §2, aliases since 0048), set-based: one row per username given
+-- (give each once), whatever their number. The triggers ask it about one name and the backfill
+-- about a batch's thousands; called with an array whose contents the planner can see, it plans by
+-- their number, so that a batch gets hash joins where one name gets index probes.
 --   1. trim the username;
 --   2. exactly one user has it exactly: that user;
 --   3. exactly one user has it case-insensitively: that user;
@@ -29,10 +29,8 @@ AS $$
       WHEN folded.matches > 1 THEN 'ambiguous_username'
       ELSE 'user_not_found'
     END AS reason
-  FROM (
-    SELECT DISTINCT given AS owner_username, coalesce(btrim(given), '') AS name
-    FROM unnest(p_usernames) AS given
-  ) AS candidate
+  FROM unnest(p_usernames) AS given (owner_username)
+  CROSS JOIN LATERAL (SELECT given.owner_username, coalesce(btrim(given.owner_username), '') AS name) AS candidate
   LEFT JOIN app_users AS exact ON exact.username = candidate.name
   CROSS JOIN LATERAL (
     SELECT count(*) AS matches, CASE WHEN count(*) = 1 THEN min(u.id) END AS only_id
