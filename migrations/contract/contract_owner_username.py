@@ -22,7 +22,7 @@ It lives outside migrations/versions so that `alembic upgrade head` never applie
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0053_set_based_owner_rule
+Revises: 0054_unresolved_rows_by_probe
 """
 
 import getpass
@@ -36,7 +36,7 @@ from lib.guard.audit import record_in
 from lib.guard.identity import Identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0053_set_based_owner_rule"
+down_revision = "0054_unresolved_rows_by_probe"
 branch_labels = None
 depends_on = None
 
