@@ -15,7 +15,7 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 def neutralise(value):
     """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    if not isinstance(value, str) or value[:1].isascii() and value[:1].isalnum():
+    if not isinstance(value, str) or (value[:1].isascii() and value[:1].isalnum()):
         return value  # most cells: nothing a spreadsheet would skip or run starts with a letter or digit
     first = value.lstrip().lstrip(ZERO_WIDTH).lstrip()[:1]
     if value.startswith(CONTROL_STARTS) or unicodedata.normalize("NFKC", first)[:1] in FORMULA_CHARACTERS:

@@ -2,7 +2,9 @@
 -- legacy usernames of its unresolved rows; the rule resolves each distinct one in one call
 -- (resolve_owner_usernames), planned with the names in view, so that it and the UPDATE are hash
 -- joins rather than a probe per name and per row. EXECUTE … USING plans each statement with
--- its actual values.
+-- its actual values. The usernames are joined under the "C" collation: equal is equal under any
+-- deterministic collation, and a sort, if the planner picks one, compares bytes rather than
+-- collating thousands of strings.
 CREATE OR REPLACE FUNCTION backfill_owner_batch(p_table text, p_after_id bigint, p_batch_size integer)
 RETURNS TABLE (last_id bigint, scanned bigint, resolved bigint, unresolved bigint)
 LANGUAGE plpgsql
@@ -55,14 +57,14 @@ BEGIN
       FROM resolution AS r
       WHERE t.id > $1 AND t.id <= $2
         -- Re-checked on the latest version of a row a writer changed meanwhile.
-        AND t.owner_user_id IS NULL AND t.owner_username = r.owner_username
+        AND t.owner_user_id IS NULL AND t.owner_username = r.owner_username COLLATE "C"
         AND migration_ops.has_legacy_owner(t.owner_username) AND r.user_id IS NOT NULL
       RETURNING t.id
     ), unresolvable AS (
       -- Locked, and re-read at their latest version, so that no error row is written stale.
       SELECT t.id, t.owner_username, r.reason
       FROM %1$I AS t
-      JOIN resolution AS r ON r.owner_username = t.owner_username
+      JOIN resolution AS r ON r.owner_username = t.owner_username COLLATE "C"
       WHERE t.id > $1 AND t.id <= $2
         AND t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username)
         AND r.user_id IS NULL
