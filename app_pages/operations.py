@@ -39,7 +39,17 @@ if not allowed:
     st.info(reason, icon=":material/visibility:")
 
 
-@st.dialog("Re-run the backfill", width="large")
+# Whether a dialog is open, kept in the session: a refreshing fragment below may turn a click in an
+# open dialog into a full rerun of the page, which closes every dialog it does not draw again, and
+# drops the click with it.
+BACKFILL_DIALOG, VERIFY_DIALOG = "operations_backfill_dialog_open", "operations_verify_dialog_open"
+
+
+def dialog_closed(key: str) -> None:
+    st.session_state.pop(key, None)
+
+
+@st.dialog("Re-run the backfill", width="large", on_dismiss=lambda: dialog_closed(BACKFILL_DIALOG))
 def confirm_backfill():
     st.markdown("A run now would give, by the dry-run forecast:")
     for row in database.read(forecast):
@@ -106,11 +116,14 @@ def confirm_backfill():
                 tuning=Tuning(int(target_batch_ms), int(min_batch_size), int(max_batch_size)),
             )
             actions.act(start_backfill_in_background, settings, options)
+            dialog_closed(BACKFILL_DIALOG)
             st.rerun()
 
 
 st.header("Backfill", anchor=False)
 if st.button("Re-run backfill…", icon=":material/play_arrow:", disabled=not allowed, key="operations_open"):
+    st.session_state[BACKFILL_DIALOG] = True
+if st.session_state.get(BACKFILL_DIALOG):
     confirm_backfill()
 
 
@@ -185,7 +198,7 @@ st.caption(
 )
 
 
-@st.dialog("Verify both tables", width="large")
+@st.dialog("Verify both tables", width="large", on_dismiss=lambda: dialog_closed(VERIFY_DIALOG))
 def confirm_verify():
     left, right = st.columns(2)
     batch_size = left.number_input(
@@ -199,10 +212,13 @@ def confirm_verify():
         with actions.action_errors_shown():
             settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
             actions.act(start_verify_in_background, settings)
+            dialog_closed(VERIFY_DIALOG)
             st.rerun()
 
 
 if st.button("Verify now…", icon=":material/fact_check:", disabled=not allowed, key="verify_open"):
+    st.session_state[VERIFY_DIALOG] = True
+if st.session_state.get(VERIFY_DIALOG):
     confirm_verify()
 
 
