@@ -4,11 +4,12 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine
 
-from lib.db.session_lock import session_lock
+from lib.db.session_lock import JOB_LOCK_WAIT_MS, session_lock
 
 BACKFILL_LOCK = "owner-console backfill"
 
 
-def backfill_lock(engine: Engine) -> AbstractContextManager[bool]:
-    """Try to take the backfill lock: yields whether this process holds it."""
-    return session_lock(engine, BACKFILL_LOCK)
+def backfill_lock(engine: Engine, wait_ms: int = JOB_LOCK_WAIT_MS) -> AbstractContextManager[bool]:
+    """Take the backfill lock, waiting up to `wait_ms` for it: yields whether this process holds
+    it."""
+    return session_lock(engine, BACKFILL_LOCK, wait_ms)

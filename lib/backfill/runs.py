@@ -139,7 +139,7 @@ def mark_dead_runs_interrupted(connection: Connection) -> None:
 
 def settle_dead_runs(engine: Engine) -> None:
     """Mark the runs whose process died as interrupted, when no runner holds the lock now."""
-    with backfill_lock(engine) as held:
+    with backfill_lock(engine, wait_ms=0) as held:
         if not held:
             return  # a runner is alive: its run really is in progress
         with engine.connect() as connection:

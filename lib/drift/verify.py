@@ -15,7 +15,7 @@ from typing import TextIO
 from sqlalchemy import Connection, Engine
 
 from lib.backfill.settings import BatchSettings
-from lib.db.session_lock import session_lock
+from lib.db.session_lock import JOB_LOCK_WAIT_MS, session_lock
 from lib.errors import Busy
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.export import write_rows_csv
@@ -75,7 +75,7 @@ def run_verify(
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
 ) -> VerifyOutcome:
     """One verify run, resuming the last one when its process died, unless `fresh`."""
-    with session_lock(engine, VERIFY_LOCK) as held, engine.connect() as connection:
+    with session_lock(engine, VERIFY_LOCK, JOB_LOCK_WAIT_MS) as held, engine.connect() as connection:
         if not held:
             raise VerifyAlreadyRunning("A verify is already running in another process; wait for its result.")
         run_id, resumed = _start(connection, settings, started_by, source, fresh)

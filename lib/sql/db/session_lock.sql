@@ -1,3 +1,3 @@
--- One job of a kind at a time, across processes and replicas: the job holds this for its whole
--- run on a connection of its own; PostgreSQL frees it when that connection ends, a killed process too.
+-- A job's lock, taken only if it is free now: the console's check before it marks the runs of a
+-- dead process interrupted. Jobs themselves wait a little for it (session_lock_wait).
 SELECT pg_try_advisory_lock(hashtext(:name));

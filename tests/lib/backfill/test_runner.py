@@ -2,10 +2,13 @@
 a killed run resumed, timeouts retried then reported, and what each run fixed."""
 
 import signal
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
 
+from lib.backfill.lock import backfill_lock
 from lib.backfill.loop import BackfillAlreadyRunning, RunOptions, run_backfill
 from lib.backfill.runs import request_cancel
 from lib.backfill.settings import BatchSettings
@@ -85,6 +88,30 @@ def test_a_second_start_from_another_process_is_refused_naming_the_running_run(u
     finally:
         slow.kill()
         slow.wait()
+
+
+def test_a_start_waits_out_the_consoles_brief_hold_of_the_lock_instead_of_being_refused(unfilled_db):
+    """The console takes the lock for a moment to settle dead runs: a start at that moment waits."""
+    with ThreadPoolExecutor(1) as pool:
+        with settle_dead_runs_holding(unfilled_db):
+            started = pool.submit(run_backfill, unfilled_db, FAST, "ops.lead", "cli", options=FIXED_SIZE)
+            wait_for(lambda: advisory_lock_waiters(unfilled_db) == 1, "the start to wait for the lock")
+        assert started.result().status == "succeeded"
+
+
+@contextmanager
+def settle_dead_runs_holding(engine):
+    """The lock as settle_dead_runs takes it, held until the block ends."""
+    with backfill_lock(engine, wait_ms=0) as held:
+        assert held
+        yield
+
+
+def advisory_lock_waiters(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar_one()
 
 
 @pytest.fixture
