@@ -16,7 +16,9 @@ WITH unresolved AS (
          sum(u.rows)::bigint AS rows, r.match_kind,
          migration_ops.username_key(u.legacy_username) AS name_key
   FROM unresolved AS u
-  CROSS JOIN LATERAL resolve_owner_username(u.legacy_username) AS r
+  -- The rule, asked once about every name rather than once per name.
+  JOIN resolve_owner_usernames(ARRAY(SELECT DISTINCT x.legacy_username FROM unresolved AS x)) AS r
+    ON r.owner_username = u.legacy_username
   GROUP BY u.legacy_username, r.match_kind
 ), searched AS (
   -- Only what the rule leaves unresolved needs an owner; a key over 64 characters is no username.
