@@ -29,6 +29,7 @@ def write_rows_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence]
     writer.writerow(columns)
     written = 0
     for row in rows:
-        writer.writerow([neutralise(value) for value in row])
+        # Only text can hold a formula; numbers and times, most of a row, skip the call.
+        writer.writerow([neutralise(value) if type(value) is str else value for value in row])
         written += 1
     return written
