@@ -2,7 +2,6 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
-from lib.coverage.forecast import FORECAST_SQL
 from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.next_step import AT_TARGET, next_steps
 from lib.finish.readiness import all_hold, readiness_now
@@ -46,7 +45,7 @@ for step in database.read(next_steps):
             )
         else:
             st.page_link("app_pages/operations.py", label="Run the backfill", icon=":material/build:")
-widgets.show_sql(FORECAST_SQL, "crm_accounts", "SQL behind the forecast (per table)")
+widgets.show_sql("forecast", "crm_accounts", "SQL behind the forecast (per table)")
 
 st.header("Who writes owner fields", anchor=False)
 days = st.segmented_control(

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib.coverage.forecast import FORECAST_SQL, forecast
+from lib.coverage.forecast import forecast
 from lib.coverage.preflight import legacy_volume
 from lib.registry import MIGRATED_TABLES
 from ui import database, widgets
@@ -42,4 +42,4 @@ for row in database.read(forecast):
         middle.metric("rows a run would resolve", f"{row.newly_resolved:,}")
         right.metric("would stay unresolved", f"{sum(row.remainder.values()):,}")
         st.dataframe(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]), hide_index=True)
-        widgets.show_sql(FORECAST_SQL, row.table)
+        widgets.show_sql("forecast", row.table)

@@ -87,13 +87,9 @@ def trigger_control(key: str) -> None:
             st.rerun()
 
 
-def show_sql(
-    names: str | tuple[str, ...], table: str | None = None, label: str = "SQL behind this figure"
-) -> None:
-    """The named query behind a figure, or the queries it runs in turn."""
-    names = (names,) if isinstance(names, str) else names
+def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:
     with st.expander(label):
-        st.code("\n".join(query_text(name, table) for name in names), language="sql", wrap_lines=True)
+        st.code(query_text(name, table), language="sql", wrap_lines=True)
 
 
 def readiness_gates(gates: list[Gate], details: bool = False) -> None:

@@ -9,9 +9,6 @@ from sqlalchemy import Connection
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
-# The forecast's queries, in the order it runs them.
-FORECAST_SQL = ("forecast_pending", "forecast")
-
 
 @dataclass(frozen=True)
 class Forecast:
@@ -28,14 +25,6 @@ class Forecast:
 def forecast(connection: Connection) -> list[Forecast]:
     forecasts = []
     for table in MIGRATED_TABLES:
-        pending = connection.execute(query("forecast_pending", table)).all()
-        *figures, remainder = connection.execute(
-            query("forecast"),
-            {
-                "table": table,
-                "usernames": [row.owner_username for row in pending],
-                "rows": [row.rows for row in pending],
-            },
-        ).one()
+        *figures, remainder = connection.execute(query("forecast", table), {"table": table}).one()
         forecasts.append(Forecast(table, *figures, remainder=dict(sorted(remainder.items()))))
     return forecasts

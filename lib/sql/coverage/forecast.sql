@@ -1,19 +1,31 @@
 -- Dry run: the coverage a backfill run now would give one table, by the same resolution rule,
--- without writing, and what would stay unresolved by reason. :usernames and :rows are what
--- forecast_pending.sql found: the rule resolves each username once, given them all at once, so
--- that it is planned with them in view (hash joins, not a probe per name). The figures as they are
--- come from the kept counts (coverage_counts.sql).
+-- without writing, and what would stay unresolved by reason. Only rows still without
+-- owner_user_id are resolved, each distinct username once. The figures as they are come from the
+-- kept counts (coverage_counts.sql).
 WITH as_is AS (
   SELECT
     coalesce(sum(total_legacy), 0)::bigint AS total_legacy,
     coalesce(sum(resolved_fk), 0)::bigint AS resolved_fk
   FROM migration_ops.coverage_counts
   WHERE entity_type = :table
+), pending AS (
+  -- Usernames up to 2,000 bytes are read from the index of them alone; the rare longer ones,
+  -- too long for an index entry, from their rows.
+  SELECT t.owner_username, count(*) AS rows
+  FROM {table} AS t
+  WHERE t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username)
+    AND octet_length(t.owner_username) <= 2000
+  GROUP BY t.owner_username
+  UNION ALL
+  SELECT t.owner_username, count(*) AS rows
+  FROM {table} AS t
+  WHERE t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username)
+    AND octet_length(t.owner_username) > 2000
+  GROUP BY t.owner_username
 ), outcome AS (
   SELECT r.reason, sum(p.rows)::bigint AS rows
-  FROM unnest(CAST(:usernames AS text[]), CAST(:rows AS bigint[])) AS p (owner_username, rows)
-  JOIN resolve_owner_usernames(CAST(:usernames AS text[])) AS r
-    ON r.owner_username = p.owner_username COLLATE "C"
+  FROM pending AS p
+  CROSS JOIN LATERAL resolve_owner_username(p.owner_username) AS r
   GROUP BY r.reason
 ), newly_resolved AS (
   SELECT coalesce(sum(o.rows) FILTER (WHERE o.reason IS NULL), 0)::bigint AS rows FROM outcome AS o
