@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from psycopg.errors import LockNotAvailable
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from lib.sql import query
@@ -33,7 +33,7 @@ def session_lock(engine: Engine, name: str, wait_ms: int = 0) -> Iterator[bool]:
                 lock_connection.commit()
 
 
-def _take(lock_connection, name: str, wait_ms: int) -> bool:
+def _take(lock_connection: Connection, name: str, wait_ms: int) -> bool:
     if not wait_ms:
         return lock_connection.execute(query("session_lock"), {"name": name}).scalar_one()
     lock_connection.execute(query("session_lock_timeout"), {"lock_timeout": f"{wait_ms}ms"})
