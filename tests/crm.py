@@ -141,3 +141,21 @@ def _owners(connection: Connection) -> dict[str, list]:
         ).all()
         for table in MIGRATED_TABLES
     }
+
+
+def unresolved_accounts(connection: Connection, rows: int) -> None:
+    """`rows` accounts whose formula-looking owners nobody has, each with its error row."""
+    with owner_triggers_off(connection, "crm_accounts"):
+        connection.execute(
+            text(
+                "INSERT INTO crm_accounts (name, owner_username) SELECT 'acct ' || n, '=ghost' || n "
+                "FROM generate_series(1, :rows) AS n"
+            ),
+            {"rows": rows},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO owner_backfill_errors (entity_type, entity_id, owner_username, reason) "
+                "SELECT 'crm_accounts', id, owner_username, 'user_not_found' FROM crm_accounts"
+            )
+        )

@@ -1,6 +1,7 @@
 """The unresolved remainder: breakdown, filtered drill-down, CSV export, inactive owners."""
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -63,8 +64,10 @@ def unresolved_page(connection: Connection, rows: UnresolvedFilter, page: int, p
 
 
 def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> int:
-    """Write every filtered row to `out` as CSV, streamed from a server-side cursor; the row count."""
-    return write_rows_csv(out, COLUMNS, _stream(connection, rows))
+    """Write every filtered row to `out` as CSV, streamed as the server sends them; the row count."""
+    # Closed here, whatever happens in the writing: a stream left open would keep the connection busy.
+    with closing(_stream(connection, rows)) as streamed:
+        return write_rows_csv(out, COLUMNS, streamed)
 
 
 def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[int, list[dict]]]:
@@ -82,11 +85,10 @@ def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[i
 
 
 def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
-    params = rows.params() | {"limit": None, "offset": 0}
-    # Options of this statement only: Connection.execution_options() would stream every later
-    # statement on the caller's connection through a cursor too.
-    yield from connection.execute(
-        query("unresolved_rows"),
-        params,
-        execution_options={"stream_results": True, "yield_per": EXPORT_BATCH_ROWS},
-    )
+    statement = query("unresolved_rows").compile(dialect=connection.dialect)
+    params = statement.construct_params(rows.params() | {"limit": None, "offset": 0})
+    # psycopg's streaming, under SQLAlchemy: the server sends the rows on while they are being
+    # written, where a server-side cursor waits for a FETCH round trip per batch (P6 in
+    # docs/PERFORMANCE.md). Only EXPORT_BATCH_ROWS rows are held at a time either way.
+    with connection.connection.driver_connection.cursor() as cursor:
+        yield from cursor.stream(str(statement), params, size=EXPORT_BATCH_ROWS)

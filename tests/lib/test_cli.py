@@ -17,6 +17,7 @@ from lib.db.schema import head_revision
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from tests.conftest import password_login
+from tests.crm import unresolved_accounts
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
@@ -189,6 +190,23 @@ def test_export_unresolved_writes_the_filtered_rows_as_csv(demo_db):
         ).scalar()
     assert rows[0][0] == "entity_type" and len(rows) - 1 == expected
     assert result.stderr == f"{expected} rows\n"
+
+
+def test_export_unresolved_stops_cleanly_when_its_reader_goes_away(db):
+    with db.begin() as connection:
+        unresolved_accounts(connection, 50_000)  # far more than a pipe holds
+    export = subprocess.Popen(
+        [sys.executable, "-m", "lib.cli", "export-unresolved"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": url_of(db)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert export.stdout.readline().startswith(b"entity_type,")
+    export.stdout.close()  # as `| head -1` does
+    # The export closes its stream, and the connection is rolled back and given back: no hang.
+    assert export.wait(timeout=60) == 0
+    assert export.stderr.read() == b""
 
 
 def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(demo_db, monkeypatch):

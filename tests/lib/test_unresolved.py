@@ -18,7 +18,7 @@ from lib.remainder.unresolved import (
     unresolved_page,
     write_csv,
 )
-from tests.crm import owner_triggers_off
+from tests.crm import unresolved_accounts
 from tests.playbook import playbook_sql_blocks
 
 SQL_OF_A_FILTER = """
@@ -102,19 +102,8 @@ def test_neutralise_prefixes_only_text_a_spreadsheet_would_run(value, safe):
 
 
 def test_a_100k_row_export_streams_in_bounded_memory(db):
-    with db.begin() as connection, owner_triggers_off(connection, "crm_accounts"):
-        connection.execute(
-            text(
-                "INSERT INTO crm_accounts (name, owner_username) SELECT 'acct ' || n, '=ghost' || n "
-                "FROM generate_series(1, 100000) AS n"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO owner_backfill_errors (entity_type, entity_id, owner_username, reason) "
-                "SELECT 'crm_accounts', id, owner_username, 'user_not_found' FROM crm_accounts"
-            )
-        )
+    with db.begin() as connection:
+        unresolved_accounts(connection, 100_000)
 
     class CountingSink(io.TextIOBase):
         lines = 0
