@@ -439,7 +439,7 @@ def readiness_figure(engine: Engine, times: int) -> Figure:
 
 def export_figure(engine: Engine, rows: int) -> Figure:
     """P6: `lib.cli export-unresolved` of `rows` unresolved rows to a file: wall time and the
-    process's peak RSS."""
+    process's peak RSS, both taken by bench.peak_rss."""
     with engine.begin() as connection:
         missing = rows - connection.execute(text("SELECT count(*) FROM owner_backfill_errors")).scalar_one()
         # Owners nobody has, written through the legacy path: the log trigger records each one.
@@ -454,22 +454,22 @@ def export_figure(engine: Engine, rows: int) -> Figure:
     out = PROJECT_ROOT / ".data" / "bench-export.csv"
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     with out.open("w") as target:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lib.cli", "export-unresolved"],
+        launched = subprocess.run(
+            [sys.executable, "-m", "bench.peak_rss", sys.executable, "-m", "lib.cli", "export-unresolved"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=target,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    assert status == 0, f"export-unresolved exited with {status}"
+    assert launched.returncode == 0, f"export-unresolved exited with {launched.returncode}"
+    seconds, peak_kb = (float(figure) for figure in launched.stderr.split())
+    peak_mb = peak_kb / 1024
     with out.open(newline="") as exported:
         written = sum(1 for _ in csv.reader(exported)) - 1
     out.unlink()
     assert written >= rows, (written, rows)
-    peak_mb = usage.ru_maxrss / 1024
     return Figure(
         "P6",
         f"CSV export of {written:,} unresolved rows (the CLI, streamed to a file)",
