@@ -13,6 +13,6 @@ page = st.navigation(
     [st.Page(page.file, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]
 )
 widgets.sidebar()
-database.start_snapshots()
+database.start_background_jobs()
 widgets.trigger_banner()
 page.run()

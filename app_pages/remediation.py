@@ -2,7 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from lib.aliases.csv_import import parse_alias_csv
-from lib.aliases.store import ProposedAlias, list_aliases, preview_aliases, preview_removal
+from lib.aliases.store import ProposedAlias, awaiting_backfill, list_aliases, preview_aliases, preview_removal
+from lib.aliases.suggestions import STATUS, NameFilter
 from lib.backfill.settings import BatchSettings
 from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
 from lib.registry import MIGRATED_TABLES
@@ -11,6 +12,8 @@ from ui import actions, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
+# While the suggestions are being computed, the review looks this often for the new ones.
+RECHECK_SECONDS = 5
 
 st.title("Remediation")
 st.caption(
@@ -24,16 +27,11 @@ if not allowed:
 if done := st.session_state.pop("remediation_done", None):
     st.success(done, icon=":material/check_circle:")
 
-if st.session_state.pop("remediation_recompute_asked", False):
-    listed = database.suggestions(recompute=True)
-else:
-    listed = database.suggestions()
-names = listed.value
-awaiting = [name for name in names if name.match_kind == "alias"]
-if awaiting:
-    rows = sum(name.rows for name in awaiting)
+aliased_names, aliased_rows = database.read(awaiting_backfill)
+if aliased_names:
     st.info(
-        f"Waiting for the backfill: {counted(len(awaiting), 'aliased username')}, {counted(rows, 'row')}.",
+        f"Waiting for the backfill: {counted(aliased_names, 'aliased username')}, "
+        f"{counted(aliased_rows, 'row')}.",
         icon=":material/hourglass_top:",
     )
     if st.button(
@@ -83,33 +81,34 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.rerun()
 
 
-review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Aliases"])
-
-with review:
-    open_names = [name for name in names if name.match_kind in ("not_found", "ambiguous")]
-    left, middle, right = st.columns([2, 2, 1])
-    statuses = left.multiselect(
-        "Reason", ("user_not_found", "ambiguous_username"), default=("user_not_found", "ambiguous_username")
-    )
-    with actions.action_errors_shown(stop=True):
-        contains = middle.text_input("Username contains", key="remediation_contains")
-    with_candidates = right.checkbox("With candidates only", value=True)
-    tick_suggestions = right.checkbox("Tick every suggestion", disabled=not allowed)
-    shown = [
-        name
-        for name in open_names
-        if name.status in statuses
-        and contains.lower() in name.legacy_username.lower()
-        and (name.candidates or not with_candidates)
-    ]
+def review_suggestions(names: NameFilter, tick_suggestions: bool) -> None:
+    """The kept suggestions that the filters select. While they are missing or stale, this redraws
+    itself every RECHECK_SECONDS, so the new ones show when the background job has them; the
+    filters and the other tabs are left as they are."""
+    kept = database.kept_alias_suggestions()
+    if kept is None:
+        st.info(
+            "Finding candidate owners: the console computes them in the background when it starts, "
+            "after each run and after each alias change. They show here when they are ready.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    shown, selected = database.shown_alias_suggestions(names)
     summary, recompute = st.columns([5, 1], vertical_alignment="center")
     summary.caption(
-        f"{len(shown):,} of {len(open_names):,} unresolved usernames"
-        + (f"; the first {SHOWN_NAMES:,} are shown" if len(shown) > SHOWN_NAMES else "")
-        + f", as of {listed.computed_at:%H:%M:%S} UTC (shared by every viewer; Recompute gives a list "
-        f"at most {database.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to "
-        "map it to someone else."
+        f"{selected:,} of {kept.open_names:,} unresolved usernames"
+        + (f"; the first {SHOWN_NAMES:,} are shown" if selected > SHOWN_NAMES else "")
+        + f", as computed at {kept.computed_at:%H:%M:%S} UTC in {kept.seconds:.1f} s by the console's "
+        "background job (Recompute gives a list at most "
+        f"{database.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to map it "
+        "to someone else."
     )
+    if not kept.current:
+        st.warning(
+            "Computed before the latest backfill run or alias change. The console computes them again "
+            "(once the run ends, if one is working); this page shows the new ones when they are ready.",
+            icon=":material/update:",
+        )
     if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
         st.session_state["remediation_recompute_asked"] = True
         st.rerun()
@@ -123,7 +122,7 @@ with review:
                 "map to": name.suggestion.username if name.suggestion else "",
                 "candidates": "; ".join(candidate.describe() for candidate in name.candidates),
             }
-            for name in shown[:SHOWN_NAMES]
+            for name in shown
         ],
         columns=["apply", "legacy username", "reason", *MIGRATED_TABLES, "map to", "candidates"],
     )
@@ -149,6 +148,30 @@ with review:
     ):
         confirm_aliases(proposals, [], "review")
     widgets.show_sql("alias_suggestions", label="SQL behind the suggestions")
+
+
+review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Aliases"])
+
+with review:
+    if st.session_state.pop("remediation_recompute_asked", False):
+        database.recompute_alias_suggestions()
+    left, middle, right = st.columns([2, 2, 1])
+    statuses = left.multiselect(
+        "Reason", ("user_not_found", "ambiguous_username"), default=("user_not_found", "ambiguous_username")
+    )
+    with actions.action_errors_shown(stop=True):
+        review_filter = NameFilter(
+            match_kinds=tuple(kind for kind, status in STATUS.items() if status in statuses),
+            contains=middle.text_input("Username contains", key="remediation_contains"),
+            with_candidates=right.checkbox("With candidates only", value=True),
+            limit=SHOWN_NAMES,
+        )
+    tick_every = right.checkbox("Tick every suggestion", disabled=not allowed)
+    kept = database.kept_alias_suggestions()
+    if kept is None or not kept.current:
+        st.fragment(review_suggestions, run_every=RECHECK_SECONDS)(review_filter, tick_every)
+    else:
+        review_suggestions(review_filter, tick_every)
 
 with imports:
     st.markdown(

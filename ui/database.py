@@ -11,11 +11,20 @@ import streamlit as st
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from lib.aliases.suggestions import UnresolvedName, remediation_inputs, unresolved_names
+from lib.aliases.suggestions import (
+    KeptSuggestions,
+    NameFilter,
+    UnresolvedName,
+    compute_suggestions,
+    compute_suggestions_if_due,
+    kept_suggestions,
+    shown_names,
+)
 from lib.backfill.runs import settle_dead_runs
 from lib.coverage.counts import TableCoverage, table_coverage
 from lib.coverage.preflight import username_matches
-from lib.coverage.snapshots import SnapshotScheduler
+from lib.coverage.snapshots import take_due_snapshots
+from lib.db.background import BackgroundJobs
 from lib.db.database import connection_failure, is_connection_problem
 from lib.db.settings import configured_database_url
 from lib.db.shared_read import Computed, SharedRead
@@ -29,13 +38,11 @@ T = TypeVar("T")
 RETRY_SECONDS = 5
 # Live figures are shared by every viewer for this long, so a refresh costs at most one query.
 LIVE_CACHE_SECONDS = 3
-# Suggestions take seconds on a large remainder (bench/suggestions.py), and every click in the
-# review table reruns its page; they are reused for this long while no run or alias changes.
-# A stale list writes nothing wrong: applying checks every mapping against the database again.
-SUGGESTIONS_CACHE_SECONDS = 60
-# Recompute, and the distinct-username count (a scan of both tables), give everyone the result of
-# the last request when it is younger than this, however often anyone asks.
+# Recompute (of the suggestions), and the distinct-username count (a scan of both tables), give
+# everyone the result of the last request when it is younger than this, however often anyone asks.
 ON_REQUEST_REUSE_SECONDS = 30
+# Work that no page waits for, in this order each tick.
+BACKGROUND_JOBS = (take_due_snapshots, compute_suggestions_if_due)
 
 
 @st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
@@ -49,12 +56,12 @@ def engine() -> Engine:
         return _engine()
 
 
-@st.cache_resource(show_spinner=False, on_release=SnapshotScheduler.stop)
-def start_snapshots() -> SnapshotScheduler:
-    """One snapshot scheduler per console process, for as long as it runs."""
-    scheduler = SnapshotScheduler(engine())
-    scheduler.start()
-    return scheduler
+@st.cache_resource(show_spinner=False, on_release=BackgroundJobs.stop)
+def start_background_jobs() -> BackgroundJobs:
+    """One thread of background jobs per console process, for as long as it runs."""
+    jobs = BackgroundJobs(engine(), BACKGROUND_JOBS)
+    jobs.start()
+    return jobs
 
 
 @contextmanager
@@ -100,18 +107,27 @@ def coverage_now(retry: bool = True) -> list[TableCoverage]:
 def _shared_reads() -> dict[str, SharedRead]:
     """One of each per console process, shared by every session."""
     return {
-        "suggestions": SharedRead("suggestions", unresolved_names),
         "username_matches": SharedRead("username matches", username_matches),
     }
 
 
-def suggestions(recompute: bool = False) -> Computed[list[UnresolvedName]]:
-    """The unresolved usernames with their candidates, and when they were computed; reused while
-    no run or alias changes, for SUGGESTIONS_CACHE_SECONDS, or ON_REQUEST_REUSE_SECONDS when
-    `recompute` asks for a fresh list."""
-    max_age = ON_REQUEST_REUSE_SECONDS if recompute else SUGGESTIONS_CACHE_SECONDS
-    with database_problems_shown(), st.spinner("Finding candidate owners…"):
-        return _shared_reads()["suggestions"].fetch(_engine(), max_age, key=read(remediation_inputs))
+def kept_alias_suggestions() -> KeptSuggestions | None:
+    """What the background job last computed, or None if it has not yet."""
+    return read(kept_suggestions)
+
+
+def shown_alias_suggestions(names: NameFilter) -> tuple[list[UnresolvedName], int]:
+    return read(shown_names, names)
+
+
+def recompute_alias_suggestions() -> None:
+    """Compute them now, unless they are younger than ON_REQUEST_REUSE_SECONDS."""
+    with (
+        database_problems_shown(),
+        st.spinner("Finding candidate owners…"),
+        _engine().connect() as connection,
+    ):
+        compute_suggestions(connection, reuse_younger_than=ON_REQUEST_REUSE_SECONDS)
 
 
 def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | None:

@@ -211,6 +211,11 @@ def list_aliases(connection: Connection) -> list[dict]:
     ]
 
 
+def awaiting_backfill(connection: Connection) -> tuple[int, int]:
+    """The aliased usernames with rows still unresolved, and those rows."""
+    return tuple(connection.execute(query("aliases_awaiting_backfill")).one())
+
+
 def alias_batches(connection: Connection, limit: int = 50) -> list[dict]:
     """Each batch of aliases with what it bought: per table, the rows resolved through its aliases
     now and their share of total_legacy, and the first backfill run after it."""

@@ -1,15 +1,23 @@
 """Suggested owners for the usernames that no rule resolves, ranked, each with its evidence.
 
 The query (sql/alias_suggestions.sql) finds candidates by keys, so it never compares every
-username with every user, and needs no database extension.
+username with every user, and needs no database extension. It takes seconds on a large remainder,
+so the console keeps its result in the database (migration 0055): a background job computes it
+again when a run ends, an alias changes, or it is older than KEPT_FOR_SECONDS, and the page reads
+what is kept, with its age.
 """
 
+import json
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, text
 
-from lib.sql import query
+from lib.db.database import require_storable
+from lib.sql import query, query_text
 
 EVIDENCE = {
     "case_folded": "same name in another case",
@@ -36,6 +44,27 @@ class Candidate:
     evidence: tuple[str, ...]
     similarity: Decimal
     score: Decimal
+
+    def as_json(self) -> dict:
+        return {
+            "user_id": self.user_id,
+            "username": self.username,
+            "is_active": self.is_active,
+            "evidence": list(self.evidence),
+            "similarity": str(self.similarity),
+            "score": str(self.score),
+        }
+
+    @classmethod
+    def from_json(cls, kept: dict) -> "Candidate":
+        return cls(
+            kept["user_id"],
+            kept["username"],
+            kept["is_active"],
+            tuple(kept["evidence"]),
+            Decimal(kept["similarity"]),
+            Decimal(kept["score"]),
+        )
 
     def describe(self) -> str:
         inactive = ", inactive" if not self.is_active else ""
@@ -92,8 +121,139 @@ def unresolved_names(connection: Connection) -> list[UnresolvedName]:
 
 def remediation_inputs(connection: Connection) -> tuple:
     """A cheap fingerprint of what the console itself changes under the unresolved usernames:
-    runs and aliases. Equal fingerprints let a page reuse suggestions it computed a moment ago."""
+    runs and aliases. Kept suggestions with the same fingerprint are current."""
     return tuple(connection.execute(query("remediation_inputs")).one())
+
+
+# Ordinary writes change the unresolved usernames too, without a run or an alias.
+KEPT_FOR_SECONDS = 15 * 60
+# While a run works, the remainder shrinks under the suggestions; they are computed when it ends.
+RUN_AT_WORK = ("queued", "running", "paused", "cancelling")
+_LOCK = "owner-console alias suggestions"
+
+
+@dataclass(frozen=True)
+class KeptSuggestions:
+    computed_at: datetime
+    seconds: float  # how long computing them took
+    current: bool  # no run has started or ended and no alias has changed since
+    open_names: int  # user_not_found and ambiguous_username
+
+    def age_seconds(self) -> float:
+        return (datetime.now(UTC) - self.computed_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    match_kinds: tuple[str, ...]  # keys of STATUS
+    contains: str = ""
+    with_candidates: bool = True
+    limit: int = 1_000
+
+    def __post_init__(self) -> None:
+        require_storable("Username contains", self.contains)
+
+
+def compute_suggestions(connection: Connection, reuse_younger_than: float = 0) -> float | None:
+    """Compute the suggestions and keep them, in one transaction that this commits; the seconds
+    it took, or None when the kept ones are younger than `reuse_younger_than` seconds.
+
+    One computation at a time per database: a caller that waited for another's takes its result.
+    """
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:work))"), {"work": _LOCK})
+    kept = kept_suggestions(connection)
+    if kept is not None and kept.age_seconds() < reuse_younger_than:
+        connection.commit()
+        return None
+    return _compute_and_keep(connection)
+
+
+def compute_suggestions_if_due(connection: Connection) -> float | None:
+    """The background job: compute them if none are kept, if a run has ended or an alias changed
+    since (not while a run works), or if they are older than KEPT_FOR_SECONDS; the seconds it
+    took, or None. Another process computing them now is left to it."""
+    held = connection.execute(
+        text("SELECT pg_try_advisory_xact_lock(hashtext(:work))"), {"work": _LOCK}
+    ).scalar_one()
+    kept = kept_suggestions(connection) if held else None
+    due = held and (
+        kept is None
+        or (not kept.current and remediation_inputs(connection)[1] not in RUN_AT_WORK)
+        or kept.age_seconds() > KEPT_FOR_SECONDS
+    )
+    if not due:
+        connection.rollback()
+        return None
+    return _compute_and_keep(connection)
+
+
+def _compute_and_keep(connection: Connection) -> float:
+    started = time.perf_counter()
+    inputs = remediation_inputs(connection)
+    names = unresolved_names(connection)
+    connection.execute(query("alias_suggestions_clear"))
+    # psycopg's COPY, in SQLAlchemy's transaction: tens of thousands of rows in one round trip.
+    keep = query_text("alias_suggestions_keep")
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(keep) as copy:
+        for name in names:
+            candidates = [candidate.as_json() for candidate in name.candidates]
+            copy.write_row(
+                (
+                    name.legacy_username,
+                    name.match_kind,
+                    Jsonb(name.rows_by_table),
+                    name.rows,
+                    Jsonb(candidates),
+                )
+            )
+    seconds = time.perf_counter() - started
+    connection.execute(
+        query("alias_suggestions_computed"), {"seconds": seconds, "inputs": json.dumps(inputs)}
+    )
+    connection.commit()
+    return seconds
+
+
+def kept_suggestions(connection: Connection) -> KeptSuggestions | None:
+    """What is kept, or None if the suggestions were never computed."""
+    row = connection.execute(query("alias_suggestions_kept")).mappings().one_or_none()
+    if row is None:
+        return None
+    return KeptSuggestions(
+        row["computed_at"],
+        row["seconds"],
+        tuple(row["inputs"]) == remediation_inputs(connection),
+        row["open_names"],
+    )
+
+
+def shown_names(connection: Connection, names: NameFilter) -> tuple[list[UnresolvedName], int]:
+    """The kept usernames that `names` selects, most rows first, at most its limit; and how many
+    it selects in all."""
+    rows = (
+        connection.execute(
+            query("alias_suggestions_shown"),
+            {
+                "match_kinds": list(names.match_kinds),
+                "contains": names.contains,
+                "with_candidates": names.with_candidates,
+                "limit": names.limit,
+            },
+        )
+        .mappings()
+        .all()
+    )
+    shown = [
+        UnresolvedName(
+            row["legacy_username"],
+            row["match_kind"],
+            row["rows_by_table"],
+            row["rows"],
+            [Candidate.from_json(candidate) for candidate in row["candidates"]],
+        )
+        for row in rows
+    ]
+    return shown, rows[0]["selected"] if rows else 0
 
 
 def _rank(candidate: Candidate) -> tuple[Decimal, Decimal]:

@@ -1,26 +1,18 @@
 """Coverage snapshots for the history chart and the readiness gates, with the owner triggers'
 state at each.
 
-While a console runs, each table gets a snapshot at most once a minute, and every backfill run
-adds one per table when it ends. Replicas share the minute's work through a transaction-scoped
-advisory lock, so two never write the same minute.
+While a console runs, a background job gives each table a snapshot at most once a minute, and
+every backfill run adds one per table when it ends. Replicas share the minute's work through a
+transaction-scoped advisory lock, so two never write the same minute.
 """
 
-import logging
-import threading
-
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, text
 
 from lib.coverage.counts import TableCoverage, table_coverage
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from lib.sql import query
 
 SNAPSHOT_INTERVAL_SECONDS = 60
-# How often the scheduler looks: snapshots land within this long after they fall due.
-SCHEDULER_TICK_SECONDS = 10
-
-_log = logging.getLogger(__name__)
 
 
 def take_due_snapshots(connection: Connection) -> list[str]:
@@ -72,25 +64,3 @@ def _insert(connection: Connection, coverage: list[TableCoverage], reason: str) 
             for row in coverage
         ],
     )
-
-
-class SnapshotScheduler(threading.Thread):
-    """Takes the due snapshots every few seconds until the process ends."""
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(name="coverage-snapshots", daemon=True)
-        self.engine = engine
-        self.stopped = threading.Event()
-
-    def stop(self) -> None:
-        self.stopped.set()
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                with self.engine.connect() as connection:
-                    take_due_snapshots(connection)
-            except SQLAlchemyError as error:
-                # The pages already say that the database is away; try again next tick.
-                _log.warning("coverage snapshot skipped: %s", str(error).splitlines()[0])
-            self.stopped.wait(SCHEDULER_TICK_SECONDS)

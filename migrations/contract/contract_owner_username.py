@@ -22,7 +22,7 @@ It lives outside migrations/versions so that `alembic upgrade head` never applie
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0054_unresolved_rows_by_probe
+Revises: 0055_stored_alias_suggestions
 """
 
 import getpass
@@ -36,7 +36,7 @@ from lib.guard.audit import record_in
 from lib.guard.identity import Identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0054_unresolved_rows_by_probe"
+down_revision = "0055_stored_alias_suggestions"
 branch_labels = None
 depends_on = None
 

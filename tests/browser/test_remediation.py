@@ -95,7 +95,7 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
 
     # The run's end shows in its live fragment first; the alias batches, outside it, follow when
     # the fragment has the page drawn again.
-    wait_for(lambda: "running" not in alias_batch_row(page)["applied by"], "the alias batches redrawn")
+    wait_for(lambda: "succeeded" in alias_batch_row(page)["applied by"], "the alias batches redrawn")
     batch = alias_batch_row(page)
     assert batch["aliases"] == str(len(suggested)), batch
     assert f"crm_accounts {before[2]}% → {after['crm_accounts'][2]}%" in batch["applied by"], batch

@@ -7,13 +7,31 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from lib.aliases import suggestions
 from lib.aliases.csv_import import ImportFileError, parse_alias_csv
-from lib.aliases.store import ProposedAlias, alias_batches, list_aliases, preview_aliases, preview_removal
-from lib.aliases.suggestions import remediation_inputs, unresolved_names
+from lib.aliases.store import (
+    ProposedAlias,
+    alias_batches,
+    awaiting_backfill,
+    list_aliases,
+    preview_aliases,
+    preview_removal,
+)
+from lib.aliases.suggestions import (
+    NameFilter,
+    compute_suggestions,
+    compute_suggestions_if_due,
+    kept_suggestions,
+    remediation_inputs,
+    shown_names,
+    unresolved_names,
+)
 from lib.backfill.loop import run_backfill
+from lib.backfill.runs import create_run
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import ThrottleSettings
 from lib.coverage.counts import table_coverage
-from lib.errors import Refused
+from lib.errors import BadInput, Refused
 from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
@@ -237,6 +255,98 @@ def test_the_remediation_inputs_change_with_every_run_and_alias_change(db):
     add_aliases(db, OPERATOR, [ProposedAlias("mjones", "mary.jones")], "review")  # as many aliases again
     seen.append(inputs())
     assert len(set(seen)) == len(seen), seen
+
+
+OPEN = ("not_found", "ambiguous")
+
+
+def test_kept_suggestions_are_computed_when_due_and_equal_the_query(db, monkeypatch):
+    def due() -> bool:
+        with db.connect() as connection:
+            return compute_suggestions_if_due(connection) is not None
+
+    def kept():
+        with db.connect() as connection:
+            return kept_suggestions(connection)
+
+    with db.begin() as connection:
+        add_user(connection, "john.smith")
+        add_user(connection, "mary.jones")
+        for name in ("jsmith", "jsmith", "mjones", "nobody at all"):
+            insert_row(connection, "crm_accounts", owner_username=name)
+    assert kept() is None
+    assert due()  # none kept
+    assert not due()  # current and young
+    first = kept()
+    assert (first.current, first.open_names) == (True, 3)
+    with db.connect() as connection:
+        assert shown_names(connection, NameFilter(OPEN, with_candidates=False))[0] == unresolved_names(
+            connection
+        )
+
+    add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "review")
+    assert not kept().current
+    with db.begin() as connection:  # a run at work: computed when it ends, not before
+        run = create_run(connection, BatchSettings(), "test", "cli", ThrottleSettings())
+    assert not due()
+    with db.begin() as connection:
+        connection.execute(
+            text("UPDATE migration_ops.backfill_runs SET status = 'cancelled' WHERE id = :id"), {"id": run}
+        )
+    assert due()
+    now = kept()
+    assert (now.current, now.open_names) == (True, 2)
+    with db.connect() as connection:
+        assert awaiting_backfill(connection) == (1, 2)
+    assert now.computed_at > first.computed_at
+
+    with db.begin() as connection:  # an ordinary write: computed again once they are old
+        insert_row(connection, "crm_accounts", owner_username="m.jones")
+    assert not due()
+    monkeypatch.setattr(suggestions, "KEPT_FOR_SECONDS", 0)
+    assert due()
+    assert kept().open_names == 3
+
+
+def test_recompute_reuses_kept_suggestions_younger_than_asked(db):
+    with db.connect() as connection:
+        insert_row(connection, "crm_accounts", owner_username="ghost")
+        assert compute_suggestions(connection) is not None
+        insert_row(connection, "crm_accounts", owner_username="phantom")
+        connection.commit()
+        assert compute_suggestions(connection, reuse_younger_than=3600) is None
+        assert kept_suggestions(connection).open_names == 1
+        assert compute_suggestions(connection, reuse_younger_than=0) is not None
+        assert kept_suggestions(connection).open_names == 2
+
+
+def test_the_review_filters_select_kept_names_in_the_database(db):
+    with db.connect() as connection:
+        add_user(connection, "john.smith")
+        add_user(connection, "Ann")
+        add_user(connection, "ann")
+        for name, rows in (("jsmith", 3), ("ANN", 2), ("nobody", 1), ("no one", 1)):
+            for _ in range(rows):
+                insert_row(connection, "crm_accounts", owner_username=name)
+        compute_suggestions(connection)
+
+    def shown(names: NameFilter) -> tuple[list[str], int]:
+        with db.connect() as connection:
+            listed, selected = shown_names(connection, names)
+        return [name.legacy_username for name in listed], selected
+
+    assert shown(NameFilter(OPEN)) == (["jsmith", "ANN"], 2)  # most rows first, with candidates
+    assert shown(NameFilter(OPEN, with_candidates=False)) == (["jsmith", "ANN", "no one", "nobody"], 4)
+    assert shown(NameFilter(("ambiguous",), with_candidates=False)) == (["ANN"], 1)
+    assert shown(NameFilter(OPEN, contains="NO", with_candidates=False)) == (["no one", "nobody"], 2)
+    assert shown(NameFilter(OPEN, with_candidates=False, limit=1)) == (["jsmith"], 4)
+    with db.connect() as connection:
+        (jsmith,) = shown_names(connection, NameFilter(OPEN, contains="jsmith"))[0]
+        assert jsmith.candidates == [
+            c for n in unresolved_names(connection) if n.legacy_username == "jsmith" for c in n.candidates
+        ]
+    with pytest.raises(BadInput, match="NUL character"):
+        NameFilter(OPEN, contains="a\x00b")
 
 
 CSV = b"""legacy_username,username,user_id,note

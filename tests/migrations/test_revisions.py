@@ -68,7 +68,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0054_unresolved_rows_by_probe"
+        assert current_revision(connection) == head_revision() == "0055_stored_alias_suggestions"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS,
             "functions": FUNCTIONS,

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 
 import ui.database
 from lib.aliases.store import ProposedAlias, list_aliases
+from lib.aliases.suggestions import compute_suggestions, kept_suggestions
 from lib.backfill.loop import RunOptions, run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.backfill.throttle import ThrottleSettings
@@ -341,6 +342,7 @@ def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(consol
         add_user(connection, "john.smith")
         insert_row(connection, "crm_accounts", owner_username="jsmith")
     add_aliases(demo_db, Identity("lead@example.com", "oidc"), [ProposedAlias("jsmith", "john.smith")], "cli")
+    compute(demo_db)  # as the console's background job does after an alias change
     app = console(demo_db, "remediation")  # DATABASE_URL set, local user not listed: a viewer
     assert not app.exception
     assert "is a viewer" in app.info[0].value
@@ -358,6 +360,7 @@ def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db,
         row = insert_row(connection, "crm_accounts", owner_username="jsmith")
     operator = local_identity()
     add_aliases(demo_db, operator, [ProposedAlias("jsmith", user_id=smith)], "import")
+    compute(demo_db)
     app = console(demo_db, "remediation")
     app.button(key="remediation_run").click().run()
     wait_for(lambda: owner_of_row(demo_db, row) == smith, "the backfill to resolve the aliased row")
@@ -378,16 +381,29 @@ def owner_of_row(engine, row: int) -> int | None:
         return owner_of(connection, "crm_accounts", row)[1]
 
 
-def test_remediation_reuses_its_suggestions_until_asked_to_recompute(console, db, monkeypatch):
+def compute(engine) -> None:
+    with engine.connect() as connection:
+        compute_suggestions(connection)
+
+
+def test_remediation_shows_the_kept_suggestions_until_asked_to_recompute(console, db, monkeypatch):
+    monkeypatch.setattr(ui.database, "BACKGROUND_JOBS", ())  # what the page shows, not when the job runs
     with db.begin() as connection:
         add_user(connection, "john.smith")
         insert_row(connection, "crm_accounts", owner_username="jsmith")
     app = console(db, "remediation")
+    assert not app.exception
+    assert "Finding candidate owners" in app.info[-1].value
+    assert app.tabs[2].caption[0].value == "No aliases yet."  # the other tabs are there
+    compute(db)
+    app.run()
     assert shown_names(app) == ["jsmith"]
+    assert "background job" in app.caption[1].value
     with db.begin() as connection:
         insert_row(connection, "crm_accounts", owner_username="john-smith")
     app.run()
-    assert shown_names(app) == ["jsmith"]  # an ordinary write: the list is not recomputed
+    assert shown_names(app) == ["jsmith"]  # an ordinary write: the kept list is still current
+    assert not app.warning
     app.button(key="remediation_recompute").click().run()
     # A list younger than ON_REQUEST_REUSE_SECONDS is what Recompute gives, however often clicked.
     assert shown_names(app) == ["jsmith"]
@@ -395,6 +411,27 @@ def test_remediation_reuses_its_suggestions_until_asked_to_recompute(console, db
     app.button(key="remediation_recompute").click().run()
     assert not app.exception
     assert sorted(shown_names(app)) == ["john-smith", "jsmith"]
+    add_aliases(db, local_operator(monkeypatch), [ProposedAlias("jsmith", "john.smith")], "review")
+    app.run()
+    assert "Computed before the latest backfill run or alias change" in app.warning[0].value
+
+
+def test_the_console_computes_the_suggestions_in_the_background(console, db):
+    with db.begin() as connection:
+        insert_row(connection, "crm_accounts", owner_username="ghost")
+    console(db, "overview")
+
+    def kept():
+        with db.connect() as connection:
+            return kept_suggestions(connection)
+
+    wait_for(lambda: kept() is not None, "the background job to keep the suggestions")
+    assert kept().open_names == 1
+
+
+def local_operator(monkeypatch) -> Identity:
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    return local_identity()
 
 
 def shown_names(app) -> list[str]:
