@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+import psycopg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,7 +32,10 @@ class BackgroundJobs(threading.Thread):
                 try:
                     with self.engine.connect() as connection:
                         job(connection)
-                except SQLAlchemyError as error:
+                except (SQLAlchemyError, psycopg.Error) as error:  # psycopg's: a job's COPY
                     # The pages already say that the database is away; try again next tick.
                     _log.warning("%s skipped: %s", job.__name__, str(error).splitlines()[0])
+                except Exception:
+                    # A fault of one job must not stop the others for the rest of the process.
+                    _log.exception("%s failed", job.__name__)
             self.stopped.wait(TICK_SECONDS)

@@ -1,5 +1,5 @@
-"""Expensive read work that any visitor can start (the alias suggestions, the distinct-username
-count): shared and rate-limited, so that clicking cannot load the database.
+"""Expensive read work that any visitor can start (the distinct-username count): shared and
+rate-limited, so that clicking cannot load the database.
 
 - One computation at a time per database: a transaction-level advisory lock named after the
   work, so console replicas queue behind each other too.
