@@ -10,7 +10,7 @@ what is kept, with its age.
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from psycopg.types.json import Jsonb
@@ -136,11 +136,9 @@ _LOCK = "owner-console alias suggestions"
 class KeptSuggestions:
     computed_at: datetime
     seconds: float  # how long computing them took
+    age_seconds: float  # when read
     current: bool  # no run has started or ended and no alias has changed since
     open_names: int  # user_not_found and ambiguous_username
-
-    def age_seconds(self) -> float:
-        return (datetime.now(UTC) - self.computed_at).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def compute_suggestions(connection: Connection, reuse_younger_than: float = 0) -
     """
     connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:work))"), {"work": _LOCK})
     kept = kept_suggestions(connection)
-    if kept is not None and kept.age_seconds() < reuse_younger_than:
+    if kept is not None and kept.age_seconds < reuse_younger_than:
         connection.commit()
         return None
     return _compute_and_keep(connection)
@@ -179,7 +177,7 @@ def compute_suggestions_if_due(connection: Connection) -> float | None:
     due = held and (
         kept is None
         or (not kept.current and remediation_inputs(connection)[1] not in RUN_AT_WORK)
-        or kept.age_seconds() > KEPT_FOR_SECONDS
+        or kept.age_seconds > KEPT_FOR_SECONDS
     )
     if not due:
         connection.rollback()
@@ -222,6 +220,7 @@ def kept_suggestions(connection: Connection) -> KeptSuggestions | None:
     return KeptSuggestions(
         row["computed_at"],
         row["seconds"],
+        row["age_seconds"],
         tuple(row["inputs"]) == remediation_inputs(connection),
         row["open_names"],
     )
