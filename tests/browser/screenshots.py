@@ -6,6 +6,7 @@ it and each page is captured in headless Chromium, through the same harness as t
 
 import os
 
+from lib.aliases.suggestions import compute_suggestions
 from lib.backfill.settings import BatchSettings
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server
@@ -28,6 +29,9 @@ def fresh_demo_url() -> str:
     # One run in the history, as an operator would have started it from the CLI.
     os.environ["OWNER_CONSOLE_LOCAL_OPERATORS"] = local_identity().name
     start_backfill(engine, local_identity(), BatchSettings(), "cli")
+    # And the suggestions the console's background job keeps, so Remediation shows them at once.
+    with engine.connect() as connection:
+        compute_suggestions(connection)
     engine.dispose()
     return url.render_as_string(hide_password=False)
 
