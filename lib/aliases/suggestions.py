@@ -16,6 +16,7 @@ from decimal import Decimal
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, text
 
+from lib.backfill.status import ACTIVE
 from lib.db.database import require_storable
 from lib.sql import query, query_text
 
@@ -127,8 +128,6 @@ def remediation_inputs(connection: Connection) -> tuple:
 
 # Ordinary writes change the unresolved usernames too, without a run or an alias.
 KEPT_FOR_SECONDS = 15 * 60
-# While a run works, the remainder shrinks under the suggestions; they are computed when it ends.
-RUN_AT_WORK = ("queued", "running", "paused", "cancelling")
 _LOCK = "owner-console alias suggestions"
 
 
@@ -176,7 +175,8 @@ def compute_suggestions_if_due(connection: Connection) -> float | None:
     kept = kept_suggestions(connection) if held else None
     due = held and (
         kept is None
-        or (not kept.current and remediation_inputs(connection)[1] not in RUN_AT_WORK)
+        # While a run works, the remainder shrinks under them: computed again when it ends.
+        or (not kept.current and remediation_inputs(connection)[1] not in ACTIVE)
         or kept.age_seconds > KEPT_FOR_SECONDS
     )
     if not due:

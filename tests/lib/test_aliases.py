@@ -349,6 +349,29 @@ def test_the_review_filters_select_kept_names_in_the_database(db):
         NameFilter(OPEN, contains="a\x00b")
 
 
+HOSTILE = (
+    "tab\there",
+    "new\nline",
+    "back\\slash\\N",
+    "'; DROP TABLE app_users; --",
+    "100%_",
+    "用户\xa0",
+    "x" * 10_240,
+)
+
+
+def test_kept_suggestions_give_back_hostile_usernames_exactly(db):
+    with db.connect() as connection:
+        for name in HOSTILE:
+            insert_row(connection, "crm_accounts", owner_username=name)
+        compute_suggestions(connection)
+        for name in HOSTILE:
+            (shown,), selected = shown_names(
+                connection, NameFilter(OPEN, contains=name, with_candidates=False)
+            )
+            assert (shown.legacy_username, shown.rows, selected) == (name, 1, 1)
+
+
 CSV = b"""legacy_username,username,user_id,note
 jsmith,john.smith,,renamed in 2024
 "broken,line
