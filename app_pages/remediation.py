@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import ProposedAlias, awaiting_backfill, list_aliases, preview_aliases, preview_removal
-from lib.aliases.suggestions import STATUS, NameFilter
+from lib.aliases.suggestions import STATUS, KeptSuggestions, NameFilter
 from lib.backfill.settings import BatchSettings
 from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
 from lib.registry import MIGRATED_TABLES
@@ -81,11 +81,8 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.rerun()
 
 
-def review_suggestions(names: NameFilter, tick_suggestions: bool) -> None:
-    """The kept suggestions that the filters select. While they are missing or stale, this redraws
-    itself every RECHECK_SECONDS, so the new ones show when the background job has them; the
-    filters and the other tabs are left as they are."""
-    kept = database.kept_alias_suggestions()
+def review_suggestions(names: NameFilter, tick_suggestions: bool, kept: KeptSuggestions | None) -> None:
+    """The kept suggestions that the filters select."""
     if kept is None:
         st.info(
             "Finding candidate owners: the console computes them in the background when it starts, "
@@ -150,6 +147,13 @@ def review_suggestions(names: NameFilter, tick_suggestions: bool) -> None:
     widgets.show_sql("alias_suggestions", label="SQL behind the suggestions")
 
 
+def review_until_current(names: NameFilter, tick_suggestions: bool) -> None:
+    """Run as a fragment every RECHECK_SECONDS while the kept suggestions are missing or stale, so
+    the new ones show when the background job has them; the filters and the other tabs are left
+    as they are."""
+    review_suggestions(names, tick_suggestions, database.kept_alias_suggestions())
+
+
 review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Aliases"])
 
 with review:
@@ -169,9 +173,9 @@ with review:
     tick_every = right.checkbox("Tick every suggestion", disabled=not allowed)
     kept = database.kept_alias_suggestions()
     if kept is None or not kept.current:
-        st.fragment(review_suggestions, run_every=RECHECK_SECONDS)(review_filter, tick_every)
+        st.fragment(review_until_current, run_every=RECHECK_SECONDS)(review_filter, tick_every)
     else:
-        review_suggestions(review_filter, tick_every)
+        review_suggestions(review_filter, tick_every, kept)
 
 with imports:
     st.markdown(
