@@ -1,11 +1,16 @@
 import pandas as pd
 import streamlit as st
 
+from lib.coverage.burn_down import burn_downs
 from lib.coverage.counts import TARGET_PCT
 from lib.coverage.snapshots import snapshot_history
 from lib.db.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
-from lib.view.charts import coverage_bars, coverage_history
+from lib.finish.next_step import pace_by_table
+from lib.view.charts import bar_chart_height, burn_down, coverage_bars, coverage_history
 from ui import database, widgets
+
+# Tall enough for the zoomed axis's title.
+HISTORY_HEIGHT = 340
 
 st.title("Coverage")
 st.caption(f"Live resolved_pct of each table against the {TARGET_PCT}% target, and its history.")
@@ -25,7 +30,7 @@ hours = controls[2].selectbox(
 @st.fragment(run_every=None if paused or not interval else interval)
 def live_coverage():
     coverage = database.coverage_now(retry=False)
-    st.altair_chart(coverage_bars(coverage), width="stretch")
+    st.altair_chart(coverage_bars(coverage), width="stretch", height=bar_chart_height(len(coverage)))
     for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         with column:
             st.metric(
@@ -35,11 +40,23 @@ def live_coverage():
             widgets.show_sql("coverage_counts")
     st.subheader("History", anchor=False)
     history = database.read(snapshot_history, hours=hours, retry=False)
-    if history:
-        st.altair_chart(coverage_history(history), width="stretch")
-    else:
+    if not history:
         st.info("No snapshot yet: the console takes one per table every minute while it runs.")
+    else:
+        st.altair_chart(coverage_history(history), width="stretch", height=HISTORY_HEIGHT)
     widgets.show_sql("snapshot_history", label="SQL behind the history")
+    st.subheader("Burn-down to the target", anchor=False)
+    st.caption(
+        "Unresolved rows per table from the same snapshots, the most the target allows, and a "
+        "forecast at the recent pace while a table is above it."
+    )
+    tables = burn_downs(history, database.read(pace_by_table, retry=False))
+    for column, table in zip(st.columns(len(tables)), tables, strict=True) if tables else ():
+        with column:
+            st.markdown(f"**{table.table}**")
+            st.altair_chart(burn_down(table), width="stretch")
+            st.caption(table.summary())
+    widgets.show_sql("coverage_pace", label="SQL behind the pace")
     state = "paused" if paused else f"every {interval} s"
     st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
+from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 from lib.view.display import age, counted
 
@@ -18,6 +19,11 @@ PACE_DAYS = 7
 ROUNDING = Decimal("0.005")
 
 AT_TARGET, BACKFILL, REMEDIATE = "at target", "backfill", "remediate"
+
+
+def rows_needed(total_legacy: int) -> int:
+    """The resolved rows at which a table of `total_legacy` owned rows reads TARGET_PCT."""
+    return math.ceil(total_legacy * (TARGET_PCT - ROUNDING) / 100)
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,16 @@ class NextStep:
 
     def advice(self) -> str:
         """One sentence a person acts on."""
+        if self.step == AT_TARGET and self.backfill_resolves:
+            return (
+                f"At or above the {TARGET_PCT}% target; re-run the backfill, which resolves "
+                f"{counted(self.backfill_resolves, 'more row')}."
+            )
         if self.step == AT_TARGET:
-            return f"At or above the {TARGET_PCT}% target: the readiness gates say when the column can go."
+            return (
+                f"At or above the {TARGET_PCT}% target: the readiness gates on Finish say when the "
+                "legacy column can go."
+            )
         if self.step == BACKFILL:
             took = f" (the last run took {age(self.last_run_seconds)})" if self.last_run_seconds else ""
             return (
@@ -78,11 +92,11 @@ def next_steps(connection: Connection) -> list[NextStep]:
     """One per migrated table, from the dry run of a backfill now and the coverage snapshots."""
     last_run_seconds = connection.execute(query("last_run_duration")).scalar_one_or_none()
     now = {row.table: row.resolved_pct for row in table_coverage(connection)}
+    pace = pace_by_table(connection)
     steps = []
     for row in forecast(connection):
         now_pct = now[row.table]
-        needed = math.ceil(row.total_legacy * (TARGET_PCT - ROUNDING) / 100)
-        rows_short = max(0, needed - row.resolved_fk)
+        rows_short = max(0, rows_needed(row.total_legacy) - row.resolved_fk)
         if now_pct >= TARGET_PCT:
             step = AT_TARGET
         elif rows_short == 0:
@@ -99,14 +113,20 @@ def next_steps(connection: Connection) -> list[NextStep]:
                 rows_short,
                 row.remainder,
                 float(last_run_seconds) if last_run_seconds is not None else None,
-                _pace(connection, row.table),
+                pace[row.table],
             )
         )
     return steps
 
 
-def _pace(connection: Connection, table: str) -> Decimal | None:
-    trend = connection.execute(query("coverage_pace"), {"table": table, "days": PACE_DAYS}).one()
-    if trend.first_pct is None or not trend.span_seconds:
-        return None
-    return (trend.last_pct - trend.first_pct) / Decimal(trend.span_seconds) * 86_400
+def pace_by_table(connection: Connection) -> dict[str, Decimal | None]:
+    """Per table, resolved_pct points a day over the last PACE_DAYS days of coverage snapshots;
+    None with fewer than two."""
+    pace = {}
+    for table in MIGRATED_TABLES:
+        trend = connection.execute(query("coverage_pace"), {"table": table, "days": PACE_DAYS}).one()
+        if trend.first_pct is None or not trend.span_seconds:
+            pace[table] = None
+        else:
+            pace[table] = (trend.last_pct - trend.first_pct) / Decimal(trend.span_seconds) * 86_400
+    return pace

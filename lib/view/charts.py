@@ -1,15 +1,120 @@
-"""Altair charts of the console; every coverage chart carries the 99% target as a rule."""
+"""Altair charts of the console.
+
+Bars start at 0; a line chart that zooms its axis says so in the axis title. Labels are never
+rotated nor shortened, times read in 24-hour UTC, and every reason and table has one colour,
+from the registry, whichever of them a chart holds.
+"""
 
 import altair as alt
 import pandas as pd
 
+from lib.coverage.burn_down import BurnDown
 from lib.coverage.counts import TARGET_PCT, TableCoverage
+from lib.registry import MIGRATED_TABLES, REASONS
 
 TARGET_COLOR = "#d62728"
+MET_COLOR = "#2ca02c"
+# One colour per reason and per table, on every chart, whichever of them the data holds.
+REASON_COLORS = dict(zip(REASONS, ("#e377c2", "#ff7f0e", "#7f7f7f"), strict=True))
+TABLE_COLORS = dict(zip(MIGRATED_TABLES, ("#1f77b4", "#17becf"), strict=True))
+# A horizontal bar chart's height in pixels, its bars and then its axis and legend. Streamlit fits
+# the whole chart, legend included, into the height it is given, so pages pass this.
+BAR_STEP_PX = 44
+AXIS_AND_LEGEND_PX = 110
 
 
-def _target_rule() -> tuple[alt.Chart, alt.Chart]:
-    """The target as a dashed rule across the chart, and its label."""
+def bar_chart_height(bars: int) -> int:
+    return BAR_STEP_PX * bars + AXIS_AND_LEGEND_PX
+
+
+def _legend(title: str | None = None) -> alt.Legend:
+    return alt.Legend(title=title, orient="bottom", labelLimit=0)
+
+
+def _names_axis() -> alt.Axis:
+    return alt.Axis(labelAngle=0, labelLimit=0, title=None)
+
+
+def _utc_time(field: str, times: pd.Series) -> alt.X:
+    """A time axis in 24-hour UTC; with the day once `times` span more than a day. Vega-Lite drops
+    formatType "utc" unless custom format types are on, so the labels are formatted by expression."""
+    form = "%H:%M" if times.max() - times.min() <= pd.Timedelta(days=1) else "%d %b %H:%M"
+    return alt.X(
+        f"{field}:T",
+        title="UTC",
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(labelExpr=f"utcFormat(datum.value, '{form}')", labelAngle=0, labelOverlap=True),
+    )
+
+
+def _utc_text(times: pd.Series) -> pd.Series:
+    """Times as a tooltip shows them."""
+    return pd.to_datetime(times, utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _colors(palette: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(palette), range=list(palette.values()))
+
+
+def coverage_bars(coverage: list[TableCoverage]) -> alt.LayerChart:
+    """resolved_pct per table as bars from 0 to 100, the target a dashed rule, each bar labelled."""
+    data = pd.DataFrame(
+        {
+            "table": [row.table for row in coverage],
+            "resolved_pct": [float(row.resolved_pct) for row in coverage],
+            "label": [f"{row.resolved_pct}%" for row in coverage],
+            "status": ["at or above target" if row.meets_target else "below target" for row in coverage],
+        }
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("table:N", axis=_names_axis(), sort=list(MIGRATED_TABLES)),
+        x=alt.X("resolved_pct:Q", title="resolved_pct (%)", scale=alt.Scale(domain=[0, 100])),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "status:N",
+            scale=alt.Scale(domain=["at or above target", "below target"], range=[MET_COLOR, TARGET_COLOR]),
+            legend=_legend(),
+        ),
+        tooltip=["table", "resolved_pct", "status"],
+    )
+    labels = base.mark_text(align="right", dx=-6, color="white", fontWeight="bold").encode(text="label:N")
+    target = alt.datum(float(TARGET_PCT))
+    rule = alt.Chart().mark_rule(color="black", strokeDash=[6, 4], size=2).encode(x=target)
+    rule_label = (
+        alt.Chart()
+        .mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color="black")
+        .encode(x=target, y=alt.value(0), text=alt.value(f"target {TARGET_PCT}%"))
+    )
+    return alt.layer(bars, labels, rule, rule_label)
+
+
+def coverage_history(snapshots: list[dict]) -> alt.LayerChart:
+    """Lines of resolved_pct over time per table, from snapshot_history() rows. The axis is zoomed
+    to the range the lines and the target need, and its title says where it starts."""
+    snapshots = pd.DataFrame(snapshots).astype({"resolved_pct": float})
+    snapshots["at"] = _utc_text(snapshots["taken_at"])
+    low = max(0.0, min(float(TARGET_PCT), snapshots["resolved_pct"].min()) - 1)
+    lines = (
+        alt.Chart(snapshots)
+        .mark_line(point=True)
+        .encode(
+            x=_utc_time("taken_at", snapshots["taken_at"]),
+            y=alt.Y(
+                "resolved_pct:Q",
+                title=f"resolved_pct (%), axis from {low:g}",
+                scale=alt.Scale(domain=[low, 100], zero=False),
+            ),
+            color=alt.Color("entity_type:N", scale=_colors(TABLE_COLORS), legend=_legend()),
+            tooltip=[
+                "at",
+                "entity_type",
+                "resolved_pct",
+                "resolved_fk",
+                "total_legacy",
+            ],
+        )
+    )
     target = alt.datum(float(TARGET_PCT))
     rule = alt.Chart().mark_rule(color=TARGET_COLOR, strokeDash=[6, 4], size=2).encode(y=target)
     label = (
@@ -17,55 +122,38 @@ def _target_rule() -> tuple[alt.Chart, alt.Chart]:
         .mark_text(align="left", dx=4, dy=-6, color=TARGET_COLOR)
         .encode(y=target, x=alt.value(0), text=alt.value(f"target {TARGET_PCT}%"))
     )
-    return rule, label
+    return alt.layer(lines, rule, label)
 
 
-def _pct_scale(values) -> alt.Scale:
-    low = min([float(TARGET_PCT), *values])
-    return alt.Scale(domain=[max(0.0, low - 1), 100], clamp=True)
-
-
-def coverage_bars(coverage: list[TableCoverage]) -> alt.LayerChart:
-    data = pd.DataFrame(
-        {
-            "table": [row.table for row in coverage],
-            "resolved_pct": [float(row.resolved_pct) for row in coverage],
-            "status": ["at or above target" if row.meets_target else "below target" for row in coverage],
-        }
+def burn_down(table: BurnDown) -> alt.LayerChart:
+    """One table's unresolved rows over time from 0 up, the most the target allows as a dashed
+    rule, and the forecast at the recent pace as a dashed line to where it meets that rule."""
+    points = pd.DataFrame(table.points)
+    points["at"] = _utc_text(points["taken_at"])
+    color = TABLE_COLORS[table.table]
+    series = [kind for kind in ("measured", "forecast") if kind in set(points["series"])]
+    lines = alt.Chart(points).encode(
+        x=_utc_time("taken_at", points["taken_at"]),
+        y=alt.Y("unresolved:Q", title="unresolved rows", scale=alt.Scale(zero=True)),
+        strokeDash=alt.StrokeDash(
+            "series:N",
+            scale=alt.Scale(domain=series, range=[[1, 0], [6, 4]][: len(series)]),
+            legend=_legend(),
+        ),
+        tooltip=[
+            "at",
+            "series",
+            alt.Tooltip("unresolved:Q", format=","),
+        ],
     )
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("table:N", title=None),
-            y=alt.Y("resolved_pct:Q", title="resolved_pct (%)", scale=_pct_scale(data["resolved_pct"])),
-            color=alt.Color(
-                "status:N",
-                scale=alt.Scale(
-                    domain=["at or above target", "below target"], range=["#2ca02c", TARGET_COLOR]
-                ),
-                legend=alt.Legend(title=None, orient="bottom"),
-            ),
-            tooltip=["table", "resolved_pct", "status"],
-        )
+    allowed = alt.datum(table.allowed)
+    rule = alt.Chart().mark_rule(color=TARGET_COLOR, strokeDash=[6, 4], size=2).encode(y=allowed)
+    label = (
+        alt.Chart()
+        .mark_text(align="left", dx=4, dy=-6, color=TARGET_COLOR)
+        .encode(y=allowed, x=alt.value(0), text=alt.value(f"target {TARGET_PCT}%: {table.allowed:,} rows"))
     )
-    return alt.layer(bars, *_target_rule())
-
-
-def coverage_history(snapshots: list[dict]) -> alt.LayerChart:
-    """Lines of resolved_pct over time per table, from snapshot_history() rows."""
-    snapshots = pd.DataFrame(snapshots).astype({"resolved_pct": float})
-    lines = (
-        alt.Chart(snapshots)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("taken_at:T", title=None),
-            y=alt.Y("resolved_pct:Q", title="resolved_pct (%)", scale=_pct_scale(snapshots["resolved_pct"])),
-            color=alt.Color("entity_type:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=["taken_at:T", "entity_type", "resolved_pct", "resolved_fk", "total_legacy"],
-        )
-    )
-    return alt.layer(lines, *_target_rule())
+    return alt.layer(lines.mark_line(color=color, point=True), rule, label)
 
 
 def remainder_bars(remainder: list[tuple[str, str, int]]) -> alt.Chart:
@@ -75,9 +163,9 @@ def remainder_bars(remainder: list[tuple[str, str, int]]) -> alt.Chart:
         alt.Chart(remainder)
         .mark_bar()
         .encode(
-            y=alt.Y("entity_type:N", title=None),
-            x=alt.X("cnt:Q", title="unresolved rows"),
-            color=alt.Color("reason:N", legend=alt.Legend(orient="bottom")),
-            tooltip=["entity_type", "reason", "cnt"],
+            y=alt.Y("entity_type:N", axis=_names_axis(), sort=list(MIGRATED_TABLES)),
+            x=alt.X("cnt:Q", title="unresolved rows", scale=alt.Scale(zero=True)),
+            color=alt.Color("reason:N", scale=_colors(REASON_COLORS), legend=_legend()),
+            tooltip=["entity_type", "reason", alt.Tooltip("cnt:Q", format=",")],
         )
     )

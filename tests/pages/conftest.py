@@ -40,8 +40,9 @@ def chart_specs(app: AppTest) -> list[dict]:
 
 
 def has_target_rule(spec: dict) -> bool:
-    """Some layer of the chart is a rule at y = 99."""
+    """Some layer of the chart is a rule at 99 (across a vertical axis, or along a horizontal one)."""
     return any(
-        layer.get("mark", {}).get("type") == "rule" and layer["encoding"]["y"].get("datum") == 99.0
+        layer.get("mark", {}).get("type") == "rule"
+        and 99.0 in (layer["encoding"].get(axis, {}).get("datum") for axis in ("x", "y"))
         for layer in spec.get("layer", [])
     )

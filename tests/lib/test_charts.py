@@ -1,0 +1,94 @@
+"""The charts say what the data says: bars from 0, labels whole and level, 24-hour UTC times, one
+colour per reason and table whatever the data holds; and the burn-down's forecast. No database."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from lib.coverage.burn_down import burn_downs
+from lib.coverage.counts import TableCoverage
+from lib.registry import REASONS
+from lib.view.charts import REASON_COLORS, burn_down, coverage_bars, coverage_history, remainder_bars
+
+NOW = datetime(2026, 12, 1, 21, 9, tzinfo=UTC)
+
+
+def layers(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return spec.get("layer", [spec])
+
+
+def snapshot(minutes_ago: float, table: str, total: int, resolved: int) -> dict:
+    return {
+        "taken_at": NOW - timedelta(minutes=minutes_ago),
+        "entity_type": table,
+        "total_legacy": total,
+        "resolved_fk": resolved,
+        "resolved_pct": Decimal(resolved * 100) / total,
+        "reason": "interval",
+    }
+
+
+def test_coverage_bars_start_at_zero_with_level_whole_table_names():
+    coverage = [
+        TableCoverage("crm_accounts", 19_400, 19_167, Decimal("98.80")),
+        TableCoverage("crm_opportunities", 58_200, 57_764, Decimal("99.25")),
+    ]
+    bars = layers(coverage_bars(coverage))[0]["encoding"]
+    assert bars["x"]["scale"]["domain"] == [0, 100]
+    assert bars["y"]["axis"]["labelAngle"] == 0 and bars["y"]["axis"]["labelLimit"] == 0
+
+
+def test_each_reason_keeps_its_colour_whichever_reasons_the_data_holds():
+    one = layers(remainder_bars([("crm_accounts", "user_not_found", 3)]))[0]["encoding"]["color"]
+    two = layers(
+        remainder_bars([("crm_accounts", "pending_backfill", 1), ("crm_accounts", "user_not_found", 3)])
+    )[0]["encoding"]["color"]
+    assert one["scale"] == two["scale"] == {"domain": list(REASONS), "range": list(REASON_COLORS.values())}
+    assert len(set(REASON_COLORS.values())) == len(REASONS)
+    assert one["legend"]["labelLimit"] == 0
+
+
+@pytest.mark.parametrize(
+    ("span", "form"), [(timedelta(hours=6), "%H:%M"), (timedelta(days=3), "%d %b %H:%M")]
+)
+def test_history_times_read_in_24_hour_utc_and_its_zoom_is_marked(span, form):
+    history = [
+        snapshot(span.total_seconds() / 60, "crm_accounts", 100, 97),
+        snapshot(0, "crm_accounts", 100, 98),
+    ]
+    lines = layers(coverage_history(history))[0]["encoding"]
+    assert lines["x"]["axis"]["labelExpr"] == f"utcFormat(datum.value, '{form}')"
+    assert lines["x"]["scale"]["type"] == "utc" and lines["x"]["axis"]["labelAngle"] == 0
+    assert lines["y"]["scale"]["domain"] == [96.0, 100] and lines["y"]["title"].endswith("axis from 96")
+
+
+def test_the_burn_down_forecasts_the_target_at_the_recent_pace():
+    # 1,000 rows, 980 resolved an hour ago and 985 now: 5 rows an hour, 12 points a day. The target
+    # allows 10 unresolved, so the 5 rows over it take another hour.
+    history = [snapshot(60, "crm_accounts", 1_000, 980), snapshot(0, "crm_accounts", 1_000, 985)]
+    [table] = burn_downs(history, {"crm_accounts": Decimal(12), "crm_opportunities": None})
+    assert table.allowed == 10
+    assert [(point["series"], point["unresolved"]) for point in table.points] == [
+        ("measured", 20),
+        ("measured", 15),
+        ("forecast", 15),
+        ("forecast", 10),
+    ]
+    assert table.points[-1]["taken_at"] == NOW + timedelta(hours=1)
+    assert "the target comes about 2026-12-01 22:09 UTC" in table.summary()
+    chart = layers(burn_down(table))
+    assert chart[0]["encoding"]["y"]["scale"]["zero"] is True
+    assert chart[1]["encoding"]["y"]["datum"] == 10  # the rule at what the target allows
+
+
+def test_no_forecast_without_a_rising_pace_or_above_the_target():
+    falling = [snapshot(60, "crm_accounts", 1_000, 985), snapshot(0, "crm_accounts", 1_000, 980)]
+    [table] = burn_downs(falling, {"crm_accounts": Decimal(-12)})
+    assert {point["series"] for point in table.points} == {"measured"}
+    assert "No forecast" in table.summary()
+    met = [snapshot(0, "crm_accounts", 1_000, 995)]
+    [table] = burn_downs(met, {"crm_accounts": Decimal(1)})
+    assert {point["series"] for point in table.points} == {"measured"}
+    assert table.summary() == "5 unresolved rows: within the 10 the target allows."
