@@ -1,9 +1,18 @@
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
 from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import ProposedAlias, awaiting_backfill, list_aliases, preview_aliases, preview_removal
-from lib.aliases.suggestions import STATUS, KeptSuggestions, NameFilter
+from lib.aliases.suggestions import (
+    PREFILL_SCORE,
+    SCORE_SCALE,
+    STATUS,
+    KeptSuggestions,
+    NameFilter,
+    candidate_rows,
+)
 from lib.backfill.settings import BatchSettings
 from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
 from lib.registry import MIGRATED_TABLES
@@ -12,6 +21,10 @@ from ui import actions, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
+# What the review shows of a name's best candidate; the detail view below it has every one.
+CANDIDATE_COLUMNS = ["candidate", "score", "evidence"]
+# The rule's verdicts that remediation acts on.
+OPEN_REASONS = ("user_not_found", "ambiguous_username")
 # While the suggestions are being computed, the review looks this often for the new ones.
 RECHECK_SECONDS = 5
 
@@ -81,7 +94,9 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
             st.rerun()
 
 
-def review_suggestions(names: NameFilter, tick_suggestions: bool, kept: KeptSuggestions | None) -> None:
+def review_suggestions(
+    names: NameFilter, tick_suggestions: bool, min_score: Decimal, kept: KeptSuggestions | None
+) -> None:
     """The kept suggestions that the filters select."""
     if kept is None:
         st.info(
@@ -97,8 +112,8 @@ def review_suggestions(names: NameFilter, tick_suggestions: bool, kept: KeptSugg
         + (f"; the first {SHOWN_NAMES:,} are shown" if selected > SHOWN_NAMES else "")
         + f", as computed at {kept.computed_at:%H:%M:%S} UTC in {kept.seconds:.1f} s by the console's "
         "background job (Recompute gives a list at most "
-        f"{database.ON_REQUEST_REUSE_SECONDS} s old). Tick a row to map it; change the user to map it "
-        "to someone else."
+        f'{database.ON_REQUEST_REUSE_SECONDS} s old). "map to" is filled in where the best candidate '
+        f"scores at least {min_score:.2f}; tick a row to map it, or type another user."
     )
     if not kept.current:
         st.warning(
@@ -112,31 +127,39 @@ def review_suggestions(names: NameFilter, tick_suggestions: bool, kept: KeptSugg
     table = pd.DataFrame(
         [
             {
-                "apply": tick_suggestions and name.suggestion is not None,
-                "legacy username": name.legacy_username,
-                "reason": name.status,
-                **{table: name.rows_by_table.get(table, 0) for table in MIGRATED_TABLES},
-                "map to": name.suggestion.username if name.suggestion else "",
-                "candidates": "; ".join(candidate.describe() for candidate in name.candidates),
+                "apply": tick_suggestions and name.suggestion(min_score) is not None,
+                "legacy name": name.legacy_username,
+                "ambiguous": name.status == "ambiguous_username",
+                "rows": name.rows,
+                "map to": name.suggestion(min_score).username if name.suggestion(min_score) else "",
+                "candidate": name.candidates[0].username if name.candidates else "",
+                "score": float(name.candidates[0].score) if name.candidates else None,
+                "evidence": name.candidates[0].evidence[0] if name.candidates else "",
             }
             for name in shown
         ],
-        columns=["apply", "legacy username", "reason", *MIGRATED_TABLES, "map to", "candidates"],
+        columns=["apply", "legacy name", "ambiguous", "rows", "map to", *CANDIDATE_COLUMNS],
     )
     edited = st.data_editor(
         table,
         hide_index=True,
-        disabled=not allowed or ["legacy username", "reason", *MIGRATED_TABLES, "candidates"],
+        disabled=not allowed or ["legacy name", "ambiguous", "rows", *CANDIDATE_COLUMNS],
         column_config={
-            "apply": st.column_config.CheckboxColumn("apply"),
+            "apply": st.column_config.CheckboxColumn("apply", width="small"),
+            "ambiguous": st.column_config.CheckboxColumn(
+                help="ambiguous_username: several users have this name in another case; else user_not_found"
+            ),
+            "rows": st.column_config.NumberColumn(format="localized", width="small"),
             "map to": st.column_config.TextColumn("map to", help="the user's exact username"),
+            "score": st.column_config.NumberColumn(format="%.2f", help=SCORE_SCALE, width="small"),
+            "candidate": st.column_config.TextColumn(help="the best; every candidate is listed below"),
+            "evidence": st.column_config.TextColumn(help="the candidate's strongest evidence"),
         },
-        key=f"remediation_table_{tick_suggestions}",
+        key=f"remediation_table_{tick_suggestions}_{min_score}",
     )
     ticked = edited[edited["apply"]]
     proposals = [
-        ProposedAlias(row["legacy username"], username=row["map to"] or "")
-        for row in ticked.to_dict("records")
+        ProposedAlias(row["legacy name"], username=row["map to"] or "") for row in ticked.to_dict("records")
     ]
     if st.button(
         f"Preview {counted(len(proposals), 'mapping')}…",
@@ -144,14 +167,23 @@ def review_suggestions(names: NameFilter, tick_suggestions: bool, kept: KeptSugg
         key="remediation_preview",
     ):
         confirm_aliases(proposals, [], "review")
+    with_candidates = [name for name in shown if name.candidates]
+    if with_candidates:
+        chosen = st.selectbox(
+            "Every candidate of",
+            with_candidates,
+            format_func=lambda name: f"{name.legacy_username} ({counted(len(name.candidates), 'candidate')})",
+            key="remediation_candidates_of",
+        )
+        st.table(pd.DataFrame(candidate_rows(chosen)).set_index("user"))
     widgets.show_sql("alias_suggestions", label="SQL behind the suggestions")
 
 
-def review_until_current(names: NameFilter, tick_suggestions: bool) -> None:
+def review_until_current(names: NameFilter, tick_suggestions: bool, min_score: Decimal) -> None:
     """Run as a fragment every RECHECK_SECONDS while the kept suggestions are missing or stale, so
     the new ones show when the background job has them; the filters and the other tabs are left
     as they are."""
-    review_suggestions(names, tick_suggestions, database.kept_alias_suggestions())
+    review_suggestions(names, tick_suggestions, min_score, database.kept_alias_suggestions())
 
 
 review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Aliases"])
@@ -159,23 +191,33 @@ review, imports, current = st.tabs(["Review suggestions", "Import a CSV", "Alias
 with review:
     if st.session_state.pop("remediation_recompute_asked", False):
         database.recompute_alias_suggestions()
-    left, middle, right = st.columns([2, 2, 1])
-    statuses = left.multiselect(
-        "Reason", ("user_not_found", "ambiguous_username"), default=("user_not_found", "ambiguous_username")
+    left, right = st.columns([3, 2])
+    statuses = left.pills(
+        "Reason", OPEN_REASONS, selection_mode="multi", default=OPEN_REASONS, key="remediation_reasons"
     )
     with actions.action_errors_shown(stop=True):
         review_filter = NameFilter(
             match_kinds=tuple(kind for kind, status in STATUS.items() if status in statuses),
-            contains=middle.text_input("Username contains", key="remediation_contains"),
-            with_candidates=right.checkbox("With candidates only", value=True),
+            contains=right.text_input("Username contains", key="remediation_contains"),
+            with_candidates=left.checkbox("With candidates only", value=True),
             limit=SHOWN_NAMES,
         )
-    tick_every = right.checkbox("Tick every suggestion", disabled=not allowed)
+    min_score = right.slider(
+        'Fill in "map to" from score',
+        0.5,
+        1.0,
+        float(PREFILL_SCORE),
+        0.05,
+        help=f"{SCORE_SCALE}. Below this, the operator types the user.",
+        key="remediation_min_score",
+    )
+    tick_every = left.checkbox("Tick every filled-in suggestion", disabled=not allowed)
+    min_score = Decimal(str(min_score))
     kept = database.kept_alias_suggestions()
     if kept is None or not kept.current:
-        st.fragment(review_until_current, run_every=RECHECK_SECONDS)(review_filter, tick_every)
+        st.fragment(review_until_current, run_every=RECHECK_SECONDS)(review_filter, tick_every, min_score)
     else:
-        review_suggestions(review_filter, tick_every, kept)
+        review_suggestions(review_filter, tick_every, min_score, kept)
 
 with imports:
     st.markdown(

@@ -21,12 +21,20 @@ from lib.db.database import require_storable
 from lib.sql import query, query_text
 
 EVIDENCE = {
-    "case_folded": "same name in another case",
+    "case_folded": "differs only in case",
     "normalised": "same letters and digits",
     "email_local_part": "e-mail local part",
     "initial_surname": "initial and surname",
-    "near_spelling": "one character apart",
+    "near_spelling": "near spelling",
 }
+# A candidate's score is its strongest evidence, as sql/alias_suggestions.sql weighs it; a near
+# spelling counts for its trigram similarity, at most 0.7.
+SCORE_SCALE = (
+    "1.0 differs only in case; 0.95 same letters and digits; 0.9 e-mail local part; "
+    "0.8 initial and surname; a near spelling scores its similarity, at most 0.7"
+)
+# Only a candidate this sure is filled in for the operator by default: no near spelling is.
+PREFILL_SCORE = Decimal("0.8")
 # The rule's verdict on a name, as the review shows it.
 STATUS = {
     "not_found": "user_not_found",
@@ -85,7 +93,7 @@ class UnresolvedName:
         return STATUS.get(self.match_kind, self.match_kind)
 
     @property
-    def suggestion(self) -> Candidate | None:
+    def best(self) -> Candidate | None:
         """The best candidate, unless another one is exactly as good (the competing users of an
         ambiguous name, for one): then the operator chooses."""
         if not self.candidates:
@@ -94,6 +102,25 @@ class UnresolvedName:
         if len(self.candidates) > 1 and _rank(self.candidates[1]) == _rank(best):
             return None
         return best
+
+    def suggestion(self, min_score: Decimal = PREFILL_SCORE) -> Candidate | None:
+        """The best candidate if it scores at least `min_score`: the one to fill in."""
+        best = self.best
+        return best if best is not None and best.score >= min_score else None
+
+
+def candidate_rows(name: UnresolvedName) -> list[dict]:
+    """Every candidate of `name`, best first, as the review's detail view shows them."""
+    return [
+        {
+            "user": candidate.username,
+            "evidence": ", ".join(candidate.evidence),
+            "similarity": f"{candidate.similarity}",
+            "score": f"{candidate.score}",
+            "active": "yes" if candidate.is_active else "no",
+        }
+        for candidate in name.candidates
+    ]
 
 
 def unresolved_names(connection: Connection) -> list[UnresolvedName]:

@@ -6,16 +6,18 @@ and audit as the console.
 
 import argparse
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
-from lib.aliases.suggestions import unresolved_names
+from lib.aliases.suggestions import PREFILL_SCORE, SCORE_SCALE, unresolved_names
 from lib.db.startup import open_console_database
 from lib.errors import BadInput
 from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
+from lib.view.display import counted
 
 
 def add_alias_commands(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +28,12 @@ def add_alias_commands(commands: argparse._SubParsersAction) -> None:
     )
     suggest = actions.add_parser("suggest", help="candidate users for each unresolved username")
     suggest.add_argument("--all", action="store_true", help="also the usernames with no candidate")
+    suggest.add_argument(
+        "--min-score",
+        type=score,
+        default=PREFILL_SCORE,
+        help=f"suggest the best candidate only from this score (default {PREFILL_SCORE}): {SCORE_SCALE}",
+    )
     suggest.set_defaults(run=suggest_command)
     add = actions.add_parser("add", help="map a legacy username to a user")
     add.add_argument("legacy_username")
@@ -50,6 +58,16 @@ def add_alias_commands(commands: argparse._SubParsersAction) -> None:
     imports.set_defaults(run=import_command)
 
 
+def score(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"a score is between 0 and 1, not {value}")
+    return number
+
+
 def list_command(args: argparse.Namespace) -> int:
     with open_console_database().connect() as connection:
         aliases = list_aliases(connection)
@@ -58,7 +76,7 @@ def list_command(args: argparse.Namespace) -> int:
         figures = (alias["username"], alias["user_id"], alias["batch_id"], alias["created_by"])
         print("\t".join(str(value) for value in (repr(alias["legacy_username"]), *figures)), end="\t")
         print("\t".join(str(alias[table]) for table in MIGRATED_TABLES))
-    print(f"{len(aliases)} aliases", file=sys.stderr)
+    print(counted(len(aliases), "alias", "aliases"), file=sys.stderr)
     return 0
 
 
@@ -68,9 +86,9 @@ def suggest_command(args: argparse.Namespace) -> int:
     for name in names:
         if not name.candidates and not args.all:
             continue
-        suggestion = name.suggestion
+        suggestion = name.suggestion(args.min_score)
         chosen = f"suggest {suggestion.username}" if suggestion else "choose"
-        print(f"{name.legacy_username!r} ({name.status}, {name.rows} rows): {chosen}")
+        print(f"{name.legacy_username!r} ({name.status}, {counted(name.rows, 'row')}): {chosen}")
         for candidate in name.candidates:
             print(f"    {candidate.score}  {candidate.describe()}")
     return 0
@@ -119,14 +137,17 @@ def _preview_then_add(proposals, rejections, source: str, args: argparse.Namespa
         print("nothing written: no valid alias")
         return 1
     print(
-        f"batch {added.batch_id}: {len(added.check.accepted)} aliases written; run the backfill to apply them"
+        f"batch {added.batch_id}: {counted(len(added.check.accepted), 'alias', 'aliases')} written; "
+        "run the backfill to apply them"
     )
     return 0 if not rejected else 1
 
 
 def _print_preview(preview: AliasPreview) -> None:
     for alias in preview.check.accepted:
-        rows = ", ".join(f"{preview.rows[alias.legacy_username][table]} {table}" for table in MIGRATED_TABLES)
+        rows = ", ".join(
+            f"{preview.rows[alias.legacy_username][table]:,} {table}" for table in MIGRATED_TABLES
+        )
         print(f"{alias.legacy_username!r} -> {alias.username} (id {alias.user_id}): resolves {rows}")
     for row in preview.forecast:
         print(f"{row.table}: the backfill after it would give {row.resolved_pct}%")
@@ -137,7 +158,7 @@ def _print_removals(removals, asked: list[str], tense: str) -> None:
     found = {removal.legacy_username for removal in removals}
     for removal in removals:
         back = ", ".join(
-            f"{removal.unresolved[table]} of {removal.rows[table]} {table}" for table in MIGRATED_TABLES
+            f"{removal.unresolved[table]:,} of {removal.rows[table]:,} {table}" for table in MIGRATED_TABLES
         )
         print(f"{removal.legacy_username!r}: {verb} to unresolved {back}")
     for legacy in dict.fromkeys(asked):

@@ -6,7 +6,13 @@ from sqlalchemy import text
 from lib.aliases.store import alias_batches, list_aliases
 from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
-from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
+from tests.browser.console import (
+    OPERATOR,
+    grid_rows,
+    table_rows,
+    wait_for_first_run_to_end,
+    wait_until_rendered,
+)
 from tests.conftest import wait_for
 from tests.crm import error_rows, unresolved_rows
 from tests.playbook import playbook_coverage
@@ -146,8 +152,8 @@ def test_an_operator_types_the_user_for_an_ambiguous_name(operator, demo):
     box = frame.bounding_box()
     username_cell = (box["x"] + 110, box["y"] + ROW_HEIGHT * 1.5)
     page.mouse.click(*username_cell)
-    for _ in range(4):
-        page.keyboard.press("ArrowRight")  # to "map to"
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # past "ambiguous" and "rows" to "map to"
     page.keyboard.press("Enter")
     editor = page.locator("#portal textarea, #portal input").first
     editor.fill(chosen.username)
@@ -185,6 +191,6 @@ def test_an_operator_types_the_user_for_an_ambiguous_name(operator, demo):
 def alias_batch_row(page) -> dict[str, str]:
     """The first row of the Operations page's alias batches, by column."""
     wait_until_rendered(page)
-    frames = [grid_rows(frame) for frame in page.locator("[data-testid=stDataFrame]").all()]
-    header, batch_row = next(rows for rows in frames if "aliases" in rows[0])
+    tables = [table_rows(table) for table in page.locator("[data-testid=stTable]").all()]
+    header, batch_row = next(rows for rows in tables if "aliases" in rows[0])
     return dict(zip(header, batch_row, strict=True))

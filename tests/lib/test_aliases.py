@@ -90,11 +90,11 @@ def test_top_suggestions_lift_the_lower_table_above_the_target(demo_db, capsys):
 
     not_found = [name for name in names if name.match_kind == "not_found"]
     correct = [name for name in not_found if true_owner(name.legacy_username, usernames)]
-    suggested = [name for name in not_found if name.suggestion]
+    suggested = [name for name in not_found if name.best]
     right = [
         name
         for name in correct
-        if name.suggestion and name.suggestion.username == true_owner(name.legacy_username, usernames)
+        if name.best and name.best.username == true_owner(name.legacy_username, usernames)
     ]
     wrong = [name for name in suggested if name not in correct]
     print(
@@ -105,9 +105,9 @@ def test_top_suggestions_lift_the_lower_table_above_the_target(demo_db, capsys):
     assert len(right) == len(correct) > 0
     assert not wrong
     ambiguous = [name for name in names if name.match_kind == "ambiguous"]
-    assert ambiguous and all(len(name.candidates) >= 2 and name.suggestion is None for name in ambiguous)
+    assert ambiguous and all(len(name.candidates) >= 2 and name.best is None for name in ambiguous)
 
-    proposals = [ProposedAlias(name.legacy_username, name.suggestion.username) for name in suggested]
+    proposals = [ProposedAlias(name.legacy_username, name.best.username) for name in suggested]
     added = add_aliases(demo_db, OPERATOR, proposals, "review")
     assert len(added.check.accepted) == len(proposals) and not added.check.rejected
     backfill(demo_db)
@@ -191,7 +191,7 @@ def test_an_alias_decides_between_the_users_of_an_ambiguous_name(db):
         row = insert_row(connection, "crm_opportunities", owner_username="BOB")
     with db.connect() as connection:
         (name,) = unresolved_names(connection)
-    assert name.match_kind == "ambiguous" and name.suggestion is None
+    assert name.match_kind == "ambiguous" and name.best is None and name.suggestion() is None
     assert {candidate.user_id for candidate in name.candidates} == {lower, title}
     add_aliases(db, OPERATOR, [ProposedAlias("BOB", user_id=title)], "cli")
     backfill(db)
@@ -519,3 +519,29 @@ def test_the_similarity_without_an_extension_is_pg_trgms(db):
                 {"l": left, "r": right},
             ).one()
             assert ours == pytest.approx(theirs), (left, right)
+
+
+def test_a_case_only_difference_is_described_as_such_and_only_confident_owners_are_filled_in(db, monkeypatch):
+    with db.begin() as connection:
+        add_user(connection, "maria.lopez")
+        add_user(connection, "sergei.dubois")
+        insert_row(connection, "crm_accounts", owner_username="MARIA.LOPEZ ")  # resolved by the rule
+        insert_row(connection, "crm_accounts", owner_username="Maria_Lopez")  # the same letters
+        insert_row(connection, "crm_accounts", owner_username="sergi.duboisx")  # a near spelling
+    with db.connect() as connection:
+        names = {name.legacy_username: name for name in unresolved_names(connection)}
+    same, near = names["Maria_Lopez"].best, names["sergi.duboisx"].best
+    assert same.username == "maria.lopez" and "near spelling" not in same.evidence
+    assert same.evidence == ("differs only in case",) or "same letters and digits" in same.evidence
+    assert near.username == "sergei.dubois" and near.evidence == ("near spelling",)
+    # The default threshold fills in the same name, never a near spelling; a lower one does.
+    assert names["Maria_Lopez"].suggestion() == same and names["sergi.duboisx"].suggestion() is None
+    assert names["sergi.duboisx"].suggestion(near.score) == near
+
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    default = cli("aliases", "suggest", database_url=url_of(db))
+    lowered = cli("aliases", "suggest", "--min-score", str(near.score), database_url=url_of(db))
+    refused = cli("aliases", "suggest", "--min-score", "2", database_url=url_of(db))
+    assert "'sergi.duboisx' (user_not_found, 1 row): choose" in default.stdout
+    assert "'sergi.duboisx' (user_not_found, 1 row): suggest sergei.dubois" in lowered.stdout
+    assert refused.returncode == 2 and "a score is between 0 and 1, not 2" in refused.stderr

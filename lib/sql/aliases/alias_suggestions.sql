@@ -5,7 +5,8 @@
 --   normalised        the same letters and digits, ignoring case, spaces and punctuation;
 --   email_local_part  the user's e-mail before the @ (or the legacy e-mail's, the username);
 --   initial_surname   the legacy name is the user's initial and surname: jsmith, john.smith;
---   near_spelling     one character dropped from either side makes the two equal (a typo).
+--   near_spelling     dropping one character from each makes the two equal (a typo); names
+--                     whose keys are already equal are not near spellings but the same.
 -- Every candidate gets its trigram similarity, as pg_trgm computes it, without the extension.
 WITH unresolved AS (
   SELECT btrim(e.owner_username) AS legacy_username, e.entity_type, count(*) AS rows
@@ -71,7 +72,9 @@ WITH unresolved AS (
   FROM pairs AS p
   GROUP BY p.legacy_username, p.user_id
 ), evidence AS (
-  SELECT p.legacy_username, p.near_spelling, u.id AS user_id, u.username, u.is_active,
+  -- Names whose keys are equal are the same name, not a near spelling of it.
+  SELECT p.legacy_username, p.near_spelling AND u.user_key <> s.name_key AS near_spelling,
+         u.id AS user_id, u.username, u.is_active,
          lower(u.username) = lower(p.legacy_username) AS case_folded,
          u.user_key = s.name_key AS normalised,
          coalesce(u.email_key IN (s.name_key, s.local_key) OR u.user_key = s.local_key, false)
