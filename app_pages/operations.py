@@ -6,7 +6,7 @@ import streamlit as st
 from lib.aliases.store import alias_batches, batch_rows
 from lib.backfill.loop import RunOptions
 from lib.backfill.progress import progress_of
-from lib.backfill.report import history_rows
+from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BOUNDS, BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
@@ -55,7 +55,8 @@ def confirm_backfill():
     for row in database.read(forecast):
         remainder = ", ".join(f"{count:,} {reason}" for reason, count in row.remainder.items()) or "nothing"
         st.markdown(
-            f"- **{row.table}**: {row.newly_resolved:,} rows resolved, {row.resolved_pct}%; left: {remainder}"
+            f"- **{row.table}**: {counted(row.newly_resolved, 'row')} resolved, {row.resolved_pct}%; "
+            f"left: {remainder}"
         )
     left, right = st.columns(2)
     batch_size = left.number_input(
@@ -170,7 +171,10 @@ def live_runs():
                     actions.act(action)
     st.subheader("Runs", anchor=False)
     if runs:
-        st.dataframe(pd.DataFrame(history_rows(runs)), hide_index=True)
+        widgets.table(pd.DataFrame(history_rows(runs)))
+        chosen = st.selectbox("Details of run", [run["id"] for run in runs], key="operations_details_run")
+        details = run_details(next(run for run in runs if run["id"] == chosen))
+        st.table(pd.Series(details, name=f"run {chosen}"))
     else:
         st.caption("No backfill run yet from the console or the CLI.")
     widgets.show_sql("backfill_runs", label="SQL behind the runs")
@@ -185,7 +189,7 @@ st.caption(
 )
 batches = database.read(alias_batches)
 if batches:
-    st.dataframe(pd.DataFrame(batch_rows(batches)), hide_index=True)
+    st.table(pd.DataFrame(batch_rows(batches)).set_index("batch"))
 else:
     st.caption("No aliases approved yet: see Remediation.")
 widgets.show_sql("alias_batches", label="SQL behind the batches")
@@ -240,9 +244,9 @@ def verify_result():
         st.error(f"It failed: {run['error_message']}", icon=":material/error:")
     if run["by_kind"]:
         kinds = pd.DataFrame(run["by_kind"]).assign(meaning=lambda frame: frame["kind"].map(DRIFT_KINDS))
-        st.dataframe(kinds, hide_index=True)
+        st.table(kinds.set_index("kind"))
         rows = database.read(drift_rows, run["id"], DRIFT_ROWS_SHOWN, retry=False)
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        widgets.table(pd.DataFrame(rows))
         if run["drift_rows"] > len(rows):
             st.caption(f"The first {len(rows):,} by table and id; the CSV has all {run['drift_rows']:,}.")
         st.download_button(

@@ -70,9 +70,11 @@ def run_backfill(
     on_progress: Callable[[Progress], None] = lambda progress: None,
     on_start: Callable[[Connection, int], None] = lambda connection, run_id: None,
     options: RunOptions = DEFAULT_OPTIONS,
+    on_created: Callable[[], None] = lambda: None,
 ) -> RunOutcome:
     """One run, holding the backfill lock. on_start(connection, run_id) writes in the transaction
-    that creates the run, so that whatever it records exists exactly when the run does."""
+    that creates the run, so that whatever it records exists exactly when the run does;
+    on_created() is called once that transaction is committed, when every viewer can see it."""
     with backfill_lock(engine) as held, engine.connect() as connection:
         if not held:
             raise BackfillAlreadyRunning(runs.describe_active_run(connection))
@@ -81,6 +83,7 @@ def run_backfill(
         run_id = runs.create_run(connection, settings, started_by, source, options.throttle)
         on_start(connection, run_id)
         connection.commit()
+        on_created()
         status = _run(connection, run_id, settings, options, on_progress)
         if status == "succeeded":
             for step in AFTER_RUN_STEPS:

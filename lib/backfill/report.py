@@ -5,26 +5,42 @@ from lib.view.display import age
 
 
 def history_rows(runs: list[dict]) -> list[dict]:
+    """One line per run, narrow enough for a laptop's screen; run_details() has the rest."""
     return [
         {
             "run": run["id"],
             "status": run["status"],
-            "started by": f"{run['started_by']} ({run['source']})",
             "started": run["started_at"],
-            "finished": run["finished_at"],
-            "batch size": _batch_sizes(run),
             "scanned": run["rows_scanned"],
             "resolved": run["rows_resolved"],
-            "still unresolved": run["rows_unresolved"],
-            "reconciled": run["rows_reconciled"],
-            "rows/s": round(progress_of(run).rows_per_second),
-            "waited": _waited(run),
-            "coverage": _coverage_change(run),
-            "resumed from": run["resumed_from"],
-            "error": run["error_message"],
+            "unresolved": run["rows_unresolved"],
         }
         for run in runs
     ]
+
+
+def run_details(run: dict) -> dict[str, str]:
+    """Everything about one run, each figure as text, for a two-column view."""
+
+    def when(moment) -> str:
+        return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not yet"
+
+    return {
+        "status": run["status"],
+        "started by": f"{run['started_by']} ({run['source']})",
+        "started": when(run["started_at"]),
+        "finished": when(run["finished_at"]),
+        "batch size": _batch_sizes(run),
+        "rows scanned": f"{run['rows_scanned']:,}",
+        "rows resolved": f"{run['rows_resolved']:,}",
+        "rows still unresolved": f"{run['rows_unresolved']:,}",
+        "rows written while the triggers were off, reconciled": f"{run['rows_reconciled']:,}",
+        "rows per second while working": f"{progress_of(run).rows_per_second:,.0f}",
+        "waited": _waited(run) or "no",
+        "coverage before → after": _coverage_change(run) or "not measured",
+        "resumed from run": str(run["resumed_from"] or "none"),
+        "error": run["error_message"] or "none",
+    }
 
 
 def _coverage_change(run: dict) -> str:

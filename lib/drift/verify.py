@@ -73,13 +73,16 @@ def run_verify(
     source: str,
     fresh: bool = False,
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
+    on_created: Callable[[], None] = lambda: None,
 ) -> VerifyOutcome:
-    """One verify run, resuming the last one when its process died, unless `fresh`."""
+    """One verify run, resuming the last one when its process died, unless `fresh`; on_created()
+    is called once its row is committed."""
     with session_lock(engine, VERIFY_LOCK, JOB_LOCK_WAIT_MS) as held, engine.connect() as connection:
         if not held:
             raise VerifyAlreadyRunning("A verify is already running in another process; wait for its result.")
         run_id, resumed = _start(connection, settings, started_by, source, fresh)
         connection.commit()
+        on_created()
         try:
             _scan(connection, run_id, settings, on_progress)
         except Exception as error:

@@ -29,6 +29,7 @@ from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, Identity, role_of
 from lib.guard.triggers import set_triggers
 from lib.sql import query
+from lib.view.display import counted
 
 # How long a removal waits for a writer's row lock, or a backfill batch, before it gives up.
 ALIAS_LOCK_TIMEOUT_MS = 2_000
@@ -45,6 +46,7 @@ def start_backfill(
     source: str,
     on_progress: Callable[[Progress], None] = lambda progress: None,
     options: RunOptions = DEFAULT_OPTIONS,
+    on_created: Callable[[], None] = lambda: None,
 ) -> RunOutcome:
     parameters = {
         "batch_size": settings.batch_size,
@@ -60,7 +62,9 @@ def start_backfill(
         record_in(connection, identity, OPERATOR, "backfill", parameters, "started", f"run {run_id} started")
 
     try:
-        outcome = run_backfill(engine, settings, identity.name, source, on_progress, audit_start, options)
+        outcome = run_backfill(
+            engine, settings, identity.name, source, on_progress, audit_start, options, on_created
+        )
     except BackfillAlreadyRunning as error:
         record(engine, identity, OPERATOR, "backfill", parameters, "refused", str(error))
         raise
@@ -81,6 +85,7 @@ def verify(
     source: str,
     fresh: bool = False,
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
+    on_created: Callable[[], None] = lambda: None,
 ) -> VerifyOutcome:
     """Scan both tables for drift and store what it finds; audited with its verdict."""
     parameters = {
@@ -91,11 +96,11 @@ def verify(
     }
     _require_operator(engine, identity, "verify", parameters)
     try:
-        outcome = run_verify(engine, settings, identity.name, source, fresh, on_progress)
+        outcome = run_verify(engine, settings, identity.name, source, fresh, on_progress, on_created)
     except VerifyAlreadyRunning as error:
         record(engine, identity, OPERATOR, "verify", parameters, "refused", str(error))
         raise
-    detail = f"verify run {outcome.run_id}: {outcome.status}, {outcome.drift_rows} drifting rows"
+    detail = f"verify run {outcome.run_id}: {outcome.status}, {counted(outcome.drift_rows, 'drifting row')}"
     record(engine, identity, OPERATOR, "verify", parameters, "succeeded", detail)
     return outcome
 
@@ -273,7 +278,9 @@ def start_backfill_in_background(
         identity,
         "backfill",
         parameters,
-        lambda: start_backfill(engine, identity, settings, "console", options=options),
+        lambda created: start_backfill(
+            engine, identity, settings, "console", options=options, on_created=created
+        ),
     )
 
 
@@ -284,20 +291,36 @@ def start_verify_in_background(
     result is in migration_ops.verify_runs for every viewer."""
     parameters = {"batch_size": settings.batch_size, "source": "console"}
     return _in_background(
-        engine, identity, "verify", parameters, lambda: verify(engine, identity, settings, "console")
+        engine,
+        identity,
+        "verify",
+        parameters,
+        lambda created: verify(engine, identity, settings, "console", on_created=created),
     )
+
+
+# How long starting a job in the background waits for its run to exist; a run that has to wait
+# longer (for a lock, say) shows up on the page a moment later.
+RUN_CREATED_WAIT_SECONDS = 10
 
 
 def _in_background(
     engine: Engine, identity: Identity, action: str, parameters: dict, job: Callable
 ) -> threading.Thread:
+    """Run job(created) on a thread; return once it has called created(), with its run committed
+    for every viewer to see, or has ended (refused, say), so that the page drawn next shows it."""
     if role_of(identity) != OPERATOR:
         _require_operator(engine, identity, action, parameters)
+    created = threading.Event()
 
     def run() -> None:
-        with contextlib.suppress(ActionError):
-            job()
+        try:
+            with contextlib.suppress(ActionError):
+                job(created.set)
+        finally:
+            created.set()
 
     thread = threading.Thread(target=run, name=action, daemon=True)
     thread.start()
+    created.wait(RUN_CREATED_WAIT_SECONDS)
     return thread

@@ -19,6 +19,7 @@ from lib.guard.actions import (
     change_triggers,
     start_backfill,
     start_backfill_in_background,
+    start_verify_in_background,
 )
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.audit import AuditFilter, audit_entries, write_audit_csv
@@ -197,3 +198,18 @@ def test_a_viewer_cannot_start_a_console_backfill_either(demo_db):
     assert [(entry.action, entry.outcome) for entry in audit(demo_db)] == [("backfill", "refused")]
     with demo_db.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar() == 0
+
+
+def test_a_console_backfill_and_verify_exist_for_every_viewer_once_their_start_returns(demo_db):
+    # The page drawn right after Start reads the runs table: the run must already be in it.
+    def started_by(runs: str) -> list[str]:
+        with demo_db.connect() as connection:
+            return connection.execute(text(f"SELECT started_by FROM migration_ops.{runs}")).scalars().all()
+
+    backfill = start_backfill_in_background(demo_db, OPERATOR, BatchSettings())
+    started = started_by("backfill_runs")
+    backfill.join()
+    checking = start_verify_in_background(demo_db, OPERATOR, BatchSettings())
+    verifying = started_by("verify_runs")
+    checking.join()
+    assert started == [OPERATOR.name] and verifying == [OPERATOR.name]
