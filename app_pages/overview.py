@@ -6,6 +6,7 @@ from lib.coverage.counts import TARGET_PCT
 from lib.finish.next_step import AT_TARGET, REMEDIATE, next_steps
 from lib.guard.triggers import trigger_states
 from lib.remainder.unresolved import unresolved_by_table
+from lib.view.display import counted
 from ui import database, widgets
 
 st.title("Overview")
@@ -23,7 +24,7 @@ if last_runs:
     colour, icon = BADGES[run["status"]]
     st.badge(
         f"Last backfill: run {run['id']} {run['status']}, started {run['started_at']:%Y-%m-%d %H:%M} UTC by "
-        f"{run['started_by']}; {run['rows_resolved']:,} rows resolved",
+        f"{run['started_by']}; {counted(run['rows_resolved'], 'row')} resolved",
         color=colour,
         icon=icon,
     )
@@ -43,21 +44,20 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         else:
             st.badge(f"SLO missed: below {TARGET_PCT}%", icon=":material/error:", color="red")
         for trigger in (t for t in triggers if t.table == row.table):
-            icon = ":material/toggle_on:" if trigger.enabled else ":material/toggle_off:"
-            st.markdown(f"{icon} `{trigger.name}`: **{trigger.state}**")
+            colour, icon = widgets.TRIGGER_BADGES.get(trigger.state, widgets.TRIGGER_BADGES["missing"])
+            st.markdown(f"{icon} `{trigger.name}` :{colour}-badge[{trigger.state}]")
         step = steps[row.table]
-        if step.step != AT_TARGET:
+        if step.step == AT_TARGET and step.backfill_resolves:
+            st.warning(f"Next step: {step.advice()}", icon=":material/sync_problem:")
+            st.page_link("app_pages/operations.py", label="Operations", icon=":material/build:")
+        elif step.step == AT_TARGET:
+            st.success(f"Next step: {step.advice()}", icon=":material/check_circle:")
+            st.page_link("app_pages/finish.py", label="Finish", icon=":material/sports_score:")
+        else:
             st.warning(f"Next step: {step.advice()}", icon=":material/sync_problem:")
             st.caption(step.pace())
             if step.step == REMEDIATE:
                 st.page_link("app_pages/remediation.py", label="Remediation", icon=":material/healing:")
             else:
                 st.page_link("app_pages/operations.py", label="Operations", icon=":material/build:")
-        elif step.backfill_resolves:
-            st.warning(
-                f"Backfill: {step.backfill_resolves:,} rows would resolve if it ran now; re-run it.",
-                icon=":material/sync_problem:",
-            )
-        else:
-            st.info("Backfill: up to date; a run now would resolve nothing more.", icon=":material/sync:")
         widgets.show_sql("coverage_counts")

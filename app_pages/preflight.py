@@ -12,11 +12,18 @@ st.caption("The playbook's volume checks, how the legacy usernames match, and a 
 st.header("Volume of legacy data", anchor=False)
 volume = database.read(legacy_volume)
 for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, strict=True):
-    with column:
-        st.metric(f"{table} with an owner", f"{volume[table]:,}")
-        widgets.show_sql("volume", table, "The playbook's SQL for this figure")
-st.caption("Read from the coverage counts that the database keeps exact (total_legacy), which equal it.")
-widgets.show_sql("coverage_counts", label="SQL behind these figures")
+    column.metric(f"{table} with an owner", f"{volume[table]:,}")
+widgets.show_queries(
+    "SQL behind these figures",
+    [
+        *((f"The playbook's count for {table}:", "volume", table) for table in MIGRATED_TABLES),
+        (
+            "What the console reads: the coverage counts (total_legacy), kept exact by the database.",
+            "coverage_counts",
+            None,
+        ),
+    ],
+)
 
 st.header("Distinct legacy usernames", anchor=False)
 st.caption(
@@ -28,7 +35,7 @@ count_now = st.button(
     "Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"
 )
 if matches := database.counted_username_matches(count_now):
-    st.dataframe(pd.DataFrame(matches.value), hide_index=True)
+    widgets.table(pd.DataFrame(matches.value))
     st.caption(f"Counted at {matches.computed_at:%H:%M:%S} UTC.")
 widgets.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
@@ -41,5 +48,5 @@ for row in database.read(forecast):
         left.metric("resolved_pct after a run", f"{row.resolved_pct}%")
         middle.metric("rows a run would resolve", f"{row.newly_resolved:,}")
         right.metric("would stay unresolved", f"{sum(row.remainder.values()):,}")
-        st.dataframe(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]), hide_index=True)
+        widgets.table(pd.DataFrame(list(row.remainder.items()), columns=["reason", "rows"]))
         widgets.show_sql("forecast", row.table)

@@ -6,7 +6,7 @@ from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.readiness import readiness_now
 from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
-from lib.guard.triggers import rollback_sql, trigger_states
+from lib.guard.triggers import rollback_sql
 from ui import actions, database, widgets
 
 st.title("Runbook")
@@ -33,11 +33,6 @@ st.caption(
     "with ENABLE; then re-run the backfill, which reconciles those rows first, and run verify "
     "(Operations, or `python -m lib.cli verify`): it should find no drift."
 )
-states = database.read(trigger_states)
-st.dataframe(
-    pd.DataFrame([{"table": s.table, "trigger": s.name, "state": s.state} for s in states]), hide_index=True
-)
-
 st.subheader("Change the triggers", anchor=False)
 widgets.trigger_control("runbook")
 
@@ -55,20 +50,21 @@ st.page_link("app_pages/finish.py", label="Finish: the evidence, next steps, wri
 
 st.header("Audit log", anchor=False)
 st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")
-filters = st.columns(3)
 with actions.action_errors_shown(stop=True):
     entries = AuditFilter(
-        actor_contains=filters[0].text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
+        actor_contains=st.text_input("Actor contains", key="runbook_audit_actor", max_chars=200),
         actions=tuple(
-            filters[1].multiselect("Action", ACTIONS, default=ACTIONS, key="runbook_audit_actions")
+            st.pills("Action", ACTIONS, selection_mode="multi", default=ACTIONS, key="runbook_audit_actions")
         ),
         outcomes=tuple(
-            filters[2].multiselect("Outcome", OUTCOMES, default=OUTCOMES, key="runbook_audit_outcomes")
+            st.pills(
+                "Outcome", OUTCOMES, selection_mode="multi", default=OUTCOMES, key="runbook_audit_outcomes"
+            )
         ),
     )
-st.dataframe(
-    pd.DataFrame(database.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS), hide_index=True
-)
+log = pd.DataFrame(database.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS)
+# The parameters are in the CSV; on screen, what happened.
+widgets.table(log.drop(columns="parameters"))
 st.download_button(
     "Download the filtered audit log as CSV",
     data=lambda: database.audit_csv(entries),

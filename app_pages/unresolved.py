@@ -3,13 +3,15 @@ import streamlit as st
 
 from lib.registry import MIGRATED_TABLES, REASONS
 from lib.remainder.unresolved import (
+    COLUMNS,
     UnresolvedFilter,
     count_unresolved,
     inactive_owner_rows,
     remainder_by_reason,
     unresolved_page,
 )
-from lib.view.charts import remainder_bars
+from lib.view.charts import bar_chart_height, remainder_bars
+from lib.view.display import counted
 from ui import actions, database, widgets
 
 PAGE_SIZES = (50, 100, 500)
@@ -19,31 +21,47 @@ st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the
 
 st.header("By table and reason", anchor=False)
 remainder = database.read(remainder_by_reason)
-chart, table = st.columns([3, 2])
-chart.altair_chart(remainder_bars(remainder), width="stretch")
-table.dataframe(pd.DataFrame(remainder, columns=["entity_type", "reason", "cnt"]), hide_index=True)
+chart, figures = st.columns(2)
+chart.altair_chart(remainder_bars(remainder), width="stretch", height=bar_chart_height(len(MIGRATED_TABLES)))
+with figures:
+    widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
 widgets.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)
-filters = st.columns([2, 2, 2])
 with actions.action_errors_shown(stop=True):
     rows = UnresolvedFilter(
         tables=tuple(
-            filters[0].multiselect("Table", MIGRATED_TABLES, default=MIGRATED_TABLES, key="unresolved_tables")
+            st.pills(
+                "Table",
+                MIGRATED_TABLES,
+                selection_mode="multi",
+                default=MIGRATED_TABLES,
+                key="unresolved_tables",
+            )
         ),
-        reasons=tuple(filters[1].multiselect("Reason", REASONS, default=REASONS, key="unresolved_reasons")),
-        username_contains=filters[2].text_input(
-            "Username contains", key="unresolved_username", max_chars=200
+        reasons=tuple(
+            st.pills("Reason", REASONS, selection_mode="multi", default=REASONS, key="unresolved_reasons")
         ),
+        username_contains=st.text_input("Username contains", key="unresolved_username", max_chars=200),
     )
 total = database.read(count_unresolved, rows)
-paging = st.columns([1, 1, 4])
+paging = st.columns([1, 1, 3])
 page_size = paging[0].selectbox("Rows per page", PAGE_SIZES, index=1, key="unresolved_page_size")
 pages = max(1, -(-total // page_size))
 page = paging[1].number_input(f"Page (of {pages})", 1, pages, 1, key="unresolved_page")
-st.dataframe(pd.DataFrame(database.read(unresolved_page, rows, page, page_size)), hide_index=True)
+shown = pd.DataFrame(database.read(unresolved_page, rows, page, page_size), columns=COLUMNS)
+# last_seen_at is in the CSV; on screen, since when each row has been unresolved.
+widgets.table(
+    shown.drop(columns="last_seen_at"),
+    labels={
+        "entity_type": "table",
+        "entity_id": "id",
+        "entity_name": "name",
+        "first_seen_at": "unresolved since",
+    },
+)
 st.download_button(
-    f"Download these {total:,} rows as CSV",
+    f"Download these {counted(total, 'row')} as CSV",
     data=lambda: database.unresolved_csv(rows),
     file_name="unresolved-owners.csv",
     mime="text/csv",
@@ -56,9 +74,9 @@ widgets.show_sql("unresolved_rows")
 st.header("Owned by inactive users", anchor=False)
 st.caption("Resolved, since an inactive user still owns their rows, but worth a look.")
 for table, (count, sample) in database.read(inactive_owner_rows, limit=200).items():
-    with st.expander(f"{table}: {count:,} rows"):
-        st.dataframe(pd.DataFrame(sample), hide_index=True)
+    with st.expander(f"{table}: {counted(count, 'row')}"):
+        widgets.table(pd.DataFrame(sample))
         if count > len(sample):
-            st.caption(f"The first {len(sample)} by id.")
+            st.caption(f"The first {len(sample):,} by id.")
 widgets.show_sql("inactive_owners_count", MIGRATED_TABLES[0], "SQL behind the counts (per table)")
 widgets.show_sql("inactive_owners", MIGRATED_TABLES[0], "SQL behind these rows (per table)")

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 MIGRATED_TABLES = ("crm_accounts", "crm_opportunities")
 
-# Per migrated table: a sync trigger (keeps owner_username and owner_user_id in step) and a log
-# trigger (keeps owner_backfill_errors); the playbook's rollback disables these four.
-TRIGGER_KINDS = ("sync", "log")
+# Per migrated table: a sync trigger and a log trigger, each with what stops while it is off; the
+# playbook's rollback disables these four.
+TRIGGER_KINDS = {
+    "sync": "writes do not set owner_user_id from owner_username",
+    "log": "writes do not update owner_backfill_errors",
+}
 
 
 def trigger_name(table: str, kind: str) -> str:

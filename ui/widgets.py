@@ -1,6 +1,7 @@
 """Pieces that several pages draw: the sidebar, the trigger banner and control, the SQL behind a
 figure, the readiness gates."""
 
+import pandas as pd
 import streamlit as st
 
 from lib.db.schema import current_revision, head_revision
@@ -10,6 +11,7 @@ from lib.finish.readiness import Gate
 from lib.guard.actions import change_triggers
 from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
+from lib.registry import TRIGGER_KINDS
 from lib.sql import query_text
 from lib.view.display import counted
 from ui import actions, database, identity
@@ -29,17 +31,28 @@ def sidebar() -> None:
             st.button("Sign out", on_click=st.logout)
 
 
+# A trigger's state as a badge: its colour and icon.
+TRIGGER_BADGES = {
+    "enabled": ("green", ":material/toggle_on:"),
+    "disabled": ("red", ":material/toggle_off:"),
+    "replica only": ("orange", ":material/toggle_off:"),
+    "missing": ("gray", ":material/help:"),
+}
+
+
 def trigger_banner() -> None:
     """A warning at the top of every page while any owner trigger is not enabled, and the rows
     written meanwhile that wait for the next backfill run."""
-    states = database.read(trigger_states)
-    off = [state for state in states if not state.enabled]
+    off = [state for state in database.read(trigger_states) if not state.enabled]
     if off:
-        names = ", ".join(f"`{state.name}` ({state.state})" for state in off)
+        lines = "\n".join(
+            f"- **{state.table}**: the {state.kind} trigger `{state.name}` is {state.state}, so "
+            f"{TRIGGER_KINDS[state.kind]}."
+            for state in off
+        )
         st.warning(
-            f"Owner triggers not enabled: {names}. Writes are not kept in step and "
-            "owner_backfill_errors is not maintained until they are enabled again; every row "
-            "written meanwhile is remembered.",
+            f"{counted(len(off), 'owner trigger')} not enabled:\n{lines}\n\nEvery row written "
+            "meanwhile is remembered, and the next backfill run reconciles it.",
             icon=":material/warning:",
         )
     waiting = {table: rows for table, rows in database.read(writes_waiting).items() if rows}
@@ -53,31 +66,39 @@ def trigger_banner() -> None:
 
 
 def trigger_control(key: str) -> None:
-    """Enable or disable owner triggers, with a typed confirmation naming what will change."""
+    """Each owner trigger with its state, a tick to choose it, and what stops while it is off; then
+    enable or disable the chosen ones, with a typed confirmation naming what will change. Nothing
+    is chosen and no change is preset, so that a disable is always the operator's own choice."""
     allowed, reason = identity.may_act()
     if done := st.session_state.pop(f"{key}_done", None):
         st.success(f"Done: {done}.", icon=":material/check_circle:")
         st.session_state[f"{key}_confirm"] = ""  # a confirmation is good for one change only
-    states = database.read(trigger_states)
-    names = st.multiselect(
-        "Triggers",
-        [s.name for s in states],
-        default=[s.name for s in states],
-        key=f"{key}_names",
+    names = []
+    for state in database.read(trigger_states):
+        choice, shown, meaning = st.columns([3, 1, 3], vertical_alignment="center")
+        if choice.checkbox(state.name, key=f"{key}_{state.name}", disabled=not allowed):
+            names.append(state.name)
+        colour, icon = TRIGGER_BADGES.get(state.state, TRIGGER_BADGES["missing"])
+        shown.badge(state.state, color=colour, icon=icon)
+        meaning.caption(f"While off, {TRIGGER_KINDS[state.kind]}.")
+    change = st.radio(
+        "Change",
+        ("disable", "enable"),
+        index=None,
+        horizontal=True,
+        key=f"{key}_change",
         disabled=not allowed,
     )
-    change = st.radio(
-        "Change", ("disable", "enable"), horizontal=True, key=f"{key}_change", disabled=not allowed
-    )
-    phrase = f"{change} {counted(len(names), 'trigger')}"
+    phrase = f"{change} {counted(len(names), 'trigger')}" if change and names else ""
     # Plain text, not markdown: the label is also the field's accessible name.
-    typed = st.text_input(f'Type "{phrase}" to confirm', key=f"{key}_confirm", disabled=not allowed)
+    label = f'Type "{phrase}" to confirm' if phrase else "Choose triggers and a change to confirm"
+    typed = st.text_input(label, key=f"{key}_confirm", disabled=not allowed or not phrase)
     if not allowed:
         st.caption(reason)
     if st.button(
-        phrase.capitalize(),
+        phrase.capitalize() or "Change the triggers",
         type="primary",
-        disabled=not allowed or typed.strip() != phrase or not names,
+        disabled=not allowed or not phrase or typed.strip() != phrase,
         key=f"{key}_apply",
     ):
         with actions.action_errors_shown():
@@ -87,9 +108,36 @@ def trigger_control(key: str) -> None:
             st.rerun()
 
 
+def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
+    """A read-only table in the console's one format: counts with thousands separators, ids
+    without, times to the second in UTC; `labels` renames columns on screen."""
+    labels = labels or {}
+    config = {}
+    for name, column in frame.items():
+        label = labels.get(name, name)
+        if pd.api.types.is_datetime64_any_dtype(column):
+            config[name] = st.column_config.DatetimeColumn(
+                f"{label} (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC"
+            )
+        elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            identifies = str(name).endswith("id") or name in ("run", "batch")
+            config[name] = st.column_config.NumberColumn(label, format="%d" if identifies else "localized")
+        else:
+            config[name] = st.column_config.Column(label)
+    st.dataframe(frame, hide_index=True, column_config=config)
+
+
 def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:
     with st.expander(label):
         st.code(query_text(name, table), language="sql", wrap_lines=True)
+
+
+def show_queries(label: str, queries: list[tuple[str, str, str | None]]) -> None:
+    """Several queries behind one set of figures in one expander: (what it is, name, table) each."""
+    with st.expander(label):
+        for about, name, table in queries:
+            st.caption(about)
+            st.code(query_text(name, table), language="sql", wrap_lines=True)
 
 
 def readiness_gates(gates: list[Gate], details: bool = False) -> None:

@@ -52,6 +52,7 @@ from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
+from lib.view.display import counted
 
 CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
 
@@ -75,8 +76,9 @@ def demo(args: argparse.Namespace) -> None:
             )
         report = load_demo(connection, accounts=args.accounts, opportunities=args.opportunities)
         print(
-            f"loaded {report.users} users, {report.accounts} accounts and {report.opportunities} "
-            f"opportunities in {report.load_seconds:.2f} s; "
+            f"loaded {counted(report.users, 'user')}, {counted(report.accounts, 'account')} and "
+            f"{counted(report.opportunities, 'opportunity', 'opportunities')} "
+            f"in {report.load_seconds:.2f} s; "
             f"migration with initial backfill took {report.migrate_seconds:.2f} s"
         )
         print_coverage(connection)
@@ -87,7 +89,7 @@ def preflight(args: argparse.Namespace) -> None:
         volume = legacy_volume(connection)
         for row in username_matches(connection):
             kinds = ", ".join(
-                f"{count} {kind}" for kind, count in row.items() if kind not in ("table", "distinct")
+                f"{count:,} {kind}" for kind, count in row.items() if kind not in ("table", "distinct")
             )
             print(
                 f"{row['table']}: {volume[row['table']]:,} rows with an owner; "
@@ -98,9 +100,9 @@ def preflight(args: argparse.Namespace) -> None:
 
 def print_forecast(connection) -> None:
     for row in forecast(connection):
-        remainder = ", ".join(f"{count} {reason}" for reason, count in row.remainder.items()) or "none"
+        remainder = ", ".join(f"{count:,} {reason}" for reason, count in row.remainder.items()) or "none"
         print(
-            f"{row.table}: a run now would resolve {row.newly_resolved} rows, "
+            f"{row.table}: a run now would resolve {counted(row.newly_resolved, 'row')}, "
             f"giving {row.resolved_pct}%; remainder {remainder}"
         )
 
@@ -223,7 +225,8 @@ def verify_drift(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     resumed = " (resumed)" if outcome.resumed else ""
-    print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {outcome.drift_rows:,} drifting rows")
+    drifting = counted(outcome.drift_rows, "drifting row")
+    print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {drifting}")
     with engine.connect() as connection:
         for row in last_verify(connection)["by_kind"]:
             print(f"{row['table']:<20}{row['kind']:<24}{row['rows']:>10,}")
@@ -295,7 +298,7 @@ def export_unresolved(args: argparse.Namespace) -> int:
         open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", buffering=1 << 16, closefd=False) as out,
     ):
         written = write_csv(connection, rows, out)
-    print(f"{written} rows", file=sys.stderr)
+    print(counted(written, "row"), file=sys.stderr)
     return 0
 
 
@@ -326,7 +329,8 @@ def print_coverage(connection) -> None:
     print(f"{'table':<20}{'total_legacy':>14}{'resolved_fk':>13}{'resolved_pct':>14}  target {TARGET_PCT}%")
     for row in table_coverage(connection):
         verdict = "met" if row.meets_target else "below"
-        print(f"{row.table:<20}{row.total_legacy:>14}{row.resolved_fk:>13}{row.resolved_pct:>14}  {verdict}")
+        figures = f"{row.total_legacy:>14,}{row.resolved_fk:>13,}{row.resolved_pct:>14}"
+        print(f"{row.table:<20}{figures}  {verdict}")
 
 
 def add_throttle_options(parser: argparse.ArgumentParser) -> None:

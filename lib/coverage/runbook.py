@@ -9,6 +9,7 @@ from lib.coverage.forecast import forecast
 from lib.db.schema import current_revision, head_revision
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
+from lib.view.display import counted
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def rollout_checks(connection: Connection) -> list[Check]:
             Check(
                 f"Initial backfill ran on {row.table}",
                 row.newly_resolved == 0,
-                f"a backfill run now would resolve {row.newly_resolved} more rows",
+                f"a backfill run now would resolve {counted(row.newly_resolved, 'more row')}",
                 "forecast",
                 row.table,
             )
@@ -40,7 +41,7 @@ def rollout_checks(connection: Connection) -> list[Check]:
             Check(
                 f"Coverage of {row.table} at least {TARGET_PCT}%",
                 row.meets_target,
-                f"{row.resolved_pct}% ({row.resolved_fk} of {row.total_legacy})",
+                f"{row.resolved_pct}% ({row.resolved_fk:,} of {row.total_legacy:,})",
                 "coverage_counts",
                 row.table,
             )
@@ -53,7 +54,7 @@ def rollout_checks(connection: Connection) -> list[Check]:
             Check(
                 f"Remainder of {table} visible in owner_backfill_errors",
                 unresolved == listed,
-                f"{listed} listed for {unresolved} unresolved rows",
+                f"{listed:,} listed for {counted(unresolved, 'unresolved row')}",
                 "remainder_visible",
                 table,
             )

@@ -51,8 +51,8 @@ def test_status_prints_the_playbook_coverage(demo_db):
     for row, line in zip(coverage, lines[2:], strict=True):
         assert line.split() == [
             row.table,
-            str(row.total_legacy),
-            str(row.resolved_fk),
+            f"{row.total_legacy:,}",
+            f"{row.resolved_fk:,}",
             str(row.resolved_pct),
             "met" if row.meets_target else "below",
         ]
@@ -189,7 +189,7 @@ def test_export_unresolved_writes_the_filtered_rows_as_csv(demo_db):
             )
         ).scalar()
     assert rows[0][0] == "entity_type" and len(rows) - 1 == expected
-    assert result.stderr == f"{expected} rows\n"
+    assert result.stderr == f"{expected:,} {'row' if expected == 1 else 'rows'}\n"
 
 
 def test_export_unresolved_stops_cleanly_when_its_reader_goes_away(db):

@@ -19,7 +19,7 @@ from lib.finish.readiness import readiness, readiness_settings
 from lib.guard.actions import add_aliases, cancel_backfill
 from lib.guard.identity import Identity, local_identity
 from lib.guard.triggers import rollback_sql
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS
 from tests.conftest import admin_connection, wait_for
 from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts
@@ -53,11 +53,15 @@ def test_overview_shows_slo_unresolved_count_triggers_and_backfill(console, demo
     for table in MIGRATED_TABLES:
         assert ("resolved_pct", f"{coverage[table].resolved_pct}%") in metrics
         assert ("unresolved rows", f"{unresolved[table]:,}") in metrics
-    badges = [m.value for m in app.markdown if "-badge[" in m.value]
+    badges = [m.value for m in app.markdown if "-badge[" in m.value and "SLO" in m.value]
     assert [("red" in badge, "SLO missed" in badge) for badge in badges] == [(True, True), (False, False)]
     trigger_lines = [m.value for m in app.markdown if "_guard" in m.value]
-    assert len(trigger_lines) == 4 and all(line.endswith("**enabled**") for line in trigger_lines)
-    assert texts(app.info) == ["Backfill: up to date; a run now would resolve nothing more."]
+    assert len(trigger_lines) == 4 and all(line.endswith(":green-badge[enabled]") for line in trigger_lines)
+    # Every table has its next step: the one at target is pointed at the readiness gates.
+    assert texts(app.success) == [
+        "Next step: At or above the 99% target: the readiness gates on Finish say when the legacy "
+        "column can go."
+    ]
     [next_step] = texts(app.warning)
     assert next_step.startswith("Next step: No backfill can reach it; ")
     assert "more rows must be remediated to reach 99%" in next_step
@@ -124,8 +128,10 @@ def test_coverage_history_charts_the_snapshots_with_the_target(console, demo_db)
         )
     app = console(demo_db, "coverage")
     specs = chart_specs(app)
-    assert len(specs) == 2 and has_target_rule(specs[1])
+    # The bars, the history, and a burn-down per table.
+    assert len(specs) == 2 + len(MIGRATED_TABLES) and has_target_rule(specs[1])
     assert specs[1]["layer"][0]["encoding"]["x"]["field"] == "taken_at"
+    assert all(spec["layer"][0]["encoding"]["y"]["field"] == "unresolved" for spec in specs[2:])
 
 
 def test_runbook_checks_each_rollout_step_and_shows_the_playbook_rollback(console, demo_db):
@@ -163,7 +169,12 @@ def test_a_disabled_trigger_puts_a_banner_above_the_page(console, demo_db):
         connection.exec_driver_sql("ALTER TABLE crm_accounts DISABLE TRIGGER crm_accounts_owner_log_guard")
     app = console(demo_db, "overview")
     assert not app.exception
-    assert any("crm_accounts_owner_log_guard` (disabled)" in warning.value for warning in app.warning)
+    [banner] = [warning.value for warning in app.warning if "not enabled" in warning.value]
+    # Exactly which trigger, and what stops while it is off; not a word of the sync trigger's duty.
+    assert banner.startswith("1 owner trigger not enabled")
+    assert "the log trigger `crm_accounts_owner_log_guard` is disabled" in banner
+    assert "writes do not update owner_backfill_errors" in banner
+    assert "owner_user_id" not in banner
 
 
 def test_rows_written_while_the_triggers_are_off_show_as_waiting_until_a_backfill(console, demo_db):
@@ -200,8 +211,8 @@ def test_an_operator_runs_verify_and_sees_the_drifting_rows_with_their_kind(cons
     assert not app.exception
     badges = [m.value for m in app.markdown if "-badge[" in m.value]
     assert any("verify run 1 drift" in badge for badge in badges)
-    kinds = next(frame.value for frame in app.dataframe if "meaning" in frame.value.columns)
-    assert list(kinds["kind"]) == ["stale_id"] and list(kinds["rows"]) == [1]
+    kinds = next(table.value for table in app.table if "meaning" in table.value.columns)
+    assert list(kinds.index) == ["stale_id"] and list(kinds["rows"]) == [1]
     drifting = next(frame.value for frame in app.dataframe if "entity_id" in frame.value.columns)
     assert list(drifting["entity_id"]) == [row]
     assert any("1 drifting row" in caption for caption in texts(app.caption))
@@ -288,8 +299,8 @@ def test_unresolved_page_breakdown_filters_and_inactive_owners_equal_sql(console
         f"{t}: {n} rows" for t, n in inactive.items()
     ]
 
-    app.multiselect(key="unresolved_tables").set_value(["crm_opportunities"])
-    app.multiselect(key="unresolved_reasons").set_value(["ambiguous_username"]).run()
+    app.pills(key="unresolved_tables").set_value(["crm_opportunities"])
+    app.pills(key="unresolved_reasons").set_value(["ambiguous_username"]).run()
     expected = next(
         count
         for table, reason, count in step4
@@ -314,7 +325,10 @@ def test_a_viewer_sees_operations_with_every_action_control_disabled_and_why(con
 def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(console, demo_db, monkeypatch):
     monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, "operations")
-    app.multiselect(key="operations_names").set_value(["crm_accounts_owner_log_guard"]).run()
+    assert app.radio(key="operations_change").value is None  # no change is preset
+    assert not any(app.checkbox(key=f"operations_{name}").value for name in OWNER_TRIGGERS)
+    app.checkbox(key="operations_crm_accounts_owner_log_guard").check()
+    app.radio(key="operations_change").set_value("disable").run()
     assert app.button(key="operations_apply").disabled  # nothing typed yet
     app.text_input(key="operations_confirm").input("disable 1 trigger").run()
     app.button(key="operations_apply").click().run()
@@ -435,7 +449,7 @@ def local_operator(monkeypatch) -> Identity:
 
 
 def shown_names(app) -> list[str]:
-    return list(app.data_editor[0].value["legacy username"])
+    return list(app.data_editor[0].value["legacy name"])
 
 
 def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_db):

@@ -188,7 +188,7 @@ def test_the_cli_exits_0_without_drift_1_with_drift_and_2_when_it_cannot_run(dem
         behind_the_triggers(connection, "UPDATE crm_accounts SET owner_username = 'x' WHERE id = :id", id=row)
     drift = cli("verify", database_url=url)
     assert drift.returncode == 1, drift.stderr
-    assert "drift, 1 drifting rows" in drift.stdout and "stale_id" in drift.stdout
+    assert "drift, 1 drifting row\n" in drift.stdout and "stale_id" in drift.stdout
     with session_lock(demo_db, VERIFY_LOCK):
         busy = cli("verify", database_url=url)
     assert busy.returncode == 2 and busy.stderr.startswith("error: A verify is already running")
