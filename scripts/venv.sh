@@ -9,6 +9,7 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 stamp=".venv/.installed-$(basename "$requirements")"
 if ! cmp -s "$requirements" "$stamp" || [ requirements.txt -nt "$stamp" ]; then
+  echo "Installing the Python packages of $requirements into .venv (about a minute the first time)…" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$stamp"
 fi

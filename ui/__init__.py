@@ -4,5 +4,6 @@
   is away (and comes back by itself when it returns);
 - identity: who is looking, and whether they may act;
 - actions: the one way a page runs a guarded action and shows why one was not done;
-- widgets: the sidebar, the trigger banner and control, and the SQL behind a figure.
+- widgets: the sidebar, the trigger banner and control, tables, and the SQL behind a figure;
+- serve: scripts/console's launcher, which opens the database, saying so, then runs Streamlit.
 """

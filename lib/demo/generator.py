@@ -17,6 +17,7 @@ the 99% target, opportunities just above it.
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -30,6 +31,7 @@ from lib.db.schema import (
     upgrade,
 )
 from lib.db.settings import describe_url
+from lib.view.display import counted
 
 DEFAULT_ACCOUNTS = 20_000
 DEFAULT_OPPORTUNITIES = 60_000
@@ -132,8 +134,9 @@ class DemoReport:
     migrate_seconds: float
 
 
-def ensure_demo_loaded(engine: Engine) -> None:
-    """Bring the embedded demo database to head, loading the demo CRM into it when it is new."""
+def ensure_demo_loaded(engine: Engine, say: Callable[[str], None] = lambda line: None) -> None:
+    """Bring the embedded demo database to head, loading the demo CRM into it when it is new;
+    say(line) tells what it does."""
     with engine.connect() as connection:
         # One loader at a time when several console processes start together.
         connection.execute(text("SELECT pg_advisory_lock(hashtext('owner-console demo setup'))"))
@@ -141,10 +144,19 @@ def ensure_demo_loaded(engine: Engine) -> None:
         try:
             revision = current_revision(connection)
             if revision is None:
-                load_demo(connection)
+                say("Loading the demo CRM and migrating it to head (first run only)…")
+                report = load_demo(connection)
+                say(
+                    f"Demo CRM loaded: {counted(report.users, 'user')}, "
+                    f"{counted(report.accounts, 'account')}, "
+                    f"{counted(report.opportunities, 'opportunity', 'opportunities')} in "
+                    f"{report.load_seconds:.1f} s; migrated with its initial backfill in "
+                    f"{report.migrate_seconds:.1f} s."
+                )
             elif revision == CONTRACT_REVISION:
                 raise migration_finished(describe_url(engine.url))
             elif revision != head_revision():
+                say(f"Migrating the demo database from {revision} to {head_revision()}…")
                 upgrade(connection, "head")
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(hashtext('owner-console demo setup'))"))

@@ -1,0 +1,71 @@
+"""scripts/console's launcher: the terminal says each step of opening the database before
+Streamlit prints the console's URL, and the embedded server stops with the console."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from lib.db.settings import PROJECT_ROOT
+from tests.browser.proxy import free_ports
+
+STARTUP_SECONDS = 120
+
+
+@pytest.fixture
+def data_dir():
+    # Inside the project: as root, the embedded server opens read access on the folders above it.
+    folder = PROJECT_ROOT / ".data" / f"serve-{os.getpid()}"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve_until_its_url(data_dir) -> list[str]:
+    """What `python -m ui.serve` prints up to and including the line with its URL; then it is
+    stopped as a terminal's Ctrl-C would."""
+    [port] = free_ports(1)
+    environment = {**os.environ, "DATABASE_URL": "", "OWNER_CONSOLE_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.headless", "true"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(STARTUP_SECONDS, process.kill)
+    watchdog.start()
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line.strip())
+            if "URL: http" in line:
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        watchdog.cancel()
+    return [line for line in lines if line]
+
+
+def test_the_terminal_says_each_step_before_the_url_and_the_server_stops_with_the_console(data_dir):
+    first = serve_until_its_url(data_dir)
+    steps = [
+        f"Starting the embedded PostgreSQL in {data_dir}…",
+        "Loading the demo CRM and migrating it to head (first run only)…",
+        "Demo CRM loaded: ",
+        "Database ready: crm_demo on ",
+        "Starting the console…",
+        "URL: http://",
+    ]
+    said = [next((i for i, line in enumerate(first) if line.startswith(step)), None) for step in steps]
+    assert None not in said and said == sorted(said), first
+    assert not (data_dir / "postmaster.pid").exists(), "the embedded server outlived the console"
+
+    again = serve_until_its_url(data_dir)
+    assert not any(line.startswith("Loading the demo CRM") for line in again), again
+    assert any(line.startswith("Database ready: ") for line in again), again
