@@ -174,7 +174,7 @@ def live_runs():
         widgets.table(pd.DataFrame(history_rows(runs)))
         chosen = st.selectbox("Details of run", [run["id"] for run in runs], key="operations_details_run")
         details = run_details(next(run for run in runs if run["id"] == chosen))
-        st.table(pd.Series(details, name=f"run {chosen}"))
+        widgets.text_table(pd.Series(details, name=f"run {chosen}"))
     else:
         st.caption("No backfill run yet from the console or the CLI.")
     widgets.show_sql("backfill_runs", label="SQL behind the runs")
@@ -189,7 +189,7 @@ st.caption(
 )
 batches = database.read(alias_batches)
 if batches:
-    st.table(pd.DataFrame(batch_rows(batches)).set_index("batch"))
+    widgets.text_table(pd.DataFrame(batch_rows(batches)).set_index("batch"))
 else:
     st.caption("No aliases approved yet: see Remediation.")
 widgets.show_sql("alias_batches", label="SQL behind the batches")
@@ -244,7 +244,7 @@ def verify_result():
         st.error(f"It failed: {run['error_message']}", icon=":material/error:")
     if run["by_kind"]:
         kinds = pd.DataFrame(run["by_kind"]).assign(meaning=lambda frame: frame["kind"].map(DRIFT_KINDS))
-        st.table(kinds.set_index("kind"))
+        widgets.text_table(kinds.set_index("kind"))
         rows = database.read(drift_rows, run["id"], DRIFT_ROWS_SHOWN, retry=False)
         widgets.table(pd.DataFrame(rows))
         if run["drift_rows"] > len(rows):

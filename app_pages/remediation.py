@@ -175,7 +175,7 @@ def review_suggestions(
             format_func=lambda name: f"{name.legacy_username} ({counted(len(name.candidates), 'candidate')})",
             key="remediation_candidates_of",
         )
-        st.table(pd.DataFrame(candidate_rows(chosen)).set_index("user"))
+        widgets.text_table(pd.DataFrame(candidate_rows(chosen)).set_index("user"))
     widgets.show_sql("alias_suggestions", label="SQL behind the suggestions")
 
 

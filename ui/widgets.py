@@ -13,7 +13,7 @@ from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
 from lib.registry import TRIGGER_KINDS
 from lib.sql import query_text
-from lib.view.display import counted
+from lib.view.display import as_text, counted
 from ui import actions, database, identity
 
 
@@ -125,6 +125,17 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
         else:
             config[name] = st.column_config.Column(label)
     st.dataframe(frame, hide_index=True, column_config=config)
+
+
+def text_table(frame: pd.DataFrame | pd.Series) -> None:
+    """A small static table whose cells wrap, so nothing is cut off. Streamlit renders its cells
+    as markdown, so every text from the database in it, the index too, is made literal first."""
+    frame = frame.to_frame() if isinstance(frame, pd.Series) else frame
+
+    def literal(value):
+        return as_text(value) if isinstance(value, str) else value
+
+    st.table(frame.map(literal).set_axis(frame.index.map(literal)))
 
 
 def show_sql(name: str, table: str | None = None, label: str = "SQL behind this figure") -> None:

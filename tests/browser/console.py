@@ -110,21 +110,28 @@ def chromium() -> Iterator[Browser]:
 
 
 class Visitor:
-    """One person in one browser context, through the proxy's server block for their identity;
-    every uncaught script error on their pages is kept for `problems()`."""
+    """One person in one browser context, through the proxy's server block for their identity, in
+    a laptop's window unless told; every uncaught script error and chart warning on their pages is
+    kept for `problems()`."""
 
-    def __init__(self, browser: Browser, console: Console, name: str, height: int = 900):
+    def __init__(self, browser: Browser, console: Console, name: str, height: int = 900, width: int = 1280):
         self.base, self.name = console.via[name], name
         self.context: BrowserContext = browser.new_context(
-            viewport={"width": 1400, "height": height},
+            viewport={"width": width, "height": height},
             accept_downloads=True,
         )
         self.script_errors: list[str] = []
+        self.chart_warnings: list[str] = []
 
     def open(self, path: str) -> Page:
         """A fresh page at /path, returned once Streamlit says it has finished rendering."""
         page = self.context.new_page()
         page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+        # Vega says so when it had to change a chart's spec to draw it (a squashed chart, say).
+        page.on(
+            "console",
+            lambda message: message.text.startswith("WARN ") and self.chart_warnings.append(message.text),
+        )
         page.goto(f"{self.base}/{path}")
         wait_until_rendered(page)
         return page
@@ -132,6 +139,7 @@ class Visitor:
     def problems(self, page: Page) -> list[str]:
         """What a person would see as broken on `page`: no router, an error, an exception."""
         found = [f"script error: {error}" for error in self.script_errors]
+        found += [f"chart warning: {warning}" for warning in self.chart_warnings]
         if page.get_by_text("Page not found").count():
             found.append("Page not found")
         # Run through app.py's router: the sidebar lists the pages by title and names the database.
@@ -148,6 +156,38 @@ class Visitor:
 
     def close(self) -> None:
         self.context.close()
+
+
+# Text that the page shortens with an ellipsis, and tables that scroll sideways: what a person
+# cannot read without hovering or scrolling. Streamlit and its grid shorten text by CSS, so the
+# check is the DOM's: an element whose content is wider than its box.
+_CUT_OFF = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const wider = (element) => element.scrollWidth > element.clientWidth + 1;
+  const found = [];
+  for (const element of main.querySelectorAll('*')) {
+    const style = getComputedStyle(element);
+    const leaf = !element.children.length;
+    const clipped = style.textOverflow === 'ellipsis' || (style.overflowX !== 'visible' && leaf);
+    if (clipped && wider(element) && element.innerText) {
+      found.push(`shortened: ${element.innerText.trim()}`);
+    }
+  }
+  for (const grid of main.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller')) {
+    if (grid.checkVisibility() && wider(grid)) {
+      const frame = grid.closest('[data-testid=stDataFrame]');
+      const header = [...frame.querySelectorAll('table [role=columnheader]')].map(c => c.innerText.trim());
+      const by = `${grid.scrollWidth - grid.clientWidth} px`;
+      found.push(`scrolls sideways by ${by}: the table of ${header.join(', ')}`);
+    }
+  }
+  return found;
+}"""
+
+
+def cut_off(page: Page) -> list[str]:
+    """What `page` shows only in part at its window's width: shortened text, sideways scrolling."""
+    return page.evaluate(_CUT_OFF)
 
 
 def wait_until_rendered(page: Page) -> None:
@@ -187,6 +227,13 @@ def grid_rows(frame: Locator) -> list[list[str]]:
         "rows => rows.map(row => [...row.children].map(cell => cell.innerText.trim()))"
     )
     return [row for row in rows if any(row)]  # an empty frame shows one blank row
+
+
+def table_rows(table: Locator) -> list[list[str]]:
+    """The header and rows of an st.table as text, its index first."""
+    return table.locator("tr").evaluate_all(
+        "rows => rows.map(row => [...row.children].map(cell => cell.innerText.trim()))"
+    )
 
 
 def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:

@@ -6,6 +6,8 @@ it and each page is captured in headless Chromium, through the same harness as t
 
 import os
 
+from playwright.sync_api import Page
+
 from lib.aliases.suggestions import compute_suggestions
 from lib.backfill.settings import BatchSettings
 from lib.db.database import create_engine_for, recreate_database
@@ -14,10 +16,21 @@ from lib.db.settings import PROJECT_ROOT
 from lib.demo.generator import load_demo
 from lib.guard.actions import start_backfill
 from lib.guard.identity import local_identity
-from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, chromium, running_console
+from tests.browser.console import (
+    IDENTITY_ENV,
+    OPERATOR,
+    PAGES,
+    Visitor,
+    chromium,
+    cut_off,
+    running_console,
+    wait_until_rendered,
+)
 
 DATA_DIR = PROJECT_ROOT / ".data" / "screenshots"
 OUT_DIR = PROJECT_ROOT / "docs" / "screenshots"
+# The two windows an ops lead works in: a laptop and a desktop monitor.
+WINDOWS = ((1280, 800), (1920, 1080))
 DATABASE = "crm_screenshots"
 
 
@@ -37,17 +50,30 @@ def fresh_demo_url() -> str:
 
 
 def main() -> None:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
     with running_console(fresh_demo_url(), **IDENTITY_ENV) as console, chromium() as browser:
-        # The pages as the operator sees them. Streamlit scrolls inside its own frame, so the
-        # viewport is what a screenshot holds.
-        operator = Visitor(browser, console, OPERATOR, height=1600)
-        for path, title in PAGES.items():
-            page = operator.open(path)
-            target = OUT_DIR / f"{title.lower()}.png"
-            page.screenshot(path=target, full_page=True)
-            page.close()
-            print(f"wrote {target.relative_to(PROJECT_ROOT)}")
+        for width, height in WINDOWS:
+            folder = OUT_DIR / f"{width}x{height}"
+            folder.mkdir(parents=True, exist_ok=True)
+            # The pages as the operator sees them, laid out in a window of this size.
+            operator = Visitor(browser, console, OPERATOR, height=height, width=width)
+            for path, title in PAGES.items():
+                page = operator.open(path)
+                target = folder / f"{title.lower()}.png"
+                grow_to_page(page, width, height)
+                page.screenshot(path=target)
+                print(f"wrote {target.relative_to(PROJECT_ROOT)}")
+                for problem in cut_off(page):
+                    print(f"  cut off: {problem}")
+                page.close()
+            operator.close()
+
+
+def grow_to_page(page: Page, width: int, height: int) -> None:
+    """Streamlit scrolls inside its own frame, so a screenshot holds the window; the window is
+    grown to the page's length (never below `height`) once the layout for this width is drawn."""
+    length = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(height, length)})
+    wait_until_rendered(page)
 
 
 if __name__ == "__main__":

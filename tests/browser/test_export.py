@@ -4,6 +4,8 @@ import csv
 
 from sqlalchemy import text
 
+from tests.browser.console import wait_until_rendered
+
 # What a spreadsheet would run as a formula, and so must reach it behind a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,13 +33,13 @@ def as_csv_cells(row) -> list[str]:
 
 
 def choose_only(page, label: str, choice: str) -> None:
-    """Clear the multiselect named `label`, then pick `choice` by typing it."""
-    field = page.locator("[data-testid=stMultiSelect]").filter(has_text=label)
-    field.get_by_role("button", name="Clear all").click()
-    field.get_by_role("combobox").fill(choice)
-    page.get_by_role("option", name=choice, exact=True).click()
-    page.keyboard.press("Escape")
-    field.get_by_role("button", name=f"Remove {choice}", exact=True).wait_for()
+    """Leave only `choice` chosen among the pills named `label`, one click at a time."""
+    pills = page.get_by_role("toolbar", name=label)
+    for option in pills.get_by_role("button").all_inner_texts():
+        pill = pills.get_by_role("button", name=option, exact=True)
+        if (pill.get_attribute("aria-pressed") == "true") != (option == choice):
+            pill.click()
+            wait_until_rendered(page)
 
 
 def test_the_downloaded_csv_holds_exactly_the_filtered_rows(operator, demo):

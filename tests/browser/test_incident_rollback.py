@@ -3,7 +3,13 @@ step 3), sees it everywhere, and later enables them again."""
 
 from sqlalchemy import text
 
-from tests.browser.console import OPERATOR, PAGES, grid_rows, wait_for_first_run_to_end
+from tests.browser.console import (
+    OPERATOR,
+    PAGES,
+    grid_rows,
+    wait_for_first_run_to_end,
+    wait_until_rendered,
+)
 
 TRIGGERS = {
     "crm_accounts_owner_sync_guard",
@@ -30,7 +36,9 @@ def change_all_triggers(page, change: str) -> None:
     for name in TRIGGERS:
         tick = page.get_by_role("checkbox", name=name, exact=True)
         assert not tick.is_checked(), f"{name} is preselected"
-        tick.check()
+        page.locator("[data-testid=stCheckbox]").filter(has=tick).locator("label").click()
+        wait_until_rendered(page)
+        assert tick.is_checked(), name
     page.get_by_role("radiogroup", name="Change").get_by_text(change, exact=True).click()
     confirmation = page.get_by_label(f'Type "{phrase}" to confirm')
     confirmation.fill(phrase)

@@ -33,12 +33,12 @@ def alias_audit(demo) -> list[tuple]:
 
 def test_a_csv_import_lists_its_bad_lines_and_writes_nothing_until_applied(operator, demo):
     with demo.connect() as connection:
-        name = next(n for n in unresolved_names(connection) if n.suggestion and n.match_kind == "not_found")
+        name = next(n for n in unresolved_names(connection) if n.suggestion() and n.match_kind == "not_found")
     upload = (
         "legacy_username,username,note\n"
-        f"{name.legacy_username},{name.suggestion.username},from the CSV\n"
+        f"{name.legacy_username},{name.suggestion().username},from the CSV\n"
         "stray.one,nobody.at.all,\n"
-        f"{name.legacy_username},{name.suggestion.username},twice\n"
+        f"{name.legacy_username},{name.suggestion().username},twice\n"
         "only-one-cell\n"
     )
 
@@ -66,12 +66,12 @@ def test_a_csv_import_lists_its_bad_lines_and_writes_nothing_until_applied(opera
 
 def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_alias(operator, demo):
     with demo.connect() as connection:
-        suggested = [name for name in unresolved_names(connection) if name.suggestion]
+        suggested = [name for name in unresolved_names(connection) if name.suggestion()]
         before = playbook_coverage(connection, "crm_accounts")
     assert suggested and before[2] < 99
 
     page = operator.open("remediation")
-    page.get_by_text("Tick every suggestion").click()
+    page.get_by_text("Tick every filled-in suggestion").click()
     wait_until_rendered(page)
     page.get_by_role("button", name=f"Preview {len(suggested)} mappings…").click()
     dialog = page.get_by_role("dialog")

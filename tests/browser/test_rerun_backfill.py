@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
+from lib.view.display import WORD_JOINER
 from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
 from tests.playbook import playbook_coverage
 
@@ -60,7 +61,7 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
     # The page drawn by the click shows the new run at once, never "No backfill run yet".
     wait_until_rendered(page)
     assert page.get_by_text("No backfill run yet").count() == 0
-    assert page.get_by_text(re.compile(r"^(last )?run 1 ")).count() == 1
+    assert page.get_by_text(re.compile(r"\brun 1 (running|succeeded)\b")).first.is_visible()
     assert wait_for_first_run_to_end(page, demo, RUN_SECONDS) == "succeeded"
     seen = page.evaluate("window.progressSeen")
 
@@ -87,9 +88,10 @@ def test_an_operator_reruns_the_backfill_and_watches_it_complete(operator, demo)
     history = grid_rows(runs_frame)
     row = dict(zip(history[0], history[1], strict=True))
     assert row["run"] == "1" and row["status"] == "succeeded"
-    # Counts in the console's one format, as in the text above the table.
-    assert row["scanned"] == f"{run.rows_scanned:,}" and row["resolved"] == f"{run.rows_resolved:,}"
-    details = page.locator("[data-testid=stTable]").first.inner_text()
+    # The grid's accessible copy holds the values; the format it draws them in is checked by the
+    # page tests. The details are text, in the console's one format.
+    assert row["scanned"] == str(run.rows_scanned) and row["resolved"] == str(run.rows_resolved)
+    details = page.locator("[data-testid=stTable]").first.inner_text().replace(WORD_JOINER, "")
     assert f"{OPERATOR} (console)" in details and f"{run.rows_scanned:,}" in details
 
     page = operator.open("coverage")

@@ -2,20 +2,21 @@
 
 from sqlalchemy import text
 
+from lib.registry import OWNER_TRIGGERS
 from tests.browser.console import PAGES, VIEWER, grid_rows
 
 # Every control that acts, by page; the trigger control is on two pages.
 ACTION_CONTROLS = {
     "remediation": ["Preview 0 mappings…"],
-    "operations": ["Re-run backfill…", "Disable 4 triggers"],
-    "runbook": ["Disable 4 triggers"],
+    "operations": ["Re-run backfill…", "Change the triggers"],
+    "runbook": ["Change the triggers"],
 }
 TRIGGER_CONTROL_PAGES = {"operations", "runbook"}
 TRIGGER_FIELDS = [
-    ("combobox", "Triggers"),
+    *(("checkbox", name) for name in OWNER_TRIGGERS),
     ("radio", "disable"),
     ("radio", "enable"),
-    ("textbox", 'Type "disable 4 triggers" to confirm'),
+    ("textbox", "Choose triggers and a change to confirm"),
 ]
 
 
@@ -48,7 +49,7 @@ def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):
         if path in ACTION_CONTROLS:
             assert page.get_by_text("is a viewer: actions are for operators").count() >= 1
         if path == "remediation":
-            assert page.get_by_role("checkbox", name="Tick every suggestion").is_disabled()
+            assert page.get_by_role("checkbox", name="Tick every filled-in suggestion").is_disabled()
         if path in TRIGGER_CONTROL_PAGES:
             for role, name in TRIGGER_FIELDS:
                 assert page.get_by_role(role, name=name, exact=True).is_disabled(), (path, name)

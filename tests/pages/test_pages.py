@@ -1,7 +1,9 @@
 """Every page renders over the demo data, and its key figures equal the playbook's SQL."""
 
+import json
 import threading
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import create_engine, text
@@ -20,6 +22,7 @@ from lib.guard.actions import add_aliases, cancel_backfill
 from lib.guard.identity import Identity, local_identity
 from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS
+from lib.view.display import as_text
 from tests.conftest import admin_connection, wait_for
 from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts
@@ -212,7 +215,7 @@ def test_an_operator_runs_verify_and_sees_the_drifting_rows_with_their_kind(cons
     badges = [m.value for m in app.markdown if "-badge[" in m.value]
     assert any("verify run 1 drift" in badge for badge in badges)
     kinds = next(table.value for table in app.table if "meaning" in table.value.columns)
-    assert list(kinds.index) == ["stale_id"] and list(kinds["rows"]) == [1]
+    assert list(kinds.index) == [as_text("stale_id")] and list(kinds["rows"]) == [1]
     drifting = next(frame.value for frame in app.dataframe if "entity_id" in frame.value.columns)
     assert list(drifting["entity_id"]) == [row]
     assert any("1 drifting row" in caption for caption in texts(app.caption))
@@ -513,3 +516,18 @@ def latest_hold(engine) -> str | None:
         return connection.execute(
             text("SELECT held_by FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
         ).scalar()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_table_draws_its_counts_with_separators_and_its_ids_without(console, demo_db, page):
+    run_backfill(demo_db, BatchSettings(), "ops.lead", "cli")  # the runs table has a row
+    app = console(demo_db, page)
+    assert not app.exception
+    for frame in app.dataframe:
+        config = json.loads(frame.proto.columns)
+        for name, column in frame.value.items():
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                identifies = str(name).endswith("id") or name in ("run", "batch")
+                expected = "%.2f" if name == "score" else "%d" if identifies else "localized"
+                form = config[name]["type_config"]["format"]
+                assert form == expected, (page, name, form)

@@ -1,0 +1,35 @@
+"""Every page in a laptop's window (1280 px wide): nothing shortened or scrolling sideways, no
+chart that Vega had to redraw its own way, and the filters and states a person needs in sight."""
+
+import pytest
+
+from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS
+from tests.browser.console import PAGES, cut_off
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_on_a_page_is_cut_off_in_a_laptops_window(operator, path):
+    page = operator.open(path)
+    if path == "remediation":  # the background job's suggestions, once it has them
+        page.get_by_text("unresolved usernames, as computed").wait_for(timeout=60_000)
+    assert page.viewport_size["width"] == 1280
+    assert cut_off(page) == []
+    assert operator.problems(page) == []
+
+
+def test_every_reason_and_table_can_be_chosen_in_full_on_unresolved(operator):
+    page = operator.open("unresolved")
+    for option in (*MIGRATED_TABLES, *REASONS):
+        pill = page.get_by_role("button", name=option, exact=True)
+        assert pill.is_visible() and pill.inner_text() == option
+
+
+def test_each_trigger_shows_its_state_beside_an_unticked_control_and_no_change_is_preset(operator):
+    page = operator.open("operations")
+    for name in OWNER_TRIGGERS:
+        tick = page.get_by_role("checkbox", name=name, exact=True)
+        row = page.locator("[data-testid=stHorizontalBlock]").filter(has=tick)
+        assert not tick.is_checked() and "enabled" in row.inner_text(), row.inner_text()
+    radios = page.get_by_role("radiogroup", name="Change").get_by_role("radio")
+    assert radios.count() == 2 and not any(radio.is_checked() for radio in radios.all())
+    assert page.get_by_role("button", name="Change the triggers").is_disabled()
