@@ -21,10 +21,9 @@ st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the
 
 st.header("By table and reason", anchor=False)
 remainder = database.read(remainder_by_reason)
-chart, figures = st.columns(2)
-chart.altair_chart(remainder_bars(remainder), width="stretch", height=bar_chart_height(len(MIGRATED_TABLES)))
-with figures:
-    widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
+# The chart across the page, so that its legend has room for every reason; the figures below it.
+st.altair_chart(remainder_bars(remainder), width="stretch", height=bar_chart_height(len(MIGRATED_TABLES)))
+widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
 widgets.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)

@@ -14,6 +14,7 @@ class BurnDown:
     table: str
     allowed: int  # the most unresolved rows at which the table reads the target
     points: list[dict]  # taken_at, unresolved, series: "measured", then "forecast" if there is one
+    pace: Decimal | None  # resolved_pct points a day; None with fewer than two snapshots
 
     def summary(self) -> str:
         """Where the table stands against the target, and when the forecast meets it."""
@@ -22,10 +23,12 @@ class BurnDown:
             return f"{last['unresolved']:,} unresolved rows: within the {self.allowed:,} the target allows."
         forecast = [point for point in self.points if point["series"] == "forecast"]
         if not forecast:
-            return (
-                f"{last['unresolved']:,} unresolved rows, {self.allowed:,} allowed. No forecast: "
-                f"coverage has not risen over the last {PACE_DAYS} days of snapshots."
+            why = (
+                f"fewer than two coverage snapshots in the last {PACE_DAYS} days"
+                if self.pace is None
+                else f"coverage has not risen over the last {PACE_DAYS} days of snapshots"
             )
+            return f"{last['unresolved']:,} unresolved rows, {self.allowed:,} allowed. No forecast: {why}."
         return (
             f"{last['unresolved']:,} unresolved rows, {self.allowed:,} allowed. At the last "
             f"{PACE_DAYS} days' pace, the target comes about {forecast[-1]['taken_at']:%Y-%m-%d %H:%M} UTC."
@@ -61,5 +64,5 @@ def burn_downs(history: list[dict], pace: dict[str, Decimal | None]) -> list[Bur
                 {**last, "series": "forecast"},
                 {"taken_at": reached, "unresolved": allowed, "series": "forecast"},
             ]
-        charts.append(BurnDown(table, allowed, points))
+        charts.append(BurnDown(table, allowed, points, pace.get(table)))
     return charts

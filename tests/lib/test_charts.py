@@ -87,7 +87,9 @@ def test_no_forecast_without_a_rising_pace_or_above_the_target():
     falling = [snapshot(60, "crm_accounts", 1_000, 985), snapshot(0, "crm_accounts", 1_000, 980)]
     [table] = burn_downs(falling, {"crm_accounts": Decimal(-12)})
     assert {point["series"] for point in table.points} == {"measured"}
-    assert "No forecast" in table.summary()
+    assert "No forecast: coverage has not risen" in table.summary()
+    [table] = burn_downs(falling[-1:], {"crm_accounts": None})
+    assert "No forecast: fewer than two coverage snapshots" in table.summary()
     met = [snapshot(0, "crm_accounts", 1_000, 995)]
     [table] = burn_downs(met, {"crm_accounts": Decimal(1)})
     assert {point["series"] for point in table.points} == {"measured"}
