@@ -34,7 +34,7 @@ st.header("Next step per table", anchor=False)
 for step in database.read(next_steps):
     with st.container(border=True):
         st.markdown(f"**{step.table}** — {step.resolved_pct}% now, target {TARGET_PCT}%")
-        if step.step == AT_TARGET:
+        if step.step == AT_TARGET and not step.backfill_resolves:
             st.success(step.advice(), icon=":material/check_circle:")
             continue
         st.info(step.advice(), icon=":material/trending_up:")
