@@ -21,9 +21,12 @@ st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the
 
 st.header("By table and reason", anchor=False)
 remainder = database.read(remainder_by_reason)
-# The chart across the page, so that its legend has room for every reason; the figures below it.
-st.altair_chart(remainder_bars(remainder), width="stretch", height=bar_chart_height(len(MIGRATED_TABLES)))
-widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
+if not remainder:
+    st.info("owner_backfill_errors holds no rows: no unresolved row is recorded.", icon=":material/check:")
+else:
+    # The chart across the page, so that its legend has room for every reason; the figures below.
+    st.altair_chart(remainder_bars(remainder), width="stretch", height=bar_chart_height(len(MIGRATED_TABLES)))
+    widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
 widgets.show_sql("remainder_by_reason")
 
 st.header("Rows", anchor=False)

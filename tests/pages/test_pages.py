@@ -531,3 +531,11 @@ def test_every_table_draws_its_counts_with_separators_and_its_ids_without(consol
                 expected = "%.2f" if name == "score" else "%d" if identifies else "localized"
                 form = config[name]["type_config"]["format"]
                 assert form == expected, (page, name, form)
+
+
+def test_unresolved_says_so_when_no_row_is_recorded_instead_of_an_empty_chart(console, demo_db):
+    with demo_db.begin() as connection:
+        connection.execute(text("DELETE FROM owner_backfill_errors"))
+    app = console(demo_db, "unresolved")
+    assert not app.exception and not chart_specs(app)
+    assert "owner_backfill_errors holds no rows" in texts(app.info)[0]
