@@ -51,11 +51,12 @@ def live_coverage():
         "forecast at the recent pace while a table is above it."
     )
     tables = burn_downs(history, database.read(pace_by_table, retry=False))
-    for column, table in zip(st.columns(len(tables)), tables, strict=True) if tables else ():
-        with column:
-            st.markdown(f"**{table.table}**")
-            st.altair_chart(burn_down(table), width="stretch")
-            st.caption(table.summary())
+    if tables:
+        for column, table in zip(st.columns(len(tables)), tables, strict=True):
+            with column:
+                st.markdown(f"**{table.table}**")
+                st.altair_chart(burn_down(table), width="stretch")
+                st.caption(table.summary())
     widgets.show_sql("coverage_pace", label="SQL behind the pace")
     state = "paused" if paused else f"every {interval} s"
     st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")

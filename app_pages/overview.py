@@ -44,7 +44,7 @@ for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         else:
             st.badge(f"SLO missed: below {TARGET_PCT}%", icon=":material/error:", color="red")
         for trigger in (t for t in triggers if t.table == row.table):
-            colour, icon = widgets.TRIGGER_BADGES.get(trigger.state, widgets.TRIGGER_BADGES["missing"])
+            colour, icon = widgets.trigger_badge(trigger.state)
             st.markdown(f"{icon} `{trigger.name}` :{colour}-badge[{trigger.state}]")
         step = steps[row.table]
         if step.step == AT_TARGET and step.backfill_resolves:

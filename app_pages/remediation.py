@@ -7,11 +7,13 @@ from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import ProposedAlias, awaiting_backfill, list_aliases, preview_aliases, preview_removal
 from lib.aliases.suggestions import (
     PREFILL_SCORE,
+    REVIEW_COLUMNS,
     SCORE_SCALE,
     STATUS,
     KeptSuggestions,
     NameFilter,
     candidate_rows,
+    review_rows,
 )
 from lib.backfill.settings import BatchSettings
 from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
@@ -21,8 +23,6 @@ from ui import actions, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
-# What the review shows of a name's best candidate; the detail view below it has every one.
-CANDIDATE_COLUMNS = ["candidate", "score", "evidence"]
 # The rule's verdicts that remediation acts on.
 OPEN_REASONS = ("user_not_found", "ambiguous_username")
 # While the suggestions are being computed, the review looks this often for the new ones.
@@ -124,26 +124,11 @@ def review_suggestions(
     if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
         st.session_state["remediation_recompute_asked"] = True
         st.rerun()
-    table = pd.DataFrame(
-        [
-            {
-                "apply": tick_suggestions and name.suggestion(min_score) is not None,
-                "legacy name": name.legacy_username,
-                "ambiguous": name.status == "ambiguous_username",
-                "rows": name.rows,
-                "map to": name.suggestion(min_score).username if name.suggestion(min_score) else "",
-                "candidate": name.candidates[0].username if name.candidates else "",
-                "score": float(name.candidates[0].score) if name.candidates else None,
-                "evidence": name.candidates[0].evidence[0] if name.candidates else "",
-            }
-            for name in shown
-        ],
-        columns=["apply", "legacy name", "ambiguous", "rows", "map to", *CANDIDATE_COLUMNS],
-    )
+    table = pd.DataFrame(review_rows(shown, min_score, tick_suggestions), columns=REVIEW_COLUMNS)
     edited = st.data_editor(
         table,
         hide_index=True,
-        disabled=not allowed or ["legacy name", "ambiguous", "rows", *CANDIDATE_COLUMNS],
+        disabled=not allowed or [column for column in REVIEW_COLUMNS if column not in ("apply", "map to")],
         column_config={
             "apply": st.column_config.CheckboxColumn("apply", width="small"),
             "ambiguous": st.column_config.CheckboxColumn(

@@ -40,6 +40,11 @@ TRIGGER_BADGES = {
 }
 
 
+def trigger_badge(state: str) -> tuple[str, str]:
+    """The colour and icon of a trigger's state."""
+    return TRIGGER_BADGES.get(state, TRIGGER_BADGES["missing"])
+
+
 def trigger_banner() -> None:
     """A warning at the top of every page while any owner trigger is not enabled, and the rows
     written meanwhile that wait for the next backfill run."""
@@ -78,7 +83,7 @@ def trigger_control(key: str) -> None:
         choice, shown, meaning = st.columns([3, 1, 3], vertical_alignment="center")
         if choice.checkbox(state.name, key=f"{key}_{state.name}", disabled=not allowed):
             names.append(state.name)
-        colour, icon = TRIGGER_BADGES.get(state.state, TRIGGER_BADGES["missing"])
+        colour, icon = trigger_badge(state.state)
         shown.badge(state.state, color=colour, icon=icon)
         meaning.caption(f"While off, {TRIGGER_KINDS[state.kind]}.")
     change = st.radio(

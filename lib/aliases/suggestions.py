@@ -109,6 +109,30 @@ class UnresolvedName:
         return best if best is not None and best.score >= min_score else None
 
 
+# The review's columns: the name, then what is filled in, then its best candidate.
+REVIEW_COLUMNS = ["apply", "legacy name", "ambiguous", "rows", "map to", "candidate", "score", "evidence"]
+
+
+def review_rows(names: list[UnresolvedName], min_score: Decimal, tick: bool) -> list[dict]:
+    """One row of the review per name: "map to" filled in from `min_score`, ticked with `tick`."""
+    rows = []
+    for name in names:
+        suggestion, best = name.suggestion(min_score), name.candidates[0] if name.candidates else None
+        rows.append(
+            {
+                "apply": tick and suggestion is not None,
+                "legacy name": name.legacy_username,
+                "ambiguous": name.match_kind == "ambiguous",
+                "rows": name.rows,
+                "map to": suggestion.username if suggestion else "",
+                "candidate": best.username if best else "",
+                "score": float(best.score) if best else None,
+                "evidence": best.evidence[0] if best else "",
+            }
+        )
+    return rows
+
+
 def candidate_rows(name: UnresolvedName) -> list[dict]:
     """Every candidate of `name`, best first, as the review's detail view shows them."""
     return [
