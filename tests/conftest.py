@@ -15,9 +15,10 @@ from sqlalchemy.engine import URL
 from lib.db.database import create_engine_for
 from lib.db.embedded import start_embedded_server
 from lib.db.schema import BASELINE_REVISION, upgrade
-from lib.db.settings import PROJECT_ROOT, parse_database_url
+from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING, parse_database_url
 from lib.demo.generator import load_demo
 from tests.browser.console import chromium
+from tests.site import write_site_file
 
 # The embedded server by default. scripts/test-pg15 points these at Debian's PostgreSQL 15
 # instead, as a second target: TEST_SERVER_URL (a superuser on its postgres database) and the
@@ -30,6 +31,22 @@ DEMO_TEMPLATE = "template_demo"
 DEMO_ACCOUNTS, DEMO_OPPORTUNITIES = 2_000, 6_000
 
 _database_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def site_file(tmp_path_factory) -> Iterator[Path]:
+    """The tests' site file, instead of the project's .streamlit/secrets.toml: a developer's own
+    settings never reach a test."""
+    path = write_site_file(tmp_path_factory.mktemp("site") / "site.toml", {})
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv(SITE_FILE_SETTING, str(path))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def empty_site_file(site_file) -> None:
+    """Each test starts with no operator listed and no proxy secret; tests.site sets them."""
+    write_site_file(site_file, {})
 
 
 @pytest.fixture(scope="session")

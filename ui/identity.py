@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.guard.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
+from lib.view.display import as_text
 
 
 def visitor() -> Identity:
@@ -19,7 +20,7 @@ def may_act() -> tuple[bool, str]:
     who = visitor()
     if role_of(who) == OPERATOR:
         return True, ""
-    return False, f"{who} is a viewer: actions are for operators listed in the console's configuration."
+    return False, f"{as_text(who)} is a viewer: actions are for operators listed in the console's configuration."
 
 
 def _stop_at_the_door(visitor: NoIdentity) -> None:

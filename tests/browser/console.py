@@ -7,6 +7,7 @@ Shared by the browser tests and by the README screenshots, so that both see the 
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -22,8 +23,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine, text
 
 from lib import registry
-from lib.db.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
+from lib.guard.identity import PROXY_SECRET_SETTING
+from lib.view.display import WORD_JOINER
 from tests.browser.proxy import free_ports, running_proxy
+from tests.site import write_site_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, and with no network but the registries: no sandbox, no background calls home.
@@ -44,7 +48,9 @@ IDENTITY_HEADER = "X-Forwarded-User"
 OPERATOR = "ops.lead@example.com"
 VIEWER = "analyst@example.com"
 ANONYMOUS = "anonymous"
-IDENTITY_ENV = {"OWNER_CONSOLE_IDENTITY_HEADER": IDENTITY_HEADER, "OWNER_CONSOLE_OPERATORS": OPERATOR}
+IDENTITY_ENV = {"OWNER_CONSOLE_IDENTITY_HEADER": IDENTITY_HEADER}
+# The console's site file: who may act. running_console adds the proxy secret it gives nginx.
+OPERATOR_SITE = {"OWNER_CONSOLE_OPERATORS": OPERATOR}
 # Streamlit's own signals: connected, the script finished, no element still a skeleton.
 RENDERED = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-script-state=notRunning]"
 
@@ -61,31 +67,38 @@ class Console:
 
 @contextmanager
 def running_console(
-    database_url: str | None, auth: Mapping[str, str] | None = None, **env: str
+    database_url: str | None,
+    auth: Mapping[str, str] | None = None,
+    site: Mapping[str, str] = OPERATOR_SITE,
+    identities: Mapping[str, str] | None = None,
+    **env: str,
 ) -> Iterator[Console]:
     """Serve the console on DATABASE_URL (None: its embedded database), with `env` added to its
-    environment, behind nginx; yields
-    once Streamlit's health check answers through the proxy. Streamlit's address is the project's
-    own setting (.streamlit/config.toml), as in production. With `auth`, the console's secrets
-    have that [auth] section, whose redirect_uri is the proxy's ANONYMOUS server block."""
+    environment and `site` in its site file, behind nginx; yields once Streamlit's health check
+    answers through the proxy. Streamlit's address is the project's own setting
+    (.streamlit/config.toml), as in production. With `auth`, the console's secrets have that
+    [auth] section, whose redirect_uri is the proxy's ANONYMOUS server block. `identities` adds
+    server blocks ({name: the identity it sets}) to those of OPERATOR, VIEWER and ANONYMOUS."""
     [port] = free_ports(1)
-    identities = {OPERATOR: OPERATOR, VIEWER: VIEWER, ANONYMOUS: ""}
+    identities = {OPERATOR: OPERATOR, VIEWER: VIEWER, ANONYMOUS: "", **(identities or {})}
+    secret = secrets.token_hex(32)
     with (
-        running_proxy(port, identities) as via,
+        running_proxy(port, identities, secret) as via,
         tempfile.TemporaryDirectory(prefix="owner-console-") as folder,
         open(Path(folder) / "streamlit.log", "w") as log,
     ):
+        site_file = write_site_file(Path(folder) / "site.toml", {**site, PROXY_SECRET_SETTING: secret})
         options = []
         if auth is not None:
-            secrets = Path(folder) / "secrets.toml"
+            auth_file = Path(folder) / "secrets.toml"
             section = {**auth, "redirect_uri": f"{via[ANONYMOUS]}/oauth2callback"}
             # A JSON string is a TOML basic string.
-            secrets.write_text("[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in section.items()))
-            options = ["--secrets.files", str(secrets)]
+            auth_file.write_text("[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in section.items()))
+            options = ["--secrets.files", str(auth_file)]
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *options],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "DATABASE_URL": database_url or "", **env},
+            env={**os.environ, "DATABASE_URL": database_url or "", SITE_FILE_SETTING: str(site_file), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -95,6 +108,12 @@ def running_console(
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def sidebar_text(page: Page) -> str:
+    """The sidebar's text as a person reads it: without the invisible word joiners that keep an
+    e-mail address or a URL in a name from becoming a link."""
+    return page.locator("[data-testid=stSidebarUserContent]").inner_text().replace(WORD_JOINER, "")
 
 
 @contextmanager
@@ -146,7 +165,7 @@ class Visitor:
         navigation = set(page.locator("[data-testid=stSidebarNav]").inner_text().split("\n"))
         if not set(PAGES.values()) <= navigation or "app" in navigation:
             found.append(f"navigation is {sorted(navigation)}, not the router's")
-        sidebar = page.locator("[data-testid=stSidebarUserContent]").inner_text()
+        sidebar = sidebar_text(page)
         if "Database" not in sidebar or self.name not in sidebar:
             found.append(f"the sidebar does not name the database and {self.name}: {sidebar!r}")
         found += page.locator("[data-testid=stException]").all_inner_texts()

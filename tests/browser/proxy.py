@@ -47,6 +47,7 @@ SERVER = """\
     server {{
         listen 127.0.0.1:{port};
         set $owner_console_user "{identity}";
+        set $owner_console_proxy_secret "{secret}";
         include {location};
     }}
 """
@@ -62,6 +63,7 @@ DOUBLING_SERVER = """\
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header X-Forwarded-User "{first}";
             proxy_set_header X-Forwarded-User "{second}";
+            proxy_set_header X-Owner-Console-Proxy-Secret "{secret}";
         }}
     }}
 """
@@ -87,20 +89,20 @@ def free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
 
 
 @contextmanager
-def running_proxy(upstream_port: int, identities: Mapping[str, str]) -> Iterator[dict[str, str]]:
-    """nginx in front of 127.0.0.1:upstream_port; yields {name: base URL of its server block} for
-    each of `identities` ({name: identity the block sets}; "" establishes nobody), and for DOUBLED,
-    a block that sends the first two identities both."""
+def running_proxy(upstream_port: int, identities: Mapping[str, str], secret: str) -> Iterator[dict[str, str]]:
+    """nginx in front of 127.0.0.1:upstream_port, adding the proxy `secret` to every request;
+    yields {name: base URL of its server block} for each of `identities` ({name: identity the block
+    sets}; "" establishes nobody), and for DOUBLED, a block that sends the first two identities both."""
     if not NGINX.exists():
         raise RuntimeError(f"{NGINX} is missing: install Debian's nginx-light (.ci/run does).")
     names = [*identities, DOUBLED]
     ports = dict(zip(names, free_ports(len(names), avoid={upstream_port}), strict=True))
     servers = "".join(
-        SERVER.format(port=ports[name], identity=identity, location=PROXY_LOCATION)
+        SERVER.format(port=ports[name], identity=identity, secret=secret, location=PROXY_LOCATION)
         for name, identity in identities.items()
     )
     first, second = list(identities.values())[:2]
-    servers += DOUBLING_SERVER.format(port=ports[DOUBLED], first=first, second=second)
+    servers += DOUBLING_SERVER.format(port=ports[DOUBLED], first=first, second=second, secret=secret)
     with tempfile.TemporaryDirectory(prefix="owner-console-nginx-") as folder:
         configuration = Path(folder) / "nginx.conf"
         configuration.write_text(

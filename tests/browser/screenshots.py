@@ -12,7 +12,7 @@ from lib.aliases.suggestions import compute_suggestions
 from lib.backfill.settings import BatchSettings
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server
-from lib.db.settings import PROJECT_ROOT
+from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
 from lib.demo.generator import load_demo
 from lib.guard.actions import start_backfill
 from lib.guard.identity import local_identity
@@ -26,6 +26,7 @@ from tests.browser.console import (
     running_console,
     wait_until_rendered,
 )
+from tests.site import write_site_file
 
 DATA_DIR = PROJECT_ROOT / ".data" / "screenshots"
 OUT_DIR = PROJECT_ROOT / "docs" / "screenshots"
@@ -40,7 +41,12 @@ def fresh_demo_url() -> str:
     with engine.connect() as connection:
         load_demo(connection)
     # One run in the history, as an operator would have started it from the CLI.
-    os.environ["OWNER_CONSOLE_LOCAL_OPERATORS"] = local_identity().name
+    os.environ[SITE_FILE_SETTING] = str(
+        write_site_file(
+            DATA_DIR.parent / "screenshots-site.toml",
+            {"OWNER_CONSOLE_LOCAL_OPERATORS": local_identity().name},
+        )
+    )
     start_backfill(engine, local_identity(), BatchSettings(), "cli")
     # And the suggestions the console's background job keeps, so Remediation shows them at once.
     with engine.connect() as connection:

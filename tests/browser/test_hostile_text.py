@@ -18,7 +18,8 @@ from lib.aliases.store import ProposedAlias
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
 from lib.view.display import WORD_JOINER
-from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, wait_until_rendered
+from tests.browser.console import OPERATOR, PAGES, wait_until_rendered
+from tests.site import set_site_setting
 
 
 class Requests(BaseHTTPRequestHandler):
@@ -66,16 +67,15 @@ def hostile(demo, trap) -> list[str]:
                 text("INSERT INTO crm_accounts (name, owner_username) VALUES ('Hostile', :name)"),
                 {"name": name},
             )
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("OWNER_CONSOLE_OPERATORS", IDENTITY_ENV["OWNER_CONSOLE_OPERATORS"])
-        add_aliases(
-            demo,
-            Identity(OPERATOR, "proxy"),
-            [ProposedAlias(names[1], username="hostile.target")],
-            "review",
-            f"**annotated** ![n](http://127.0.0.1:{trap}/note)",
-            [],
-        )
+    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR)
+    add_aliases(
+        demo,
+        Identity(OPERATOR, "proxy"),
+        [ProposedAlias(names[1], username="hostile.target")],
+        "review",
+        f"**annotated** ![n](http://127.0.0.1:{trap}/note)",
+        [],
+    )
     return names
 
 

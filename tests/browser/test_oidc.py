@@ -9,7 +9,15 @@ import pytest
 from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import Browser, Page
 
-from tests.browser.console import ANONYMOUS, OPERATOR, VIEWER, Console, running_console, wait_until_rendered
+from tests.browser.console import (
+    ANONYMOUS,
+    OPERATOR,
+    VIEWER,
+    Console,
+    running_console,
+    sidebar_text,
+    wait_until_rendered,
+)
 from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
 from tests.browser.test_viewer import database_state
 
@@ -32,7 +40,7 @@ def console(demo, provider) -> Iterator[Console]:
         "server_metadata_url": f"{provider}/.well-known/openid-configuration",
     }
     # The proxy header is configured too: with [auth], the login alone decides.
-    environment = {"OWNER_CONSOLE_OPERATORS": OPERATOR, "OWNER_CONSOLE_IDENTITY_HEADER": "X-Forwarded-User"}
+    environment = {"OWNER_CONSOLE_IDENTITY_HEADER": "X-Forwarded-User"}
     with running_console(demo.url.render_as_string(hide_password=False), auth, **environment) as console:
         yield console
 
@@ -73,8 +81,7 @@ def test_signed_out_visitors_see_only_the_sign_in_page(browser, console, demo):
 def test_an_operator_signs_in_acts_and_signs_out(browser, console, demo):
     page = signed_out_page(browser, console)
     sign_in(page, OPERATOR)
-    sidebar = page.locator("[data-testid=stSidebarUserContent]")
-    assert f"{OPERATOR} (oidc), operator" in sidebar.inner_text()
+    assert f"{OPERATOR} (oidc), operator" in sidebar_text(page)
 
     page.goto(f"{console.via[ANONYMOUS]}/operations")
     wait_until_rendered(page)
@@ -93,7 +100,7 @@ def test_an_operator_signs_in_acts_and_signs_out(browser, console, demo):
 def test_a_viewer_signs_in_and_cannot_act(browser, console, demo):
     page = signed_out_page(browser, console)
     sign_in(page, VIEWER)
-    assert f"{VIEWER} (oidc), viewer" in page.locator("[data-testid=stSidebarUserContent]").inner_text()
+    assert f"{VIEWER} (oidc), viewer" in sidebar_text(page)
     page.goto(f"{console.via[ANONYMOUS]}/operations")
     wait_until_rendered(page)
     assert page.get_by_role("button", name="Change the triggers").is_disabled()

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from lib.registry import OWNER_TRIGGERS
-from tests.browser.console import PAGES, VIEWER, grid_rows
+from tests.browser.console import PAGES, VIEWER, grid_rows, sidebar_text
 
 # Every control that acts, by page; the trigger control is on two pages.
 ACTION_CONTROLS = {
@@ -41,7 +41,7 @@ def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):
         page = viewer.open(path)
         assert page.locator("h1").first.inner_text() == title
         assert viewer.problems(page) == [], path
-        assert f"{VIEWER} (proxy), viewer" in page.locator("[data-testid=stSidebarUserContent]").inner_text()
+        assert f"{VIEWER} (proxy), viewer" in sidebar_text(page)
         for name in ACTION_CONTROLS.get(path, []):
             control = page.get_by_role("button", name=name)
             assert control.is_disabled(), (path, name)

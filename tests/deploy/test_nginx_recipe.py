@@ -9,13 +9,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from lib.guard.identity import PROXY_SECRET_HEADER
 from tests.browser.proxy import DOUBLED, running_proxy
 
 
 class EchoHeaders(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = json.dumps(
-            {name: self.headers.get_all(name) or [] for name in ("X-Forwarded-User", "Upgrade", "Connection")}
+            {
+                name: self.headers.get_all(name) or []
+                for name in ("X-Forwarded-User", PROXY_SECRET_HEADER, "Upgrade", "Connection")
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -27,6 +31,7 @@ class EchoHeaders(BaseHTTPRequestHandler):
 
 
 IDENTITIES = {"ops": "ops.lead@example.com", "analyst": "analyst@example.com", "nobody": ""}
+SECRET = "the-proxy-secret"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +39,7 @@ def proxy() -> Iterator[dict[str, str]]:
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHeaders)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     try:
-        with running_proxy(upstream.server_port, IDENTITIES) as via:
+        with running_proxy(upstream.server_port, IDENTITIES, SECRET) as via:
             yield via
     finally:
         upstream.shutdown()
@@ -57,6 +62,12 @@ CLIENT_CLAIMS = [("X-Forwarded-User", "ops.lead@example.com"), ("X-Forwarded-Use
 
 def test_the_proxy_replaces_every_identity_header_the_client_sends(proxy):
     assert received(proxy["ops"], CLIENT_CLAIMS)["X-Forwarded-User"] == ["ops.lead@example.com"]
+
+
+def test_the_proxy_replaces_any_secret_the_client_sends_with_its_own(proxy):
+    for block in ("ops", "nobody"):
+        got = received(proxy[block], [(PROXY_SECRET_HEADER, "guessed"), (PROXY_SECRET_HEADER, SECRET)])
+        assert got[PROXY_SECRET_HEADER] == [SECRET]
 
 
 def test_a_block_that_authenticated_nobody_sends_no_identity_header(proxy):

@@ -6,8 +6,12 @@ import pwd
 
 import pytest
 
+from lib.db.settings import SITE_FILE_SETTING, site_setting
+from lib.errors import SettingError
 from lib.guard.identity import (
     OPERATOR,
+    PROXY_SECRET_HEADER,
+    PROXY_SECRET_SETTING,
     VIEWER,
     Identity,
     NoIdentity,
@@ -15,23 +19,28 @@ from lib.guard.identity import (
     role_of,
     visitor_identity,
 )
+from tests.site import set_site_setting
 
 HEADER = "X-Forwarded-User"
 NOT_CONFIGURED: dict = {}  # st.user without [auth]
+SECRET = "s3cret-of-the-proxy"
 
 
-def carrying(*values: str):
-    """st.context.headers.get_all for a request whose X-Forwarded-User lines are `values`."""
-    return lambda name: list(values) if name == HEADER else []
+def carrying(*values: str, secret: tuple[str, ...] = (SECRET,)):
+    """st.context.headers.get_all for a request whose X-Forwarded-User lines are `values`, with
+    the proxy's `secret` lines; as Tornado gives them, each decoded as Latin-1."""
+    lines = {HEADER: values, PROXY_SECRET_HEADER: secret}
+    return lambda name: [value.encode("utf-8").decode("latin-1") for value in lines.get(name, ())]
 
 
 @pytest.fixture
 def proxy_configured(monkeypatch):
     monkeypatch.setenv("OWNER_CONSOLE_IDENTITY_HEADER", HEADER)
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "ops.lead@example.com")
+    set_site_setting(PROXY_SECRET_SETTING, SECRET)
+    set_site_setting("OWNER_CONSOLE_OPERATORS", "ops.lead@example.com")
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db.internal/crm")
     # The review's case: the server's own OS user is a listed local operator (for cron).
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
 
 
 def test_the_proxy_header_names_the_visitor(proxy_configured):
@@ -46,10 +55,18 @@ def test_the_proxy_header_names_the_visitor(proxy_configured):
     [
         ([], "is missing"),
         ([""], "arrived empty"),
-        (["  "], "arrived empty"),
+        (["  "], "arrived padded with whitespace or with characters that are not text"),
         (["ops.lead@example.com", "analyst@example.com"], "arrived 2 times"),
         (["ops.lead@example.com", "ops.lead@example.com"], "arrived 2 times"),
         (["ops.lead@example.com, analyst@example.com"], "arrived 2 times"),  # folded by a proxy
+        # Taken exactly as sent: HTTP's own padding (spaces, tabs) is gone before the console
+        # sees a value, and any other is refused, never trimmed into an operator's name.
+        (
+            ["\u00a0ops.lead@example.com"],
+            "arrived padded with whitespace or with characters that are not text",
+        ),
+        (["ops.lead@example.com\x0b"], "arrived padded with whitespace or with characters that are not text"),
+        (["ops.lead@\x1bexample.com"], "arrived padded with whitespace or with characters that are not text"),
     ],
 )
 def test_a_missing_empty_or_repeated_header_is_no_identity_never_the_local_user(
@@ -79,3 +96,50 @@ def test_with_nothing_configured_the_visitor_is_the_os_account_of_the_uid(monkey
     monkeypatch.setenv("USER", "cronbot")
     who = visitor_identity(NOT_CONFIGURED, carrying("ops.lead@example.com"))
     assert who == local_identity() == Identity(pwd.getpwuid(os.getuid()).pw_name, "local")
+
+
+@pytest.mark.parametrize("secret", [(), ("wrong",), (SECRET, SECRET), (SECRET + " ",), ("",)])
+def test_a_request_without_the_proxy_secret_exactly_once_is_no_identity(proxy_configured, secret):
+    """Anything on the host can reach Streamlit's port and send the identity header; only the
+    proxy knows the secret."""
+    who = visitor_identity(NOT_CONFIGURED, carrying("ops.lead@example.com", secret=secret))
+    assert who == NoIdentity(
+        "proxy",
+        "This request did not come through the console's proxy: it lacks the proxy's secret. "
+        "Open the console through its proxy's address.",
+    )
+
+
+def test_without_a_proxy_secret_configured_nobody_is_identified_by_the_header(proxy_configured):
+    set_site_setting(PROXY_SECRET_SETTING, "")
+    who = visitor_identity(NOT_CONFIGURED, carrying("ops.lead@example.com"))
+    assert isinstance(who, NoIdentity) and f"has no {PROXY_SECRET_SETTING}" in who.message
+
+
+def test_a_name_beyond_ascii_arrives_as_the_proxy_sent_it(proxy_configured):
+    assert visitor_identity(NOT_CONFIGURED, carrying("josé.garcía@example.com")) == Identity(
+        "josé.garcía@example.com", "proxy"
+    )
+
+
+def test_the_operator_lists_are_never_read_from_the_environment(monkeypatch):
+    """A caller of the CLI sets their environment as they like: listing themselves there does not
+    make them an operator."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db.internal/crm")
+    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "ops.lead@example.com")
+    assert role_of(local_identity()) == VIEWER
+    assert role_of(Identity("ops.lead@example.com", "proxy")) == VIEWER
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    assert role_of(local_identity()) == OPERATOR
+
+
+def test_a_site_file_that_others_may_write_is_refused(tmp_path, monkeypatch):
+    mine = tmp_path / "site.toml"
+    mine.write_text('OWNER_CONSOLE_LOCAL_OPERATORS = "anyone"\n')
+    mine.chmod(0o666)
+    monkeypatch.setenv(SITE_FILE_SETTING, str(mine))
+    with pytest.raises(SettingError, match="only its owner may write it"):
+        site_setting("OWNER_CONSOLE_LOCAL_OPERATORS")
+    mine.chmod(0o600)
+    assert site_setting("OWNER_CONSOLE_LOCAL_OPERATORS") == "anyone"
