@@ -14,29 +14,34 @@ gates hold.
   PostgreSQL prints it, and each trigger's enabled state.
 
 Downgrade adds the column back, fills it from the archive (else the owner's username), recreates
-every kept definition in order (indexes CONCURRENTLY), recounts the coverage, and drops the two
-tables. It needs the database: it has no offline form.
+every kept definition in order, recounts the coverage, and drops the two tables, all in one
+transaction with the version's move: killed or timed out anywhere, it leaves the database
+contracted, as it was. Its indexes are built in that transaction, not CONCURRENTLY: ADD COLUMN
+already holds the tables' ACCESS EXCLUSIVE lock until the commit, so a concurrent build would
+shorten no wait, and would split the downgrade into steps a kill could stop between. It needs the
+database: it has no offline form.
+
+Whoever runs it in either direction is the process's real OS account (lib.guard.identity's
+local_identity), never LOGNAME or USER, and must be an operator.
 
 It lives outside migrations/versions so that `alembic upgrade head` never applies it: run
 `alembic -n contract upgrade head`. Its down_revision is always the newest revision of
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0055_stored_alias_suggestions
+Revises: 0056_trigger_bypass_guard
 """
-
-import getpass
 
 from alembic import context, op
 from sqlalchemy import text
 
 from lib.errors import Refused
 from lib.finish.readiness import readiness, readiness_settings
-from lib.guard.audit import record_in
-from lib.guard.identity import Identity, role_of
+from lib.guard.audit import record, record_in
+from lib.guard.identity import OPERATOR, local_identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0055_stored_alias_suggestions"
+down_revision = "0056_trigger_bypass_guard"
 branch_labels = None
 depends_on = None
 
@@ -59,6 +64,8 @@ TRIGGERS = tuple(
         "owner_writes_insert",
         "owner_writes_update",
         "owner_writes_delete",
+        "owner_bypass_check",
+        "owner_errors_truncate",
     )
 )
 # Everything that reads owner_username, as regprocedure prints it.
@@ -71,7 +78,10 @@ FUNCTIONS = (
     "run_owner_backfill()",
     "migration_ops.reconcile_owner_writes(text,integer)",
     "migration_ops.recount_coverage(text)",
+    "migration_ops.repair_owner_drift(text,bigint[])",
 )
+# How ALTER TABLE puts back each pg_trigger.tgenabled that CREATE TRIGGER does not give.
+TRIGGER_ENABLED = {"D": "DISABLE", "A": "ENABLE ALWAYS", "R": "ENABLE REPLICA"}
 ACTION = "apply contract migration"
 
 
@@ -171,6 +181,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if context.is_offline_mode():
         raise Refused("The contract migration's downgrade restores from the database: run it online.")
+    _require_operator("roll back the contract migration")
     for table in TABLES:
         op.execute(f"ALTER TABLE {table} ADD COLUMN owner_username text")
         op.execute(f"""
@@ -194,22 +205,40 @@ def downgrade() -> None:
             indexes.append(definition)
             continue
         op.execute(definition)
-        if kind == "trigger" and enabled == "D":
+        if kind == "trigger" and enabled in TRIGGER_ENABLED:
             table = next(table for table in TABLES if name.startswith(f"{table}_"))
-            op.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+            op.execute(f"ALTER TABLE {table} {TRIGGER_ENABLED[enabled]} TRIGGER {name}")
+    for definition in indexes:
+        op.execute(definition)
     for table in TABLES:
         op.execute(f"SELECT migration_ops.recount_coverage('{table}')")
     op.execute("DROP TABLE migration_ops.contract_dropped_objects")
     op.execute("DROP TABLE migration_ops.owner_username_archive")
-    with op.get_context().autocommit_block():
-        for definition in indexes:
-            op.execute(definition.replace("CREATE INDEX ", "CREATE INDEX CONCURRENTLY IF NOT EXISTS ", 1))
+
+
+def _require_operator(action: str) -> None:
+    """Refuse unless the process's real OS account is an operator."""
+    actor = local_identity()
+    if role_of(actor) != OPERATOR:
+        _refuse(
+            f"{actor} is a viewer, so it may not {action}; operators are listed in the site's "
+            "configuration (OWNER_CONSOLE_LOCAL_OPERATORS).",
+            {"direction": "downgrade" if action.startswith("roll back") else "upgrade"},
+        )
+
+
+def _refuse(reason: str, parameters: dict) -> None:
+    """Audit the refusal in a transaction of its own, which the migration's rollback keeps, and
+    refuse."""
+    actor = local_identity()
+    record(op.get_bind().engine, actor, role_of(actor), ACTION, parameters, "refused", reason)
+    raise Refused(reason)
 
 
 def _check_readiness() -> None:
     """Refuse unless every readiness gate holds, or an operator overrides them; audit either way."""
     override = context.get_x_argument(as_dictionary=True).get("override_readiness", "").strip()
-    actor = Identity(getpass.getuser(), "local")
+    actor = local_identity()
     if context.is_offline_mode():
         if not override:
             raise Refused(
@@ -224,14 +253,16 @@ def _check_readiness() -> None:
             """).bindparams(actor=actor.name, action=ACTION, detail=f"readiness overridden: {override}")
         )
         return
+    _require_operator("apply the contract migration")
     connection = op.get_bind()
     gates = readiness(connection, readiness_settings())
     failing = [gate for gate in gates if not gate.holds]
     if failing and not override:
-        raise Refused(
+        _refuse(
             "The readiness gates do not hold, so the contract migration was not applied: "
             + "; ".join(f"{gate.name} ({gate.evidence})" for gate in failing)
-            + ". Run `python -m lib.cli readiness`, or override with -x override_readiness='<why>'."
+            + ". Run `python -m lib.cli readiness`, or override with -x override_readiness='<why>'.",
+            {"gates": {gate.name: gate.holds for gate in gates}},
         )
     detail = f"readiness overridden: {override}" if failing else "every readiness gate held"
     record_in(

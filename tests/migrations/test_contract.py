@@ -2,6 +2,7 @@
 row stays the same and its downgrade gives back every legacy username and every object; it
 refuses while a gate fails unless overridden, and the override is audited."""
 
+import re
 from argparse import Namespace
 
 import pytest
@@ -19,10 +20,12 @@ from lib.db.schema import (
     upgrade,
 )
 from lib.errors import Refused, SetupError
+from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
 from tests.finish import OPERATOR, bring_to_readiness
 from tests.lib.test_cli import cli, url_of
 from tests.migrations.test_revisions import owner_data
+from tests.site import set_site_setting
 
 # Every definition the contract drops and its downgrade restores, as PostgreSQL prints it.
 DEFINITIONS = """
@@ -41,7 +44,7 @@ FROM pg_indexes AS i WHERE i.tablename = ANY(CAST(:tables AS name[]))
 
 @pytest.fixture(autouse=True)
 def operators(monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
 
 
 def read_views(connection: Connection) -> dict[str, list]:
@@ -149,10 +152,11 @@ def test_it_refuses_while_a_gate_fails_and_the_override_is_audited(demo_db):
         assert current_revision(connection) == head_revision()
         contract(connection, override="the legacy API is retired; INC-42")
         assert current_revision(connection) == CONTRACT_REVISION
-        entry = connection.execute(
-            text("SELECT actor_source, detail, parameters FROM migration_ops.audit_log "
-                 "WHERE action = 'apply contract migration'")
-        ).one()  # fmt: skip
+        refused, entry = connection.execute(
+            text("SELECT actor_source, outcome, detail, parameters FROM migration_ops.audit_log "
+                 "WHERE action = 'apply contract migration' ORDER BY id")
+        ).all()  # fmt: skip
+    assert refused.outcome == "refused" and refused.detail.startswith("The readiness gates do not hold")
     assert entry.actor_source == "local"
     assert entry.detail == "readiness overridden: the legacy API is retired; INC-42"
     assert entry.parameters["gates"]["Coverage of crm_accounts held at or above 99%"] is False
@@ -167,3 +171,30 @@ def test_the_console_says_the_migration_is_finished(demo_db):
     result = cli("status", database_url=url_of(demo_db))
     assert result.returncode == 2
     assert "alembic -n contract downgrade -1" in result.stderr
+
+
+def test_a_viewer_may_neither_apply_nor_roll_it_back_whatever_logname_says(demo_db, monkeypatch):
+    """The actor is the process's real OS account: LOGNAME and USER say whatever they are set to."""
+    monkeypatch.setenv("DATABASE_URL", url_of(demo_db))  # not the embedded demo: the site decides
+    monkeypatch.setenv("LOGNAME", OPERATOR.name)
+    monkeypatch.setenv("USER", OPERATOR.name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", OPERATOR.name)
+    with demo_db.connect() as connection:
+        with pytest.raises(Refused, match=re.escape(f"{local_identity()} is a viewer")):
+            contract(connection, override="I say I am the lead")
+        connection.rollback()
+        assert current_revision(connection) == head_revision()
+        entry = connection.execute(
+            text(
+                "SELECT actor, outcome FROM migration_ops.audit_log WHERE action = 'apply contract migration'"
+            )
+        ).one()
+        assert (entry.actor, entry.outcome) == (local_identity().name, "refused")
+
+        set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+        contract(connection, override="the real operator")
+        set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "")
+        with pytest.raises(Refused, match="may not roll back the contract migration"):
+            downgrade(connection, "-1", contract=True)
+        connection.rollback()
+        assert current_revision(connection) == CONTRACT_REVISION
