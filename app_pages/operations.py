@@ -18,6 +18,7 @@ from lib.drift.verify import drift_rows, last_verify
 from lib.guard.actions import (
     cancel_backfill,
     pause_backfill,
+    repair_drift,
     resume_backfill,
     start_backfill_in_background,
     start_verify_in_background,
@@ -211,11 +212,19 @@ def confirm_verify():
     pause_ms = right.number_input(
         "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50, key="verify_pause_ms"
     )
-    st.caption("It only reads the CRM tables; a verify whose process died is resumed from its last batch.")
+    fresh = st.checkbox(
+        "Start afresh",
+        key="verify_fresh",
+        help="Otherwise a verify whose process died is resumed from its last batch.",
+    )
+    st.caption(
+        "It only reads the CRM tables. Its last pass re-reads every row written since it began, so "
+        "its verdict covers the tables as they are when it ends."
+    )
     if st.button("Start verify", type="primary", key="verify_start"):
         with actions.action_errors_shown():
             settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
-            actions.act(start_verify_in_background, settings)
+            actions.act(start_verify_in_background, settings, fresh)
             dialog_closed(VERIFY_DIALOG)
             st.rerun()
 
@@ -257,6 +266,21 @@ def verify_result():
             on_click="ignore",
             icon=":material/download:",
         )
+    if run["status"] == "drift":
+        st.caption(
+            "Repair brings each drifting row back to the rule: its owner_user_id becomes what the "
+            "rule makes of its username, and its error row follows. Then a fresh verify checks it."
+        )
+        if st.button(
+            f"Repair the {counted(run['drift_rows'], 'drifting row')}",
+            icon=":material/healing:",
+            disabled=not allowed,
+            key="verify_repair",
+        ):
+            with actions.action_errors_shown():
+                actions.act(repair_drift)
+                actions.act(start_verify_in_background, BatchSettings(), True)
+                st.rerun()
     widgets.show_sql("verify_batch", MIGRATED_TABLES[0], "SQL behind verify (per table, per batch)")
 
 

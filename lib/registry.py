@@ -46,6 +46,15 @@ WRITE_MEMORY_TRIGGERS = tuple(
     write_memory_trigger(table, event) for table in MIGRATED_TABLES for event in WRITE_MEMORY_EVENTS
 )
 
+# Per migrated table, the statement-level triggers that keep the trigger bypass to the backfill's
+# own transactions, and a TRUNCATE's error rows gone with its rows (migration 0056); the rollback
+# leaves them on.
+GUARD_TRIGGERS = tuple(
+    f"{table}_{suffix}"
+    for table in MIGRATED_TABLES
+    for suffix in ("owner_bypass_check", "owner_errors_truncate")
+)
+
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.
 REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
 
@@ -62,9 +71,13 @@ THROTTLE_SIGNALS = {
 # What verify calls a drifting row (DESIGN §8), and what each kind means.
 DRIFT_KINDS = {
     "id_without_username": "owner_user_id is set but owner_username is blank",
+    "dangling_id": (
+        "owner_user_id names a user who does not exist (a write in replica mode skips the foreign key)"
+    ),
     "stale_id": (
         "owner_user_id is set, and the username is no name that user has ever had nor an alias of theirs"
     ),
+    "shadowed_id": "another user has exactly the row's username, and by the rule the row is theirs",
     "resolvable_without_id": "owner_user_id is NULL while the rule resolves the username",
     "missing_error_row": "the row is unresolved but has no row in owner_backfill_errors",
     "stray_error_row": "owner_backfill_errors has a row for an entity that is resolved, blank or gone",

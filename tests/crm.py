@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
+from tests.site import set_site_setting
 
 _quote = postgresql.dialect().identifier_preparer.quote
 
@@ -97,7 +98,7 @@ def owner_triggers_off(connection: Connection, table: str) -> Iterator[None]:
 def unfill(connection: Connection, table: str) -> None:
     """Every row of `table` back to no owner_user_id, as a deferred initial backfill leaves it:
     written the way a backfill writes, so that no trigger syncs, logs or remembers it."""
-    connection.execute(text("SELECT set_config('owner_migration.backfill', 'on', true)"))
+    connection.execute(text("SELECT migration_ops.stand_owner_triggers_aside()"))
     connection.execute(text(f"UPDATE {_quote(table)} SET owner_user_id = NULL"))
     connection.execute(text("SELECT set_config('owner_migration.backfill', '', true)"))
 
@@ -120,13 +121,13 @@ def state_after_a_clean_run(engine: Engine) -> tuple[dict[str, list], dict[tuple
 def cli_backfill(engine: Engine, *args: str) -> subprocess.Popen:
     """`python -m lib.cli backfill ARGS` on `engine`'s database, run by a listed local operator,
     its batch size fixed: the tests that start one count or kill its batches."""
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     return subprocess.Popen(
         [sys.executable, "-m", "lib.cli", "backfill", "--target-batch-ms", "0", *args],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "OWNER_CONSOLE_LOCAL_OPERATORS": local_identity().name,
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

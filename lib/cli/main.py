@@ -35,7 +35,7 @@ from lib.db.schema import APPLY_CONTRACT, current_revision
 from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe_url
 from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
-from lib.drift.verify import VerifyProgress, last_verify
+from lib.drift.verify import VerifyOutcome, VerifyProgress, last_verify
 from lib.errors import ActionError, Refused, SetupError
 from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, readiness, readiness_settings
@@ -44,6 +44,7 @@ from lib.guard.actions import (
     cancel_backfill,
     change_triggers,
     pause_backfill,
+    repair_drift,
     resume_backfill,
     start_backfill,
     verify,
@@ -219,18 +220,30 @@ def verify_drift(args: argparse.Namespace) -> int:
     engine = open_console_database()
     try:
         settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
-        outcome = verify(engine, local_identity(), settings, "cli", args.fresh, report)
+        outcome = _verify_and_report(engine, settings, args.fresh, report)
+        if args.repair and outcome.status == "drift":
+            repair = repair_drift(engine, local_identity())
+            print(
+                f"repaired verify run {repair.run_id}'s {counted(repair.rows, 'drifting row')}: "
+                f"{counted(repair.repaired, 'owner id')} changed; verifying again"
+            )
+            outcome = _verify_and_report(engine, settings, True, report)
     except ActionError as error:
         # Exit 1 means drift here: a verify that could not run says so with 2.
         print(f"error: {error}", file=sys.stderr)
         return 2
+    return 1 if outcome.status == "drift" else 0
+
+
+def _verify_and_report(engine, settings: BatchSettings, fresh: bool, report) -> VerifyOutcome:
+    outcome = verify(engine, local_identity(), settings, "cli", fresh, report)
     resumed = " (resumed)" if outcome.resumed else ""
     drifting = counted(outcome.drift_rows, "drifting row")
     print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {drifting}")
     with engine.connect() as connection:
         for row in last_verify(connection)["by_kind"]:
             print(f"{row['table']:<20}{row['kind']:<24}{row['rows']:>10,}")
-    return 1 if outcome.status == "drift" else 0
+    return outcome
 
 
 def writers(args: argparse.Namespace) -> int:
@@ -440,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     verify_parser.add_argument(
         "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
+    )
+    verify_parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="when it finds drift, bring the drifting rows back to the rule (operators; audited), "
+        "then verify again",
     )
     verify_parser.set_defaults(run=verify_drift)
     writers_parser = commands.add_parser(

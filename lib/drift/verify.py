@@ -5,6 +5,15 @@ allowed for. lib/sql/drift/verify_batch.sql holds the definition.
 One verify at a time, by a session lock of its own. Each batch commits the drifting rows it found
 with the run's position, so that the next run resumes one whose process died, unless it is asked
 for a fresh start. The batch size bounds each statement; the pause between batches throttles it.
+
+A scan takes time, and a row it has passed may be written again behind it, the more so when a run
+is resumed hours later. So every run ends with a last pass over each table that re-reads every
+row written since the run began (its `changed_since` transaction), and judges those afresh: a
+verdict of "passed" covers the data as it is when the run finishes, not as it was when each batch
+read it.
+
+`repair_drift` brings the drifting rows of the last run back to the rule
+(migrations/objects/repair_owner_drift), for the writes that bypassed every trigger.
 """
 
 import time
@@ -16,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 from lib.backfill.settings import BatchSettings
 from lib.db.session_lock import JOB_LOCK_WAIT_MS, session_lock
-from lib.errors import Busy
+from lib.errors import Busy, NothingToDo
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.export import write_rows_csv
 from lib.sql import query
@@ -85,6 +94,7 @@ def run_verify(
         on_created()
         try:
             _scan(connection, run_id, settings, on_progress)
+            _recheck_changed(connection, run_id, settings, on_progress)
         except Exception as error:
             connection.rollback()
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -105,7 +115,8 @@ def _start(connection: Connection, settings: BatchSettings, started_by: str, sou
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
     }
-    if last is not None and last.status in RESUMABLE and not fresh:
+    # A run from before changed_since was kept cannot tell what changed behind its scan.
+    if last is not None and last.status in RESUMABLE and last.changed_since is not None and not fresh:
         connection.execute(query("verify_resume"), {"id": last.id, **parameters})
         return last.id, True
     connection.execute(query("verify_interrupted"))
@@ -129,13 +140,7 @@ def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progr
     for table in (table for table in MIGRATED_TABLES if table not in run.tables_done):
         after_id = run.last_id if table == run.current_table and run.last_id is not None else BEFORE_FIRST_ID
         while True:
-            connection.execute(
-                query("backfill_timeouts"),
-                {
-                    "lock_timeout": f"{settings.lock_timeout_ms}ms",
-                    "statement_timeout": f"{settings.statement_timeout_ms}ms",
-                },
-            )
+            _batch_timeouts(connection, settings)
             batch = verify_batch(connection, run_id, table, after_id, settings.batch_size)
             recorded = connection.execute(
                 query("verify_progress"),
@@ -159,13 +164,87 @@ def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progr
             time.sleep(settings.pause_ms / 1000)
 
 
-def verify_batch(connection: Connection, run_id: int, table: str, after_id: int, batch_size: int):
+def _recheck_changed(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> None:
+    """The last pass: every row of each table written since the run began, judged afresh. Its
+    drifting rows replace what earlier batches found of the same rows."""
+    changed_since = connection.execute(query("verify_run"), {"id": run_id}).one().changed_since
+    for table in MIGRATED_TABLES:
+        after_id = BEFORE_FIRST_ID
+        while True:
+            _batch_timeouts(connection, settings)
+            batch = verify_batch(connection, run_id, table, after_id, settings.batch_size, changed_since)
+            recorded = connection.execute(
+                query("verify_progress"),
+                {"id": run_id, "table": table, "last_id": None, "scanned": 0, "drifting": batch.drifting},
+            ).one()
+            connection.commit()
+            on_progress(VerifyProgress(recorded.rows_scanned, recorded.drift_rows, recorded.rows_total))
+            if batch.scanned < settings.batch_size:
+                break
+            after_id = batch.last_id
+            time.sleep(settings.pause_ms / 1000)
+
+
+def _batch_timeouts(connection: Connection, settings: BatchSettings) -> None:
+    connection.execute(
+        query("backfill_timeouts"),
+        {
+            "lock_timeout": f"{settings.lock_timeout_ms}ms",
+            "statement_timeout": f"{settings.statement_timeout_ms}ms",
+        },
+    )
+
+
+def verify_batch(
+    connection: Connection,
+    run_id: int,
+    table: str,
+    after_id: int,
+    batch_size: int,
+    changed_since: str | None = None,
+):
     """Check one batch of `table` after `after_id` and store its drifting rows, in the caller's
-    transaction: (last_id, scanned, drifting)."""
+    transaction: (last_id, scanned, drifting). With `changed_since`, only the rows written since
+    that transaction (the run's last pass)."""
     return connection.execute(
         query("verify_batch", table),
-        {"run_id": run_id, "table": table, "after_id": after_id, "batch_size": batch_size},
+        {
+            "run_id": run_id,
+            "table": table,
+            "after_id": after_id,
+            "batch_size": batch_size,
+            "changed_since": changed_since,
+        },
     ).one()
+
+
+@dataclass(frozen=True)
+class Repair:
+    run_id: int
+    rows: int  # the drifting rows looked at
+    repaired: int  # of them, those whose owner_user_id changed
+
+
+def repair_drift(connection: Connection) -> Repair:
+    """The drifting rows of the last finished verify run brought back to the rule, and the
+    coverage counts counted afresh, in the caller's transaction; the caller commits."""
+    run = connection.execute(query("verify_last_run")).one_or_none()
+    if run is None or run.status != "drift":
+        raise NothingToDo(
+            "The last verify run found no drift to repair: run `python -m lib.cli verify` first."
+            if run is None or run.status != "passed"
+            else "The last verify run found no drift: there is nothing to repair."
+        )
+    rows = repaired = 0
+    for table in MIGRATED_TABLES:
+        found = connection.execute(query("verify_drift_ids"), {"run_id": run.id, "table": table})
+        ids = found.scalars().all()
+        if ids:
+            rows += len(ids)
+            repaired += connection.execute(query("repair_drift"), {"table": table, "ids": ids}).scalar_one()
+        # The writes that bypassed every trigger bypassed the coverage counts too.
+        connection.execute(query("recount_coverage"), {"table": table})
+    return Repair(run.id, rows, repaired)
 
 
 def last_verify(connection: Connection) -> dict | None:

@@ -190,12 +190,22 @@ def _triggers_gate(connection: Connection, days: int) -> Gate:
 
 def _foreign_keys_gate(connection: Connection) -> Gate:
     names = [f"{table}_owner_user_id_fkey" for table in MIGRATED_TABLES]
-    validated = dict(connection.execute(query("gate_foreign_keys"), {"names": names}).all())
-    missing = [name for name in names if name not in validated]
-    not_valid = [name for name, ok in validated.items() if not ok]
+    found = {row.name: row for row in connection.execute(query("gate_foreign_keys"), {"names": names})}
+    missing = [name for name in names if name not in found]
+    not_valid = [name for name, row in found.items() if not row.validated]
+    dangling = {name: row.dangling for name, row in found.items() if row.dangling}
     problems = [f"missing: {', '.join(missing)}"] if missing else []
     if not_valid:
         problems.append(f"NOT VALID: {', '.join(not_valid)}")
+    if dangling:
+        problems.append(
+            "the last verify found "
+            + ", ".join(
+                f"{counted(rows, 'owner id')} whose user is gone under {name}"
+                for name, rows in dangling.items()
+            )
+            + " (writes in replica mode skip the foreign key): run `python -m lib.cli verify --repair`"
+        )
     evidence = "; ".join(problems) or f"validated: {', '.join(names)}"
     return Gate(
         "The owner_user_id foreign keys are validated",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from lib.aliases.store import (
     AliasCheck,
@@ -23,7 +23,8 @@ from lib.backfill.progress import Progress
 from lib.backfill.runs import request_cancel, request_pause, request_resume
 from lib.backfill.settings import BatchSettings
 from lib.backfill.throttle import ThrottleSettingsError
-from lib.drift.verify import VerifyAlreadyRunning, VerifyOutcome, VerifyProgress, run_verify
+from lib.drift.verify import Repair, VerifyAlreadyRunning, VerifyOutcome, VerifyProgress, run_verify
+from lib.drift.verify import repair_drift as repair_rows
 from lib.errors import ActionError, Busy, NothingToDo, Refused
 from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, Identity, role_of
@@ -103,6 +104,36 @@ def verify(
     detail = f"verify run {outcome.run_id}: {outcome.status}, {counted(outcome.drift_rows, 'drifting row')}"
     record(engine, identity, OPERATOR, "verify", parameters, "succeeded", detail)
     return outcome
+
+
+def repair_drift(engine: Engine, identity: Identity) -> Repair:
+    """Bring the rows that the last verify run found drifting back to the rule, in one
+    transaction; audited. Verify again to see them pass."""
+    parameters: dict = {}
+    _require_operator(engine, identity, "repair drift", parameters)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                query("backfill_timeouts"),
+                {
+                    "lock_timeout": f"{BatchSettings.lock_timeout_ms}ms",
+                    "statement_timeout": f"{BatchSettings.statement_timeout_ms}ms",
+                },
+            )
+            repair = repair_rows(connection)
+    except NothingToDo as error:
+        record(engine, identity, OPERATOR, "repair drift", parameters, "refused", str(error))
+        raise
+    except SQLAlchemyError as error:
+        message = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        record(engine, identity, OPERATOR, "repair drift", parameters, "failed", message)
+        raise Busy(f"The repair was not done, and changed nothing: {message}") from None
+    detail = (
+        f"verify run {repair.run_id}: {counted(repair.rows, 'drifting row')} back to the rule, "
+        f"{counted(repair.repaired, 'owner id')} changed"
+    )
+    record(engine, identity, OPERATOR, "repair drift", {"verify_run": repair.run_id}, "succeeded", detail)
+    return repair
 
 
 def cancel_backfill(engine: Engine, identity: Identity) -> int:
@@ -285,17 +316,18 @@ def start_backfill_in_background(
 
 
 def start_verify_in_background(
-    engine: Engine, identity: Identity, settings: BatchSettings
+    engine: Engine, identity: Identity, settings: BatchSettings, fresh: bool = False
 ) -> threading.Thread:
     """Start a console verify on a thread of this process, as a console backfill starts; its
-    result is in migration_ops.verify_runs for every viewer."""
-    parameters = {"batch_size": settings.batch_size, "source": "console"}
+    result is in migration_ops.verify_runs for every viewer. `fresh`: start over rather than resume
+    a run whose process died."""
+    parameters = {"batch_size": settings.batch_size, "source": "console", "fresh": fresh}
     return _in_background(
         engine,
         identity,
         "verify",
         parameters,
-        lambda created: verify(engine, identity, settings, "console", on_created=created),
+        lambda created: verify(engine, identity, settings, "console", fresh, on_created=created),
     )
 
 

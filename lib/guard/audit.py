@@ -17,6 +17,7 @@ ACTIONS = (
     "pause backfill",
     "resume backfill",
     "verify",
+    "repair drift",
     "disable triggers",
     "enable triggers",
     "add alias",

@@ -22,6 +22,7 @@ from lib.view.display import as_text
 from tests.crm import add_user, error_rows, insert_row, owner_of
 from tests.faults.conftest import SCALE, record
 from tests.lib.test_cli import cli, url_of
+from tests.site import set_site_setting
 
 # Every kind of whitespace: what btrim() trims (the space) and what it must keep.
 WHITESPACE = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680",
@@ -168,7 +169,7 @@ ABSURD_CLI = {
 @pytest.mark.parametrize("case", ABSURD_CLI, ids=list(ABSURD_CLI))
 def test_an_absurd_cli_input_is_refused_with_a_clear_message_and_changes_nothing(demo_db, monkeypatch, case):
     # An operator, so that what is refused is the input and not the person.
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     arguments, message, status = ABSURD_CLI[case]
     with demo_db.connect() as connection:
         before = database_fingerprint(connection)

@@ -25,6 +25,7 @@ from lib.guard.identity import local_identity
 from tests.browser.console import (
     IDENTITY_ENV,
     OPERATOR,
+    OPERATOR_SITE,
     PAGES,
     Visitor,
     running_console,
@@ -72,8 +73,8 @@ def crm(server) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def operator(crm, browser) -> Iterator[Visitor]:
-    environment = dict(IDENTITY_ENV, OWNER_CONSOLE_LOCAL_OPERATORS=local_identity().name)
-    with running_console(crm.url.render_as_string(hide_password=False), **environment) as console:
+    site = dict(OPERATOR_SITE, OWNER_CONSOLE_LOCAL_OPERATORS=local_identity().name)
+    with running_console(crm.url.render_as_string(hide_password=False), site=site, **IDENTITY_ENV) as console:
         visitor = Visitor(browser, console, OPERATOR)
         yield visitor
         visitor.close()

@@ -25,6 +25,7 @@ from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.audit import AuditFilter, audit_entries, write_audit_csv
 from lib.guard.identity import Identity, role_of
 from lib.guard.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
+from tests.site import set_site_setting
 
 VIEWER = Identity("viewer@example.com", "oidc")
 OPERATOR = Identity("lead@example.com", "oidc")
@@ -38,9 +39,9 @@ ALL_TRIGGERS = [
 
 @pytest.fixture(autouse=True)
 def operators(monkeypatch, demo_db):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com, other@example.com")
+    set_site_setting("OWNER_CONSOLE_OPERATORS", "lead@example.com, other@example.com")
     monkeypatch.setenv("DATABASE_URL", demo_db.url.render_as_string(hide_password=False))
-    monkeypatch.delenv("OWNER_CONSOLE_LOCAL_OPERATORS", raising=False)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "")
 
 
 def audit(engine):
@@ -64,9 +65,9 @@ def test_roles_come_from_configuration_at_the_moment_of_the_check(monkeypatch):
     assert role_of(Identity("lead@example.com", "proxy")) == "operator"
     # A local user on a configured database is a viewer unless listed by OS user name.
     assert role_of(Identity("cron", "local")) == "viewer"
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", "cron")
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "cron")
     assert role_of(Identity("cron", "local")) == "operator"
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "")
+    set_site_setting("OWNER_CONSOLE_OPERATORS", "")
     assert role_of(OPERATOR) == "viewer"
 
 

@@ -38,6 +38,7 @@ from lib.registry import MIGRATED_TABLES
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage
+from tests.site import set_site_setting
 
 OPERATOR = Identity("lead@example.com", "oidc")
 VIEWER = Identity("viewer@example.com", "oidc")
@@ -45,8 +46,8 @@ VIEWER = Identity("viewer@example.com", "oidc")
 
 @pytest.fixture(autouse=True)
 def operators(monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com")
-    monkeypatch.delenv("OWNER_CONSOLE_LOCAL_OPERATORS", raising=False)
+    set_site_setting("OWNER_CONSOLE_OPERATORS", "lead@example.com")
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "")
 
 
 def backfill(engine) -> None:
@@ -479,7 +480,7 @@ def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(d
     assert refused.returncode == 1 and "is a viewer" in refused.stderr
     assert not aliases_of(db)
 
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     added = cli("aliases", "add", "jsmith", "--username", "john.smith", "--yes", database_url=url)
     assert added.returncode == 0, added.stderr
     assert aliases_of(db) == {"jsmith": smith}
@@ -538,7 +539,7 @@ def test_a_case_only_difference_is_described_as_such_and_only_confident_owners_a
     assert names["Maria_Lopez"].suggestion() == same and names["sergi.duboisx"].suggestion() is None
     assert names["sergi.duboisx"].suggestion(near.score) == near
 
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     default = cli("aliases", "suggest", database_url=url_of(db))
     lowered = cli("aliases", "suggest", "--min-score", str(near.score), database_url=url_of(db))
     refused = cli("aliases", "suggest", "--min-score", "2", database_url=url_of(db))

@@ -18,6 +18,7 @@ from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from tests.conftest import password_login
 from tests.crm import unresolved_accounts
+from tests.site import set_site_setting
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
@@ -147,9 +148,9 @@ def test_the_cli_acts_as_the_os_account_of_its_uid_whatever_logname_says(demo_db
     """cron may set LOGNAME or USER to anything; the audit names the account the process runs as."""
     monkeypatch.setenv("LOGNAME", "cronbot")
     monkeypatch.setenv("USER", "cronbot")
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", "cronbot")
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "cronbot")
     refused = cli("triggers", "disable", database_url=url_of(demo_db))
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     done = cli("triggers", "disable", "crm_accounts_owner_log_guard", database_url=url_of(demo_db))
     assert (refused.returncode, done.returncode) == (1, 0), done.stderr
     with demo_db.connect() as connection:
@@ -164,7 +165,7 @@ def test_the_cli_acts_as_the_os_account_of_its_uid_whatever_logname_says(demo_db
 
 
 def test_a_listed_local_operator_runs_the_backfill_from_the_cli(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     result = cli("backfill", "--batch-size", "5000", "--pause-ms", "0", database_url=url_of(demo_db))
     assert result.returncode == 0, result.stderr
     assert re.search(r"run \d+ succeeded", result.stdout)
@@ -210,7 +211,7 @@ def test_export_unresolved_stops_cleanly_when_its_reader_goes_away(db):
 
 
 def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     result = cli("cancel", database_url=url_of(demo_db))
     assert (result.returncode, result.stdout, result.stderr) == (1, "", "error: No backfill is running.\n")
     with demo_db.connect() as connection:
@@ -219,7 +220,7 @@ def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(dem
 
 
 def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     with backfill_lock(demo_db) as held:
         assert held
         result = cli("backfill", database_url=url_of(demo_db))
@@ -244,7 +245,7 @@ def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, mo
 def test_bad_throttle_options_are_refused_with_a_reason_and_start_nothing(
     demo_db, monkeypatch, args, message
 ):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     result = cli("backfill", *args, database_url=url_of(demo_db))
     if message is None:  # argparse's own usage error
         assert result.returncode == 2 and "is not a number of seconds" in result.stderr
@@ -255,7 +256,7 @@ def test_bad_throttle_options_are_refused_with_a_reason_and_start_nothing(
 
 
 def test_pause_and_resume_with_no_backfill_say_so_and_exit_1(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     paused = cli("pause", database_url=url_of(demo_db))
     resumed = cli("resume", database_url=url_of(demo_db))
     assert (paused.returncode, paused.stderr) == (

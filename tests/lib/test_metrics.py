@@ -17,6 +17,7 @@ from lib.guard.triggers import set_triggers
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage
+from tests.site import set_site_setting
 
 
 @contextmanager
@@ -79,7 +80,7 @@ def test_a_scrape_passes_promtool_and_its_step_3_counts_equal_the_playbook(demo_
 
 
 def test_the_scrape_follows_the_triggers_and_a_backfill_run(demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     done = cli("backfill", database_url=url_of(demo_db))
     assert done.returncode == 0, done.stderr
     with demo_db.connect() as connection:

@@ -13,6 +13,7 @@ from lib.demo.generator import load_demo
 from lib.guard.identity import local_identity
 from tests.conftest import admin_connection, password_login
 from tests.lib.test_cli import cli, url_of
+from tests.site import set_site_setting
 
 OWNER, PASSWORD = "crm_owner", "owner-s3cret"
 TRIGGERS = (
@@ -71,7 +72,7 @@ def test_a_non_superuser_database_owner_migrates_backfills_toggles_triggers_and_
         connection.commit()
 
     url = url_of(owned_db)
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     backfill = cli("backfill", "--batch-size", "200", database_url=url)
     assert backfill.returncode == 0, backfill.stderr
     assert "succeeded" in backfill.stdout

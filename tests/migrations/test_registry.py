@@ -16,6 +16,7 @@ from lib.guard.audit import OUTCOMES
 from lib.registry import (
     COVERAGE_TRIGGERS,
     DRIFT_KINDS,
+    GUARD_TRIGGERS,
     MIGRATED_TABLES,
     OWNER_TRIGGERS,
     PAGES,
@@ -56,7 +57,9 @@ def test_every_revision_that_works_per_table_freezes_the_registrys_tables():
 
 def test_the_contract_migration_drops_every_trigger_on_the_migrated_tables():
     [contract] = [script for script in revisions() if script.revision == CONTRACT_REVISION]
-    assert set(contract.module.TRIGGERS) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS)
+    assert set(contract.module.TRIGGERS) == set(
+        OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS + GUARD_TRIGGERS
+    )
 
 
 def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
@@ -79,6 +82,7 @@ def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
         "run_owner_backfill",
         "recount_coverage",
         "reconcile_owner_writes",
+        "repair_owner_drift",
     }
     assert all(tables == MIGRATED_TABLES for tables in allow_lists.values()), allow_lists
 
@@ -102,7 +106,7 @@ def test_the_triggers_on_the_migrated_tables_are_the_registrys(db):
             """),
             {"tables": list(MIGRATED_TABLES)},
         ).scalars()
-        assert set(found) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS)
+        assert set(found) == set(OWNER_TRIGGERS + COVERAGE_TRIGGERS + WRITE_MEMORY_TRIGGERS + GUARD_TRIGGERS)
 
 
 def test_every_page_file_is_in_the_registry_and_every_registered_page_has_a_file():

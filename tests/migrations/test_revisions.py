@@ -32,6 +32,11 @@ COVERAGE_TRIGGERS = {
 WRITE_MEMORY_TRIGGERS = {
     f"{table}_owner_writes_{event}" for table in MIGRATED_TABLES for event in ("insert", "update", "delete")
 } | {"app_users_former_username"}
+GUARD_TRIGGERS = {
+    f"{table}_{suffix}"
+    for table in MIGRATED_TABLES
+    for suffix in ("owner_bypass_check", "owner_errors_truncate")
+}
 FUNCTIONS = {
     "resolve_owner_username",
     "resolve_owner_usernames",  # the rule, set-based (0053)
@@ -68,9 +73,9 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0055_stored_alias_suggestions"
+        assert current_revision(connection) == head_revision() == "0056_trigger_bypass_guard"
         assert catalog(connection) == {
-            "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS,
+            "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,
             "views": VIEWS,
         }
@@ -128,7 +133,10 @@ def test_downgrade_keeps_every_id_and_error_and_upgrade_restores_the_rest(demo_d
 
         upgrade(connection, "head")
         assert current_revision(connection) == head_revision()
-        assert catalog(connection)["triggers"] == TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS
+        assert (
+            catalog(connection)["triggers"]
+            == TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS
+        )
         assert owner_data(connection) == ids
         assert error_rows(connection) == errors
 
@@ -202,8 +210,8 @@ def test_offline_sql_sets_lock_timeout_before_any_ddl_and_indexes_concurrently()
     # CONCURRENTLY needs to run outside a transaction: the block is preceded by a COMMIT.
     owner_part = sql[sql.index("ALTER TABLE crm_accounts ADD COLUMN") :]
     assert owner_part.index("COMMIT;") < owner_part.index("CREATE INDEX CONCURRENTLY")
-    # The foreign keys, and the runs table's status check (0052).
-    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 1
+    # The foreign keys, the runs table's status check (0052) and verify's drift kinds (0056).
+    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 2
     assert "SELECT * FROM run_owner_backfill()" in sql
 
 

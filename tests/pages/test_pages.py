@@ -27,6 +27,7 @@ from tests.conftest import admin_connection, wait_for
 from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts
 from tests.playbook import playbook_sql_blocks
+from tests.site import set_site_setting
 
 
 def playbook_coverage(engine) -> dict[str, str]:
@@ -198,11 +199,11 @@ def test_rows_written_while_the_triggers_are_off_show_as_waiting_until_a_backfil
 
 
 def test_an_operator_runs_verify_and_sees_the_drifting_rows_with_their_kind(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, "operations")
     assert "No verify yet" in " ".join(texts(app.caption))
     with demo_db.begin() as connection:
-        connection.exec_driver_sql("SELECT set_config('owner_migration.backfill', 'on', true)")
+        connection.exec_driver_sql("SELECT migration_ops.stand_owner_triggers_aside()")
         row = connection.execute(
             text("SELECT min(id) FROM crm_accounts WHERE owner_user_id IS NOT NULL")
         ).scalar()
@@ -227,7 +228,7 @@ def test_with_a_header_configured_a_visitor_without_it_sees_a_refusal_and_nothin
 ):
     # The security review's case: the server's OS user is a listed local operator, for cron.
     monkeypatch.setenv("OWNER_CONSOLE_IDENTITY_HEADER", "X-Forwarded-User")
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, page)
     assert not app.exception
     assert [title.value for title in app.title] == ["Owner migration console"]
@@ -326,7 +327,7 @@ def test_a_viewer_sees_operations_with_every_action_control_disabled_and_why(con
 
 
 def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, "operations")
     assert app.radio(key="operations_change").value is None  # no change is preset
     assert not any(app.checkbox(key=f"operations_{name}").value for name in OWNER_TRIGGERS)
@@ -354,7 +355,7 @@ def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
 
 
 def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", "lead@example.com")
+    set_site_setting("OWNER_CONSOLE_OPERATORS", "lead@example.com")
     with demo_db.begin() as connection:
         add_user(connection, "john.smith")
         insert_row(connection, "crm_accounts", owner_username="jsmith")
@@ -371,7 +372,7 @@ def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(consol
 
 
 def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     with demo_db.begin() as connection:
         smith = add_user(connection, "john.smith")
         row = insert_row(connection, "crm_accounts", owner_username="jsmith")
@@ -447,7 +448,7 @@ def test_the_console_computes_the_suggestions_in_the_background(console, db):
 
 
 def local_operator(monkeypatch) -> Identity:
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     return local_identity()
 
 
@@ -481,7 +482,7 @@ def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_
 
 
 def test_a_held_run_says_why_and_an_operator_pauses_and_resumes_it(console, demo_db, monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     with demo_db.begin() as connection:
         connection.execute(text("CREATE TABLE ops_health (healthy boolean)"))
         connection.execute(text("INSERT INTO ops_health VALUES (false)"))

@@ -21,6 +21,7 @@ from lib.guard.identity import Identity
 from tests.conftest import DEMO_TEMPLATE, clone, wait_for
 from tests.crm import cli_backfill, owner_state, state_after_a_clean_run
 from tests.lib.backfill.conftest import run_row
+from tests.site import set_site_setting
 from tests.standby import set_replay, streaming_standby
 
 SMALL = BatchSettings(batch_size=500)
@@ -31,7 +32,7 @@ LATEST_RUN = text("SELECT * FROM migration_ops.backfill_runs ORDER BY id DESC LI
 
 @pytest.fixture(autouse=True)
 def operators(monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
 
 
 def latest_run(engine):

@@ -14,6 +14,7 @@ from lib.drift.verify import (
     VerifyAlreadyRunning,
     drift_rows,
     last_verify,
+    repair_drift,
     run_verify,
     settle_dead_verify,
     write_drift_csv,
@@ -21,13 +22,15 @@ from lib.drift.verify import (
 from lib.guard.identity import local_identity
 from tests.crm import add_user, insert_row, update_row
 from tests.lib.test_cli import cli, url_of
+from tests.site import set_site_setting
 
 SMALL = BatchSettings(batch_size=500)
 
 
 def behind_the_triggers(connection: Connection, sql: str, **parameters) -> None:
-    """A write that no owner trigger sees or remembers: how drift gets in."""
-    connection.execute(text("SELECT set_config('owner_migration.backfill', 'on', true)"))
+    """A write that no owner trigger sees or remembers, as the backfill's own writes go: how drift
+    gets in (tests/faults/test_bypass.py gets it in the ways a client can)."""
+    connection.execute(text("SELECT migration_ops.stand_owner_triggers_aside()"))
     connection.execute(text(sql), parameters)
     connection.execute(text("SELECT set_config('owner_migration.backfill', '', true)"))
 
@@ -99,8 +102,6 @@ def test_renames_case_variants_and_aliases_are_not_drift(demo_db):
         user = add_user(connection, "ann")
         by_name = insert_row(connection, "crm_accounts", owner_username="ann")
         by_case = insert_row(connection, "crm_accounts", owner_username="ANN")
-        # A user created later with the exact name does not take the case variant's row.
-        add_user(connection, "ANN")
         connection.execute(text("UPDATE app_users SET username = 'ann.smith' WHERE id = :id"), {"id": user})
         connection.execute(
             text("INSERT INTO migration_ops.alias_batches (created_by, source) VALUES ('t', 'cli')")
@@ -122,6 +123,23 @@ def test_renames_case_variants_and_aliases_are_not_drift(demo_db):
         ).scalars()
         assert set(owners) == {user}
 
+    assert found(demo_db) == set()
+
+
+def test_a_row_whose_username_is_exactly_another_users_is_shadowed(demo_db):
+    """The rule's step 2 wins: once a user has exactly a row's username, a case variant's owner is
+    drift, which the repair hands to that user."""
+    with demo_db.begin() as connection:
+        add_user(connection, "ann")
+        by_case = insert_row(connection, "crm_accounts", owner_username="ANN")
+        exact = add_user(connection, "ANN")
+    assert found(demo_db) == {("crm_accounts", by_case, "shadowed_id")}
+    with demo_db.begin() as connection:
+        repair_drift(connection)
+        owner = connection.execute(
+            text("SELECT owner_user_id FROM crm_accounts WHERE id = :id"), {"id": by_case}
+        )
+        assert owner.scalar_one() == exact
     assert found(demo_db) == set()
 
 
@@ -154,6 +172,30 @@ def test_a_killed_verify_is_resumed_from_its_last_batch(demo_db):
     assert not fresh.resumed and fresh.run_id != outcome.run_id and fresh.drift_rows == 1
 
 
+def test_a_resumed_verify_finds_drift_written_behind_its_scan(demo_db):
+    """The probe's case: killed most of the way through, resumed after rows it had already read
+    drifted. Its last pass re-reads what changed since it began, so it cannot pass."""
+
+    def killed_after_three_batches(progress):
+        if progress.scanned >= 3 * SMALL.batch_size:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_verify(demo_db, SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches)
+    with demo_db.begin() as connection:
+        row = first_id(connection, "crm_accounts", "owner_user_id IS NOT NULL")  # read by batch 1
+        behind_the_triggers(connection, "UPDATE crm_accounts SET owner_user_id = NULL WHERE id = :id", id=row)
+    settle_dead_verify(demo_db)
+
+    outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
+
+    assert outcome.resumed and outcome.status == "drift"
+    with demo_db.connect() as connection:
+        assert {(r["table"], r["entity_id"]) for r in drift_rows(connection, outcome.run_id)} == {
+            ("crm_accounts", row)
+        }
+
+
 def test_a_second_verify_beside_a_running_one_is_refused(demo_db):
     with session_lock(demo_db, VERIFY_LOCK) as held:
         assert held
@@ -179,7 +221,7 @@ def test_the_drifting_rows_export_as_csv(demo_db):
 def test_the_cli_exits_0_without_drift_1_with_drift_and_2_when_it_cannot_run(demo_db, monkeypatch):
     url = url_of(demo_db)
     assert cli("verify", database_url=url).returncode == 2  # a viewer may not verify
-    monkeypatch.setenv("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     passed = cli("verify", "--batch-size", "1000", database_url=url)
     assert passed.returncode == 0, passed.stderr
     assert "passed, 0 drifting rows" in passed.stdout

@@ -16,11 +16,12 @@ from tests.crm import owner_triggers_off, update_row
 from tests.finish import DEFAULTS, OPERATOR, age_evidence, bring_to_readiness, verify_passes
 from tests.lib.drift.test_verify import behind_the_triggers
 from tests.lib.test_cli import cli, url_of
+from tests.site import set_site_setting
 
 
 @pytest.fixture(autouse=True)
 def operators(monkeypatch):
-    monkeypatch.setenv("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
 
 
 @pytest.fixture
