@@ -39,7 +39,7 @@ def add_alias_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("legacy_username")
     user = add.add_mutually_exclusive_group(required=True)
     user.add_argument("--username", help="the user's exact username")
-    user.add_argument("--user-id", type=int, help="the user's id")
+    user.add_argument("--user-id", type=user_id, help="the user's id")
     add.add_argument("--note", default="")
     add.add_argument("--yes", action="store_true", help="write it; without, print the dry run only")
     add.set_defaults(run=add_command)
@@ -63,8 +63,22 @@ def score(value: str) -> Decimal:
         number = Decimal(value)
     except ArithmeticError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= number <= 1:
+    if not number.is_finite() or not 0 <= number <= 1:
         raise argparse.ArgumentTypeError(f"a score is between 0 and 1, not {value}")
+    return number
+
+
+# app_users.id is a bigint.
+LARGEST_ID = 2**63 - 1
+
+
+def user_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= LARGEST_ID:
+        raise argparse.ArgumentTypeError(f"a user id is between 1 and {LARGEST_ID:,}, not {value}")
     return number
 
 

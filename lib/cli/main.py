@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lib.backfill.loop import RunOptions
 from lib.backfill.progress import Progress
@@ -44,6 +44,7 @@ from lib.guard.actions import (
     cancel_backfill,
     change_triggers,
     pause_backfill,
+    psql_session,
     repair_drift,
     resume_backfill,
     start_backfill,
@@ -321,21 +322,32 @@ def _trigger_states(engine):
 
 
 def psql(args: argparse.Namespace) -> int:
-    """psql on the console's database. Its password travels in a password file of this process's
-    own, readable by it alone, never on psql's command line, where `ps` would show it. It opens
-    the database as it stands, whatever its revision: after the contract migration too."""
+    """psql on the console's database, for an operator, audited. Its password travels in a
+    password file of this process's own, readable by it alone, never on psql's command line, where
+    `ps` would show it. It opens the database as it stands, whatever its revision: after the
+    contract migration too."""
     url = configured_database_url() or open_embedded_database()
-    # URL.set() ignores None; a URL is a named tuple.
+    # URL.set() ignores None; a URL is a named tuple. parse_database_url left the password there alone.
     conninfo = url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    with tempfile.TemporaryDirectory(prefix="owner-console-psql-") as folder:
-        environment = dict(os.environ)
-        if url.password:
-            passfile = Path(folder) / "pgpass"
-            passfile.touch(mode=0o600)
-            escaped = url.password.replace("\\", "\\\\").replace(":", "\\:")
-            passfile.write_text(f"*:*:*:*:{escaped}\n")
-            environment["PGPASSFILE"] = str(passfile)
-        return subprocess.run([PSQL, *args.psql_args, conninfo], env=environment, check=False).returncode
+
+    def session() -> int:
+        with tempfile.TemporaryDirectory(prefix="owner-console-psql-") as folder:
+            environment = dict(os.environ)
+            if url.password:
+                passfile = Path(folder) / "pgpass"
+                passfile.touch(mode=0o600)
+                escaped = url.password.replace("\\", "\\\\").replace(":", "\\:")
+                passfile.write_text(f"*:*:*:*:{escaped}\n")
+                environment["PGPASSFILE"] = str(passfile)
+            return subprocess.run([PSQL, *args.psql_args, conninfo], env=environment, check=False).returncode
+
+    engine = create_engine_for(url)
+    try:
+        return psql_session(engine, local_identity(), args.psql_args, session)
+    except SQLAlchemyError as error:
+        raise SetupError(connection_failure(engine.url, error)) from None
+    finally:
+        engine.dispose()
 
 
 def print_coverage(connection) -> None:

@@ -136,6 +136,18 @@ def repair_drift(engine: Engine, identity: Identity) -> Repair:
     return repair
 
 
+def psql_session(engine: Engine, identity: Identity, options: list[str], session: Callable[[], int]) -> int:
+    """session(), a psql on the console's database that can change anything, for an operator
+    alone; audited as it starts and as it ends, with psql's exit status. Its return value."""
+    parameters = {"psql_options": options}
+    _require_operator(engine, identity, "psql session", parameters)
+    record(engine, identity, OPERATOR, "psql session", parameters, "started")
+    status = session()
+    outcome = "succeeded" if status == 0 else "failed"
+    record(engine, identity, OPERATOR, "psql session", parameters, outcome, f"psql exited with {status}")
+    return status
+
+
 def cancel_backfill(engine: Engine, identity: Identity) -> int:
     """Ask the running (or paused) backfill to stop between two batches; its run id."""
     return _steer_backfill(engine, identity, "cancel backfill", request_cancel, "asked to stop")

@@ -24,6 +24,7 @@ ACTIONS = (
     "remove alias",
     "import aliases",
     "apply contract migration",
+    "psql session",
 )
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
 COLUMNS = ("at", "actor", "actor_source", "role", "action", "outcome", "parameters", "detail")

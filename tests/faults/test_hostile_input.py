@@ -163,6 +163,16 @@ ABSURD_CLI = {
     "unknown reason": (("export-unresolved", "--reason", "gone"), "invalid choice: 'gone'", 2),
     "unknown trigger": (("triggers", "disable", "crm_accounts_owner_sync"), "crm_accounts_owner_sync", 1),
     "unknown command": (("drop-everything",), "invalid choice: 'drop-everything'", 2),
+    "user id beyond bigint": (
+        ("aliases", "add", "ghost", "--user-id", "99999999999999999999", "--yes"),
+        "a user id is between 1 and 9,223,372,036,854,775,807, not 99999999999999999999",
+        2,
+    ),
+    "score not a number": (
+        ("aliases", "suggest", "--min-score", "nan"),
+        "a score is between 0 and 1, not nan",
+        2,
+    ),
 }
 
 

@@ -109,15 +109,59 @@ def test_alembic_itself_gives_one_sentence_for_a_bad_url():
     )
 
 
-def test_psql_opens_the_consoles_database_with_the_given_options(demo_db):
+def test_a_password_with_an_unescaped_at_sign_is_refused_without_showing_any_of_it():
+    result = subprocess.run(
+        [sys.executable, "-m", "lib.cli", "status"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": "postgresql://app:s3cr@t-tail@127.0.0.1:1/crm"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: DATABASE_URL has an @ in its user or password: write it percent-encoded, as %40."
+    )
+
+
+def test_psql_opens_the_consoles_database_with_the_given_options_for_an_operator_audited(demo_db):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     result = cli("psql", "-At", "-c", "SELECT count(*) FROM crm_accounts", database_url=url_of(demo_db))
     assert (result.returncode, result.stdout) == (0, "2000\n")
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT actor, outcome, detail FROM migration_ops.audit_log WHERE action = 'psql session'")
+        ).all()
+    assert audited == [
+        (local_identity().name, "started", None),
+        (local_identity().name, "succeeded", "psql exited with 0"),
+    ]
 
 
-def test_psql_gets_the_password_from_a_file_never_on_its_command_line(demo_db, server_url):
+def test_psql_is_refused_to_a_viewer_and_audited(demo_db):
+    result = cli("psql", "-c", "DROP TABLE crm_opportunities", database_url=url_of(demo_db))
+    assert result.returncode == 1 and "is a viewer" in result.stderr
+    with demo_db.connect() as connection:
+        assert connection.execute(text("SELECT to_regclass('crm_opportunities') IS NOT NULL")).scalar_one()
+        audited = (
+            connection.execute(
+                text("SELECT outcome FROM migration_ops.audit_log WHERE action = 'psql session'")
+            )
+            .scalars()
+            .all()
+        )
+    assert audited == ["refused"]
+
+
+@pytest.mark.parametrize("written", ["in the URL", "as ?password="])
+def test_psql_gets_the_password_from_a_file_never_on_its_command_line(demo_db, server_url, written):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     password = "pass:with\\odd-chars"
     role = password_login(server_url, "psql_probe", password, "SUPERUSER")
-    url = role.set(database=demo_db.url.database).render_as_string(hide_password=False)
+    url = role.set(database=demo_db.url.database)
+    if written == "as ?password=":
+        url = url.set(password=None).update_query_dict({"password": password})
+    url = url.render_as_string(hide_password=False)
     asked = cli("psql", "-At", "-c", "SELECT current_user", database_url=url)
     assert (asked.returncode, asked.stdout) == (0, "psql_probe\n"), asked.stderr
     # psql's own command line, as `ps` shows it, read by a shell that psql starts.
