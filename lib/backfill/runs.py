@@ -138,7 +138,11 @@ def mark_dead_runs_interrupted(connection: Connection) -> None:
 
 
 def settle_dead_runs(engine: Engine) -> None:
-    """Mark the runs whose process died as interrupted, when no runner holds the lock now."""
+    """Mark the runs whose process died as interrupted, when no runner holds the lock now. Only
+    a run that says it is active makes it try the lock."""
+    with engine.connect() as connection:
+        if not active_runs(connection):
+            return
     with backfill_lock(engine, wait_ms=0) as held:
         if not held:
             return  # a runner is alive: its run really is in progress

@@ -128,7 +128,12 @@ def _start(connection: Connection, settings: BatchSettings, started_by: str, sou
 
 
 def settle_dead_verify(engine: Engine) -> None:
-    """A verify whose process died shows as interrupted, when no verify holds the lock now."""
+    """A verify whose process died shows as interrupted, when no verify holds the lock now. Only
+    a run that says it is running makes it try the lock."""
+    with engine.connect() as connection:
+        last = connection.execute(query("verify_last_run")).one_or_none()
+    if last is None or last.status != "running":
+        return
     with session_lock(engine, VERIFY_LOCK) as held:
         if held:
             with engine.begin() as connection:

@@ -2,6 +2,7 @@
 step-3 counts equal the playbook's SQL and whose other series follow the database."""
 
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -15,6 +16,8 @@ from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.guard.triggers import set_triggers
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
+from tests.conftest import wait_for
+from tests.crm import cli_backfill
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage
 from tests.site import set_site_setting
@@ -96,3 +99,24 @@ def test_the_scrape_follows_the_triggers_and_a_backfill_run(demo_db, monkeypatch
     assert value(found, "backfill_held", signal="replica_lag") == 0
     assert value(found, "backfill_progress_ratio") > 0
     assert value(found, "ready") == 0
+
+
+def test_a_killed_run_is_scraped_as_interrupted_not_running(demo_db):
+    """No console needs to be open: the scrape itself settles a run whose process died."""
+    process = cli_backfill(demo_db, "--batch-size", "100", "--pause-ms", "200")
+    assert process.stdout.readline()  # its first progress line: the run is under way
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    process.stderr.close()
+    # Its backend goes once it finds its client gone, and its lock with it.
+    wait_for(lambda: advisory_locks(demo_db) == 0, "the killed runner's lock to go")
+    with metrics_endpoint(demo_db) as url:
+        found = samples(scrape(url))
+    assert value(found, "backfill_status", status="running") == 0
+    assert value(found, "backfill_status", status="interrupted") == 1
+
+
+def advisory_locks(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
