@@ -2,6 +2,7 @@
 and the one way a page shows that the database is away, unreachable or not migrated (and comes
 back by itself when it returns)."""
 
+import contextlib
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -174,6 +175,11 @@ def _stop_with(message: str, retry: bool) -> None:
     st.error(message, icon=":material/database_off:")
     if retry:
         _retry_until_back()
+    else:
+        # An auto-refreshing fragment: its next refresh finds the embedded server started again,
+        # as a page load's retry does.
+        with contextlib.suppress(SetupError):
+            restart_embedded_if_stopped()
     st.stop()
 
 
