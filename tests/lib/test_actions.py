@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from lib.backfill.settings import BatchSettings
 from lib.backfill.throttle import ThrottleSettings
 from lib.backfill.tuning import Tuning
+from lib.drift.verify import run_verify, settle_dead_verify
 from lib.guard.actions import (
     Refused,
     cancel_backfill,
@@ -214,3 +215,20 @@ def test_a_console_backfill_and_verify_exist_for_every_viewer_once_their_start_r
     verifying = started_by("verify_runs")
     checking.join()
     assert started == [OPERATOR.name] and verifying == [OPERATOR.name]
+
+
+def test_a_console_verify_started_afresh_does_not_resume_an_interrupted_one(demo_db):
+    def killed_at_once(progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_verify(
+            demo_db, BatchSettings(batch_size=500), OPERATOR.name, "console", on_progress=killed_at_once
+        )
+    settle_dead_verify(demo_db)
+    start_verify_in_background(demo_db, OPERATOR, BatchSettings(), True).join()
+    with demo_db.connect() as connection:
+        runs = connection.execute(
+            text("SELECT status, resumed FROM migration_ops.verify_runs ORDER BY id")
+        ).all()
+    assert runs == [("interrupted", 0), ("passed", 0)]
