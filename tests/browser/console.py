@@ -116,6 +116,15 @@ def sidebar_text(page: Page) -> str:
     return page.locator("[data-testid=stSidebarUserContent]").inner_text().replace(WORD_JOINER, "")
 
 
+def wait_for_sidebar_text(page: Page, text: str) -> None:
+    """Until the sidebar reads `text`, as sidebar_text() reads it."""
+    page.wait_for_function(
+        """text => (document.querySelector('[data-testid=stSidebarUserContent]')?.innerText ?? '')
+                   .replaceAll('\\u2060', '').includes(text)""",
+        arg=text,
+    )
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():

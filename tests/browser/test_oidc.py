@@ -16,6 +16,7 @@ from tests.browser.console import (
     Console,
     running_console,
     sidebar_text,
+    wait_for_sidebar_text,
     wait_until_rendered,
 )
 from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
@@ -66,7 +67,7 @@ def sign_in(page: Page, email: str) -> None:
     page.get_by_placeholder("sub").fill(email)  # the provider makes the subject its e-mail claim
     page.get_by_role("button", name="Authorize").click()
     wait_until_rendered(page)
-    page.get_by_text(f"{email} (oidc)").wait_for()
+    wait_for_sidebar_text(page, f"{email} (oidc)")
 
 
 def test_signed_out_visitors_see_only_the_sign_in_page(browser, console, demo):

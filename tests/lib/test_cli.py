@@ -113,7 +113,7 @@ def test_a_password_with_an_unescaped_at_sign_is_refused_without_showing_any_of_
     result = subprocess.run(
         [sys.executable, "-m", "lib.cli", "status"],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": "postgresql://app:s3cr@t-tail@127.0.0.1:1/crm"},
+        env={**os.environ, "DATABASE_URL": "postgresql://app:pw@tail@127.0.0.1:1/crm"},
         capture_output=True,
         text=True,
         check=False,

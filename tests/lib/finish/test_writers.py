@@ -12,8 +12,10 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage.snapshots import take_due_snapshots
 from lib.db.settings import PROJECT_ROOT
 from lib.finish.writers import owner_writers
+from lib.guard.identity import local_identity
 from tests.crm import add_user, insert_row, owner_triggers_off, unfill, update_row
 from tests.lib.test_cli import cli, url_of
+from tests.site import set_site_setting
 
 
 def as_application(engine, name: str):
@@ -30,6 +32,7 @@ def counts(engine) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def test_a_psql_session_writing_owner_username_appears_as_a_legacy_writer(demo_db):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)  # psql is an operator's
     psql = subprocess.run(
         [sys.executable, "-m", "lib.cli", "psql", "-X", "-v", "ON_ERROR_STOP=1",
          "-c", "UPDATE crm_accounts SET owner_username = 'rosa.chen' WHERE id IN (10, 11)",
