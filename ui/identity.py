@@ -20,7 +20,10 @@ def may_act() -> tuple[bool, str]:
     who = visitor()
     if role_of(who) == OPERATOR:
         return True, ""
-    return False, f"{as_text(who)} is a viewer: actions are for operators listed in the console's configuration."
+    return (
+        False,
+        f"{as_text(who)} is a viewer: actions are for operators listed in the console's configuration.",
+    )
 
 
 def _stop_at_the_door(visitor: NoIdentity) -> None:

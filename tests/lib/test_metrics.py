@@ -119,4 +119,7 @@ def test_a_killed_run_is_scraped_as_interrupted_not_running(demo_db):
 
 def advisory_locks(engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
+        return connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                 "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        ).scalar()  # fmt: skip
