@@ -12,7 +12,7 @@ WITH changed_error_rows AS (
   FROM owner_backfill_errors AS e
   WHERE e.entity_type = :table AND age(e.xmin) <= age(CAST(:changed_since AS xid))
 ), batch AS (
-  SELECT t.id, t.owner_username, t.owner_user_id,
+  SELECT t.id, t.owner_username, t.owner_user_id, t.xmin AS row_xmin,
          t.owner_user_id IS NULL AND migration_ops.has_legacy_owner(t.owner_username) AS unresolved,
          t.owner_user_id IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM app_users AS u WHERE u.id = t.owner_user_id) AS dangling
@@ -40,8 +40,7 @@ WITH changed_error_rows AS (
         THEN 'id_without_username'
       -- Only a write that bypassed the foreign key (replica mode) leaves one.
       WHEN b.dangling THEN 'dangling_id'
-      -- A row keeps its owner through a rename, a case variant, or an alias of that owner, unless
-      -- another user has exactly its name (shadowed_id).
+      -- A row keeps its owner through a rename, a case variant, or an alias of that owner.
       WHEN b.owner_user_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM app_users AS u
         WHERE u.id = b.owner_user_id AND lower(u.username) = lower(btrim(b.owner_username))
@@ -52,11 +51,19 @@ WITH changed_error_rows AS (
         SELECT 1 FROM migration_ops.owner_username_aliases AS a
         WHERE a.user_id = b.owner_user_id AND lower(a.legacy_username) = lower(btrim(b.owner_username))
       ) THEN 'stale_id'
-      -- The rule's step 2 wins over a case variant, a former name and an alias: a row whose
-      -- username is exactly another user's belongs to that user.
+      -- Written since another user has exactly its username, the row would be that user's by the
+      -- rule's step 2, unless the name is a former name or an alias of its owner. A row written
+      -- before that user had the name keeps its owner, as the write path leaves it.
       WHEN b.owner_user_id IS NOT NULL AND EXISTS (
         SELECT 1 FROM app_users AS x
         WHERE x.username = btrim(b.owner_username) AND x.id <> b.owner_user_id
+          AND age(b.row_xmin) < age(x.xmin)
+      ) AND NOT EXISTS (
+        SELECT 1 FROM migration_ops.former_usernames AS f
+        WHERE f.user_id = b.owner_user_id AND f.username = btrim(b.owner_username)
+        UNION ALL
+        SELECT 1 FROM migration_ops.owner_username_aliases AS a
+        WHERE a.user_id = b.owner_user_id AND a.legacy_username = btrim(b.owner_username)
       ) THEN 'shadowed_id'
       WHEN b.unresolved AND e.reason IS DISTINCT FROM 'pending_backfill'
         AND (SELECT r.user_id FROM resolve_owner_username(b.owner_username) AS r) IS NOT NULL

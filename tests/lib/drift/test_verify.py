@@ -102,6 +102,9 @@ def test_renames_case_variants_and_aliases_are_not_drift(demo_db):
         user = add_user(connection, "ann")
         by_name = insert_row(connection, "crm_accounts", owner_username="ann")
         by_case = insert_row(connection, "crm_accounts", owner_username="ANN")
+    with demo_db.begin() as connection:
+        # A user created later with the exact name does not take the case variant's row.
+        add_user(connection, "ANN")
         connection.execute(text("UPDATE app_users SET username = 'ann.smith' WHERE id = :id"), {"id": user})
         connection.execute(
             text("INSERT INTO migration_ops.alias_batches (created_by, source) VALUES ('t', 'cli')")
@@ -127,12 +130,20 @@ def test_renames_case_variants_and_aliases_are_not_drift(demo_db):
 
 
 def test_a_row_whose_username_is_exactly_another_users_is_shadowed(demo_db):
-    """The rule's step 2 wins: once a user has exactly a row's username, a case variant's owner is
-    drift, which the repair hands to that user."""
+    """The probe's case: a row written behind the triggers with a case variant's id while a user
+    has exactly its username. By the rule's step 2 it is that user's: drift, which the repair
+    hands to them."""
     with demo_db.begin() as connection:
-        add_user(connection, "ann")
-        by_case = insert_row(connection, "crm_accounts", owner_username="ANN")
+        variant = add_user(connection, "ann")
         exact = add_user(connection, "ANN")
+    with demo_db.begin() as connection:
+        by_case = insert_row(connection, "crm_accounts", owner_username="nobody")
+        behind_the_triggers(
+            connection,
+            "UPDATE crm_accounts SET owner_username = 'ANN', owner_user_id = :variant WHERE id = :id",
+            variant=variant,
+            id=by_case,
+        )
     assert found(demo_db) == {("crm_accounts", by_case, "shadowed_id")}
     with demo_db.begin() as connection:
         repair_drift(connection)
