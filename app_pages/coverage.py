@@ -3,9 +3,9 @@ import streamlit as st
 
 from lib.coverage.burn_down import burn_downs
 from lib.coverage.counts import TARGET_PCT
+from lib.coverage.pace import trends
 from lib.coverage.snapshots import snapshot_history
 from lib.db.settings import REFRESH_CHOICES_SECONDS, default_refresh_seconds
-from lib.finish.next_step import pace_by_table
 from lib.view.charts import bar_chart_height, burn_down, coverage_bars, coverage_history
 from ui import database, widgets
 
@@ -50,7 +50,7 @@ def live_coverage():
         "Unresolved rows per table from the same snapshots, the most the target allows, and a "
         "forecast at the recent pace while a table is above it."
     )
-    tables = burn_downs(history, database.read(pace_by_table, retry=False))
+    tables = burn_downs(history, database.read(trends, retry=False))
     if tables:
         for column, table in zip(st.columns(len(tables)), tables, strict=True):
             with column:

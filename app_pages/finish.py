@@ -37,7 +37,7 @@ for step in database.read(next_steps):
         if step.step == AT_TARGET and not step.backfill_resolves:
             st.success(step.advice(), icon=":material/check_circle:")
             continue
-        st.info(step.advice(), icon=":material/trending_up:")
+        st.warning(f"Next step: {step.advice()}", icon=":material/sync_problem:")
         st.caption(step.pace())
         if step.rows_short:
             st.page_link(

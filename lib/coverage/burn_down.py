@@ -3,9 +3,9 @@ the Coverage page's burn-down."""
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
-from lib.finish.next_step import PACE_DAYS, rows_needed
+from lib.coverage.pace import PACE_DAYS, Trend
+from lib.finish.next_step import rows_needed
 from lib.registry import MIGRATED_TABLES
 
 
@@ -14,7 +14,7 @@ class BurnDown:
     table: str
     allowed: int  # the most unresolved rows at which the table reads the target
     points: list[dict]  # taken_at, unresolved, series: "measured", then "forecast" if there is one
-    pace: Decimal | None  # resolved_pct points a day; None with fewer than two snapshots
+    trend: Trend | None  # None with fewer than two snapshots in the window
 
     def summary(self) -> str:
         """Where the table stands against the target, and when the forecast meets it."""
@@ -23,11 +23,12 @@ class BurnDown:
             return f"{last['unresolved']:,} unresolved rows: within the {self.allowed:,} the target allows."
         forecast = [point for point in self.points if point["series"] == "forecast"]
         if not forecast:
-            why = (
-                f"fewer than two coverage snapshots in the last {PACE_DAYS} days"
-                if self.pace is None
-                else f"coverage has not risen over the last {PACE_DAYS} days of snapshots"
-            )
+            if self.trend is None:
+                why = f"fewer than two coverage snapshots in the last {PACE_DAYS} days"
+            elif not self.trend.covers_the_window:
+                why = f"coverage moved {self.trend.movement()}, too short a history for a pace"
+            else:
+                why = f"coverage has not risen over the last {PACE_DAYS} days of snapshots"
             return f"{last['unresolved']:,} unresolved rows, {self.allowed:,} allowed. No forecast: {why}."
         return (
             f"{last['unresolved']:,} unresolved rows, {self.allowed:,} allowed. At the last "
@@ -35,10 +36,10 @@ class BurnDown:
         )
 
 
-def burn_downs(history: list[dict], pace: dict[str, Decimal | None]) -> list[BurnDown]:
+def burn_downs(history: list[dict], trend: dict[str, Trend | None]) -> list[BurnDown]:
     """Per table with snapshots in `history` (snapshot_history() rows, oldest first): its measured
-    unresolved rows, and, while it is above what the target allows and its `pace` (resolved_pct
-    points a day, next_step.pace_by_table()) is rising, a straight forecast from the last snapshot
+    unresolved rows, and, while it is above what the target allows and its `trend`
+    (lib.coverage.pace.trends()) gives a rising pace, a straight forecast from the last snapshot
     to the target at that pace."""
     charts = []
     for table in MIGRATED_TABLES:
@@ -56,13 +57,14 @@ def burn_downs(history: list[dict], pace: dict[str, Decimal | None]) -> list[Bur
         total = snapshots[-1]["total_legacy"]
         allowed = total - rows_needed(total)
         last = points[-1]
-        if pace.get(table) and pace[table] > 0 and last["unresolved"] > allowed:
-            rows_per_day = float(pace[table]) * total / 100
+        pace = trend[table].pts_per_day if trend.get(table) else None
+        if pace and pace > 0 and last["unresolved"] > allowed:
+            rows_per_day = float(pace) * total / 100
             days = (last["unresolved"] - allowed) / rows_per_day
             reached = last["taken_at"] + timedelta(days=days)
             points += [
                 {**last, "series": "forecast"},
                 {"taken_at": reached, "unresolved": allowed, "series": "forecast"},
             ]
-        charts.append(BurnDown(table, allowed, points, pace.get(table)))
+        charts.append(BurnDown(table, allowed, points, trend.get(table)))
     return charts

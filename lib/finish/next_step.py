@@ -1,6 +1,7 @@
-"""The forecast to the target and the next step, per table (DESIGN §9): whether a backfill run
-now reaches the target, or how many rows remediation must resolve first, by reason; and, at the
-recent pace of the coverage snapshots, when the target comes."""
+"""The forecast to the target and the next step, per table: whether a backfill run now reaches
+the target, or how many rows remediation must resolve first, by reason; and, when a backfill can
+reach it and the snapshots cover the window for a pace (lib.coverage.pace), when the target comes
+at that pace. No backfill reaching it, the target comes with the remediation, not at a pace."""
 
 import math
 from dataclasses import dataclass, field
@@ -10,11 +11,10 @@ from sqlalchemy import Connection
 
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
-from lib.registry import MIGRATED_TABLES
+from lib.coverage.pace import PACE_DAYS, Trend, trends
 from lib.sql import query
 from lib.view.display import age, counted
 
-PACE_DAYS = 7
 # resolved_pct is rounded to 2 places: it reads TARGET_PCT from this share upwards.
 ROUNDING = Decimal("0.005")
 
@@ -36,13 +36,15 @@ class NextStep:
     rows_short: int  # rows still to resolve after that run to reach the target; 0 when it does
     remainder: dict[str, int] = field(default_factory=dict)  # what the run leaves, by reason
     last_run_seconds: float | None = None  # how long the last completed backfill run took
-    pace_pts_per_day: Decimal | None = None  # over the last PACE_DAYS days of snapshots
+    trend: Trend | None = None  # over the last PACE_DAYS days of snapshots
 
     @property
     def days_to_target_at_pace(self) -> float | None:
-        if self.step == AT_TARGET or not self.pace_pts_per_day or self.pace_pts_per_day <= 0:
+        """None at the target, when remediation must come first, or without a rising pace."""
+        pace = self.trend.pts_per_day if self.trend else None
+        if self.step != BACKFILL or not pace or pace <= 0:
             return None
-        return float((TARGET_PCT - self.resolved_pct) / self.pace_pts_per_day)
+        return float((TARGET_PCT - self.resolved_pct) / pace)
 
     def advice(self) -> str:
         """One sentence a person acts on."""
@@ -75,16 +77,23 @@ class NextStep:
         )
 
     def pace(self) -> str:
+        """What the snapshots say of the way to the target, never against the advice: no ETA
+        when remediation must come first, nor from a history shorter than the window."""
         if self.step == AT_TARGET:
             return ""
-        if self.pace_pts_per_day is None:
+        if self.trend is None:
             return f"No pace yet: fewer than two coverage snapshots in the last {PACE_DAYS} days."
+        moved = f"Coverage moved {self.trend.movement()}"
+        if not self.trend.covers_the_window:
+            return f"{moved}: too short a history for a pace, which takes {PACE_DAYS} days of snapshots."
+        if self.step == REMEDIATE:
+            return f"{moved}; the target comes with the remediation above, not at a pace."
         days = self.days_to_target_at_pace
         if days is None:
-            return f"Coverage has not risen over the last {PACE_DAYS} days of snapshots."
+            return f"{moved}: coverage has not risen."
         return (
-            f"At the last {PACE_DAYS} days' pace (+{self.pace_pts_per_day:.3f} pts a day), the target "
-            f"is about {age(days * 86_400)} away."
+            f"Without a run, at the last {PACE_DAYS} days' pace ({self.trend.pts_per_day:+.2f} pts a "
+            f"day), the target is about {age(days * 86_400)} away."
         )
 
 
@@ -92,7 +101,7 @@ def next_steps(connection: Connection) -> list[NextStep]:
     """One per migrated table, from the dry run of a backfill now and the coverage snapshots."""
     last_run_seconds = connection.execute(query("last_run_duration")).scalar_one_or_none()
     now = {row.table: row.resolved_pct for row in table_coverage(connection)}
-    pace = pace_by_table(connection)
+    trend = trends(connection)
     steps = []
     for row in forecast(connection):
         now_pct = now[row.table]
@@ -113,20 +122,7 @@ def next_steps(connection: Connection) -> list[NextStep]:
                 rows_short,
                 row.remainder,
                 float(last_run_seconds) if last_run_seconds is not None else None,
-                pace[row.table],
+                trend[row.table],
             )
         )
     return steps
-
-
-def pace_by_table(connection: Connection) -> dict[str, Decimal | None]:
-    """Per table, resolved_pct points a day over the last PACE_DAYS days of coverage snapshots;
-    None with fewer than two."""
-    pace = {}
-    for table in MIGRATED_TABLES:
-        trend = connection.execute(query("coverage_pace"), {"table": table, "days": PACE_DAYS}).one()
-        if trend.first_pct is None or not trend.span_seconds:
-            pace[table] = None
-        else:
-            pace[table] = (trend.last_pct - trend.first_pct) / Decimal(trend.span_seconds) * 86_400
-    return pace

@@ -8,6 +8,7 @@ import pytest
 
 from lib.coverage.burn_down import burn_downs
 from lib.coverage.counts import TableCoverage
+from lib.coverage.pace import DAY_SECONDS, PACE_DAYS, Trend
 from lib.registry import REASONS
 from lib.view.charts import REASON_COLORS, burn_down, coverage_bars, coverage_history, remainder_bars
 
@@ -64,11 +65,16 @@ def test_history_times_read_in_24_hour_utc_and_its_zoom_is_marked(span, form):
     assert lines["y"]["scale"]["domain"] == [96.0, 100] and lines["y"]["title"].endswith("axis from 96")
 
 
+def rising(pts_per_day: int) -> Trend:
+    """A trend over the whole window that moves `pts_per_day` points a day."""
+    return Trend(Decimal(90), Decimal(90 + pts_per_day * PACE_DAYS), PACE_DAYS * DAY_SECONDS)
+
+
 def test_the_burn_down_forecasts_the_target_at_the_recent_pace():
     # 1,000 rows, 980 resolved an hour ago and 985 now: 5 rows an hour, 12 points a day. The target
     # allows 10 unresolved, so the 5 rows over it take another hour.
     history = [snapshot(60, "crm_accounts", 1_000, 980), snapshot(0, "crm_accounts", 1_000, 985)]
-    [table] = burn_downs(history, {"crm_accounts": Decimal(12), "crm_opportunities": None})
+    [table] = burn_downs(history, {"crm_accounts": rising(12), "crm_opportunities": None})
     assert table.allowed == 10
     assert [(point["series"], point["unresolved"]) for point in table.points] == [
         ("measured", 20),
@@ -83,14 +89,25 @@ def test_the_burn_down_forecasts_the_target_at_the_recent_pace():
     assert chart[1]["encoding"]["y"]["datum"] == 10  # the rule at what the target allows
 
 
+def test_no_forecast_from_a_history_shorter_than_the_window():
+    history = [snapshot(20, "crm_accounts", 1_000, 980), snapshot(0, "crm_accounts", 1_000, 985)]
+    short = Trend(Decimal("98.00"), Decimal("98.50"), 20 * 60)
+    [table] = burn_downs(history, {"crm_accounts": short})
+    assert {point["series"] for point in table.points} == {"measured"}
+    assert table.summary() == (
+        "15 unresolved rows, 10 allowed. No forecast: coverage moved +0.50 pts (98.00% → 98.50%) over "
+        "the 20 min of snapshots so far, too short a history for a pace."
+    )
+
+
 def test_no_forecast_without_a_rising_pace_or_above_the_target():
     falling = [snapshot(60, "crm_accounts", 1_000, 985), snapshot(0, "crm_accounts", 1_000, 980)]
-    [table] = burn_downs(falling, {"crm_accounts": Decimal(-12)})
+    [table] = burn_downs(falling, {"crm_accounts": rising(-12)})
     assert {point["series"] for point in table.points} == {"measured"}
     assert "No forecast: coverage has not risen" in table.summary()
     [table] = burn_downs(falling[-1:], {"crm_accounts": None})
     assert "No forecast: fewer than two coverage snapshots" in table.summary()
     met = [snapshot(0, "crm_accounts", 1_000, 995)]
-    [table] = burn_downs(met, {"crm_accounts": Decimal(1)})
+    [table] = burn_downs(met, {"crm_accounts": rising(1)})
     assert {point["series"] for point in table.points} == {"measured"}
     assert table.summary() == "5 unresolved rows: within the 10 the target allows."

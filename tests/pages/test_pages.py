@@ -71,6 +71,26 @@ def test_overview_shows_slo_unresolved_count_triggers_and_backfill(console, demo
     assert "more rows must be remediated to reach 99%" in next_step
 
 
+@pytest.mark.parametrize("page", ["overview", "finish"])
+def test_no_eta_beside_a_next_step_that_says_no_backfill_can_reach_the_target(console, demo_db, page):
+    """Two one-off fixes in twenty minutes of snapshots, on a table that only remediation can bring
+    to the target: the page says how far coverage moved, and gives no time to the target."""
+    with demo_db.begin() as connection:
+        connection.execute(
+            text("""
+                INSERT INTO migration_ops.coverage_snapshots
+                  (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
+                VALUES (now() - interval '20 minutes', 'crm_accounts', 1940, 1910, 98.45, 'interval'),
+                       (now(), 'crm_accounts', 1940, 1917, 98.81, 'interval')
+            """)
+        )
+    app = console(demo_db, page)
+    assert any("Next step: No backfill can reach it" in warning for warning in texts(app.warning))
+    captions = " ".join(texts(app.caption))
+    assert "Coverage moved +0.36 pts (98.45% → 98.81%) over the 20 min of snapshots so far" in captions
+    assert " away" not in captions and "pts a day" not in captions
+
+
 def test_preflight_volume_matches_and_a_forecast_that_writes_nothing(console, demo_db):
     volume_sql = playbook_sql_blocks()[0]
     with demo_db.begin() as connection:
@@ -162,8 +182,8 @@ def test_runbook_checks_each_rollout_step_and_shows_the_playbook_rollback(consol
     assert rollback_sql("DISABLE") == rollback
     code = [block.value for block in app.code]
     assert rollback in code
-    assert "python -m lib.cli readiness\nalembic -n contract upgrade head" in code
-    assert "alembic -n contract downgrade -1" in code
+    assert ".venv/bin/python -m lib.cli readiness\n.venv/bin/alembic -n contract upgrade head" in code
+    assert ".venv/bin/alembic -n contract downgrade -1" in code
 
 
 def test_a_disabled_trigger_puts_a_banner_above_the_page(console, demo_db):
@@ -465,16 +485,16 @@ def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_
         gates = readiness(connection, readiness_settings({}))
     app = console(demo_db, "finish")
     assert not app.exception
-    assert texts(app.warning) == [
-        "1 of 6 readiness gates hold: the legacy column stays until all do.",
-        "Still writing through the legacy path: legacy-api.",
-    ]
+    warnings = texts(app.warning)
+    assert warnings[0] == "1 of 6 readiness gates hold: the legacy column stays until all do."
+    assert warnings[-1] == "Still writing through the legacy path: legacy-api."
     gate_lines = [m.value for m in app.markdown if "check_box" in m.value]
     assert len(gate_lines) == len(gates) == 6
     assert gate_lines[-1].startswith(":material/check_box: **The owner_user_id foreign keys are validated**")
     assert "**No client writes through the legacy path** — last legacy-path write" in gate_lines[3]
-    [next_step] = texts(app.info)
-    assert next_step.startswith("No backfill can reach it; ")
+    # The same next step, in the same colour, as on Overview.
+    [next_step] = [warning for warning in warnings if warning.startswith("Next step: ")]
+    assert next_step.startswith("Next step: No backfill can reach it; ")
     writers = app.dataframe[0].value
     assert writers[["entity_type", "application_name", "legacy_writes", "new_writes"]].values.tolist() == [
         ["crm_accounts", "legacy-api", 1, 0]

@@ -1,4 +1,7 @@
-"""The forecast to the target and the next step per table (DESIGN §9)."""
+"""The forecast to the target and the next step per table, and what the snapshots say of the way
+there: never an ETA against the advice."""
+
+from decimal import Decimal
 
 from sqlalchemy import text
 
@@ -11,16 +14,19 @@ def steps_of(engine) -> dict:
         return {step.table: step for step in next_steps(connection)}
 
 
-def accounts_snapshots(engine, two_days_ago: float, now: float) -> None:
+def snapshots(
+    engine, before: float, now: float, minutes_ago: int = 7 * 24 * 60 - 1, table="crm_accounts"
+) -> None:
+    """Two coverage snapshots of `table`: `minutes_ago` (by default, the window's whole span) and now."""
     with engine.begin() as connection:
         connection.execute(
             text("""
                 INSERT INTO migration_ops.coverage_snapshots
                   (taken_at, entity_type, total_legacy, resolved_fk, resolved_pct, reason)
-                VALUES (now() - interval '2 days', 'crm_accounts', 100, 98, :before, 'interval'),
-                       (now(), 'crm_accounts', 100, 98, :now, 'interval')
+                VALUES (now() - make_interval(mins => :minutes_ago), :table, 100, 98, :before, 'interval'),
+                       (now(), :table, 100, 98, :now, 'interval')
             """),
-            {"before": two_days_ago, "now": now},
+            {"before": before, "now": now, "minutes_ago": minutes_ago, "table": table},
         )
 
 
@@ -55,19 +61,52 @@ def test_when_a_backfill_reaches_the_target_that_is_the_step(demo_db):
     assert step.advice() == f"Run the backfill: it resolves {resolves} rows and reaches {reaches}%."
 
 
-def test_the_pace_of_the_snapshots_says_when_the_target_comes(demo_db):
+def test_no_eta_when_no_backfill_can_reach_the_target(demo_db):
+    """The first-day case: the next step says remediation, so the pace gives no time to the target,
+    even over a whole window of rising snapshots."""
     steps = steps_of(demo_db)
     assert steps["crm_opportunities"].step == AT_TARGET
-    no_pace = "No pace yet: fewer than two coverage snapshots in the last 7 days."
-    assert steps["crm_accounts"].pace() == no_pace
-    accounts_snapshots(demo_db, two_days_ago=98.00, now=98.50)
+    assert (
+        steps["crm_accounts"].pace() == "No pace yet: fewer than two coverage snapshots in the last 7 days."
+    )
+    snapshots(demo_db, before=97.00, now=98.50)
     step = steps_of(demo_db)["crm_accounts"]
-    assert step.pace_pts_per_day == 0.25
-    assert step.days_to_target_at_pace == float((99 - step.resolved_pct) * 4)  # at 0.25 pts a day
-    assert step.pace().startswith("At the last 7 days' pace (+0.250 pts a day), the target is about ")
+    assert step.step == REMEDIATE and step.days_to_target_at_pace is None
+    assert step.pace() == (
+        "Coverage moved +1.50 pts (97.00% → 98.50%) over the last 7 days; the target comes with the "
+        "remediation above, not at a pace."
+    )
+
+
+def test_a_history_shorter_than_the_window_is_no_pace(demo_db):
+    """Two one-off fixes twenty minutes apart are not a daily rate."""
+    snapshots(demo_db, before=98.00, now=98.46, minutes_ago=20)
+    step = steps_of(demo_db)["crm_accounts"]
+    assert step.days_to_target_at_pace is None
+    assert step.pace() == (
+        "Coverage moved +0.46 pts (98.00% → 98.46%) over the 20 min of snapshots so far: too short a "
+        "history for a pace, which takes 7 days of snapshots."
+    )
+
+
+def test_with_a_backfill_to_run_the_pace_of_a_whole_window_says_when_the_target_comes(demo_db):
+    with demo_db.begin() as connection:
+        unfill(connection, "crm_opportunities")
+    snapshots(demo_db, before=96.25, now=98.00, table="crm_opportunities")
+    step = steps_of(demo_db)["crm_opportunities"]
+    assert step.step == BACKFILL
+    pace = step.trend.pts_per_day
+    assert round(pace, 4) == Decimal("0.25")
+    assert step.days_to_target_at_pace == float((99 - step.resolved_pct) / pace)
+    assert step.pace().startswith(
+        "Without a run, at the last 7 days' pace (+0.25 pts a day), the target is about "
+    )
 
 
 def test_a_flat_pace_says_coverage_has_not_risen(demo_db):
-    accounts_snapshots(demo_db, two_days_ago=98.00, now=98.00)
-    flat = "Coverage has not risen over the last 7 days of snapshots."
-    assert steps_of(demo_db)["crm_accounts"].pace() == flat
+    with demo_db.begin() as connection:
+        unfill(connection, "crm_opportunities")
+    snapshots(demo_db, before=98.00, now=98.00, table="crm_opportunities")
+    assert steps_of(demo_db)["crm_opportunities"].pace() == (
+        "Coverage moved +0.00 pts (98.00% → 98.00%) over the last 7 days: coverage has not risen."
+    )
