@@ -126,10 +126,12 @@ def remove_command(args: argparse.Namespace) -> int:
     engine = open_console_database()
     with engine.connect() as connection:
         removals = preview_removal(connection, args.legacy_usernames)
+    # As with --yes, a name that is no alias makes the exit status 1, dry run or not.
+    every_one_found = len(removals) == len(set(args.legacy_usernames))
     if not args.yes:
         _print_removals(removals, args.legacy_usernames, "would")
         print("dry run: nothing removed; add --yes to remove")
-        return 0
+        return 0 if every_one_found else 1
     removals = drop_aliases(engine, local_identity(), args.legacy_usernames)
     _print_removals(removals, args.legacy_usernames, "")
     return 0 if len(removals) == len(set(args.legacy_usernames)) else 1

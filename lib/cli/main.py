@@ -22,8 +22,15 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lib.backfill.loop import RunOptions
 from lib.backfill.progress import Progress
+from lib.backfill.settings import BOUNDS as BATCH_BOUNDS
 from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
+from lib.backfill.throttle import (
+    HEALTH_QUERY_SETTING,
+    LIMITS,
+    VACUUM_SETTING,
+    check_health_query,
+    throttle_settings,
+)
 from lib.backfill.tuning import Tuning
 from lib.cli.aliases import add_alias_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
@@ -36,7 +43,7 @@ from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe
 from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
 from lib.drift.verify import VerifyOutcome, VerifyProgress, last_verify
-from lib.errors import ActionError, Refused, SetupError
+from lib.errors import ActionError, BadInput, Refused, SetupError
 from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, readiness, readiness_settings
 from lib.finish.writers import owner_writers
@@ -52,7 +59,7 @@ from lib.guard.actions import (
 )
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
-from lib.registry import MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
+from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 from lib.view.display import counted
 
@@ -94,8 +101,8 @@ def preflight(args: argparse.Namespace) -> None:
                 f"{count:,} {kind}" for kind, count in row.items() if kind not in ("table", "distinct")
             )
             print(
-                f"{row['table']}: {volume[row['table']]:,} rows with an owner; "
-                f"{row['distinct']:,} distinct usernames ({kinds})"
+                f"{row['table']}: {counted(volume[row['table']], 'row')} with an owner; "
+                f"{counted(row['distinct'], 'distinct username')} ({kinds})"
             )
         print_forecast(connection)
 
@@ -110,13 +117,15 @@ def print_forecast(connection) -> None:
 
 
 def backfill(args: argparse.Namespace) -> int:
+    # A dry run refuses what the run would: its settings are checked first, the health query too.
+    settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
+    options = run_options(args)
     engine = open_console_database()
     if args.dry_run:
         with engine.connect() as connection:
+            check_health_query(connection, options.throttle)
             print_forecast(connection)
         return 0
-    settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
-    options = run_options(args)
     last_hold = HoldReport()
 
     def report(progress: Progress) -> None:
@@ -136,10 +145,9 @@ def backfill(args: argparse.Namespace) -> int:
         )
 
     outcome = start_backfill(engine, local_identity(), settings, "cli", report, options)
-    print(
-        f"run {outcome.run_id} {outcome.status}; reconciled {outcome.rows_reconciled:,} rows written "
-        "while the owner triggers were off"
-    )
+    reconciled = counted(outcome.rows_reconciled, "row")
+    run = f"run {outcome.run_id} {outcome.status}"
+    print(f"{run}; reconciled {reconciled} written while the owner triggers were off")
     with engine.connect() as connection:
         print_coverage(connection)
     return 0 if outcome.status == "succeeded" else 1
@@ -187,7 +195,12 @@ def metrics(args: argparse.Namespace) -> int:
 
     engine = open_console_database()
     registry = metrics_registry(engine, throttle_settings(), readiness_settings())
-    server, thread = start_http_server(args.port, addr=args.address, registry=registry)
+    try:
+        server, thread = start_http_server(args.port, addr=args.address, registry=registry)
+    except OSError as error:  # the port in use, or an address this host does not have
+        raise SetupError(
+            f"Cannot serve metrics on {args.address}:{args.port}: {error.strerror or error}."
+        ) from None
     # A SIGTERM ends the wait below like Ctrl-C: the server and the database close cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"serving metrics at http://{args.address}:{server.server_port}/metrics", flush=True)
@@ -291,13 +304,33 @@ def cancel(args: argparse.Namespace) -> int:
 
 
 def triggers(args: argparse.Namespace) -> int:
+    """The owner triggers' states; with a change, make it once confirmed: --yes, or the change
+    typed at a terminal, as the console asks. Unconfirmed, a dry run that changes nothing."""
     engine = open_console_database()
     if args.change:
         names = args.names or [state.name for state in _trigger_states(engine)]
-        change_triggers(engine, local_identity(), names, enable=args.change == "enable")
+        unknown = [name for name in names if name not in OWNER_TRIGGERS]
+        if unknown:
+            raise BadInput(f"not owner triggers: {', '.join(unknown)}")
+        change = f"{args.change} {counted(len(names), 'trigger')}"
+        if args.yes or _typed_at_a_terminal(change):
+            change_triggers(engine, local_identity(), names, enable=args.change == "enable")
+        else:
+            print(f"dry run: would {args.change} {', '.join(names)}; nothing changed (confirm with --yes)")
     for state in _trigger_states(engine):
         print(f"{state.name:<40}{state.state}")
     return 0
+
+
+def _typed_at_a_terminal(change: str) -> bool:
+    """Whether a person at a terminal typed `change` when asked; False without a terminal."""
+    if not sys.stdin.isatty():
+        return False
+    typed = input(f'Type "{change}" to confirm: ')
+    if typed.strip() != change:
+        print("Not confirmed.", file=sys.stderr)
+        return False
+    return True
 
 
 def export_unresolved(args: argparse.Namespace) -> int:
@@ -421,21 +454,41 @@ def _days(value: str) -> int:
     return int(value)
 
 
+def bounded(what: str, setting: str) -> str:
+    """'rows a batch, 100 to 100,000 (default 10000)': an option's help with the bounds it is held to."""
+    low, high = BATCH_BOUNDS[setting]
+    return f"{what}, {low:,} to {high:,} (default %(default)s)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("status", help="per-table coverage against the target").set_defaults(run=status)
+    commands.add_parser(
+        "status",
+        help="per-table coverage against the target",
+        description="The playbook's step-3 coverage of each migrated table against the 99% target.",
+    ).set_defaults(run=status)
     demo_parser = commands.add_parser("demo", help="load the demo CRM into the embedded database")
     demo_parser.add_argument("--accounts", type=_count, default=DEFAULT_ACCOUNTS)
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
     demo_parser.set_defaults(run=demo)
-    commands.add_parser("preflight", help="legacy volume, username matches, forecast").set_defaults(
-        run=preflight
-    )
+    commands.add_parser(
+        "preflight",
+        help="legacy volume, username matches, forecast",
+        description="The playbook's volume queries, how the distinct usernames match users, and the "
+        "dry-run forecast of a backfill now. It writes nothing.",
+    ).set_defaults(run=preflight)
     backfill_parser = commands.add_parser("backfill", help="run the batched backfill, or forecast it")
-    backfill_parser.add_argument("--batch-size", type=int, default=BatchSettings.batch_size)
-    backfill_parser.add_argument("--pause-ms", type=int, default=BatchSettings.pause_ms)
+    backfill_parser.add_argument(
+        "--batch-size", type=int, default=BatchSettings.batch_size, help=bounded("rows a batch", "batch_size")
+    )
+    backfill_parser.add_argument(
+        "--pause-ms",
+        type=int,
+        default=BatchSettings.pause_ms,
+        help=bounded("pause between batches", "pause_ms"),
+    )
     backfill_parser.add_argument(
         "--dry-run", action="store_true", help="print what a run would do; write nothing"
     )
@@ -459,9 +512,14 @@ def main(argv: list[str] | None = None) -> int:
     verify_parser = commands.add_parser(
         "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
     )
-    verify_parser.add_argument("--batch-size", type=int, default=BatchSettings.batch_size)
     verify_parser.add_argument(
-        "--pause-ms", type=int, default=BatchSettings.pause_ms, help="pause between batches, to throttle it"
+        "--batch-size", type=int, default=BatchSettings.batch_size, help=bounded("rows a batch", "batch_size")
+    )
+    verify_parser.add_argument(
+        "--pause-ms",
+        type=int,
+        default=BatchSettings.pause_ms,
+        help=bounded("pause between batches, to throttle it", "pause_ms"),
     )
     verify_parser.add_argument(
         "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
@@ -479,11 +537,19 @@ def main(argv: list[str] | None = None) -> int:
     writers_parser.add_argument("--days", type=_days, default=7, help="the last N UTC days (default 7)")
     writers_parser.set_defaults(run=writers)
     commands.add_parser(
-        "readiness", help="the gates before the contract migration; exit 0 only when all hold"
+        "readiness",
+        help="the gates before the contract migration; exit 0 only when all hold",
+        description="Each readiness gate of the contract migration with its evidence, and the next "
+        "step per table. Exit 0 when every gate holds, 1 when one does not, 2 when it cannot tell.",
     ).set_defaults(run=readiness_gates)
     triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
     triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
     triggers_parser.add_argument("names", nargs="*", help="trigger names; all four when none")
+    triggers_parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="make the change; without, a terminal asks for it typed, else a dry run",
+    )
     triggers_parser.set_defaults(run=triggers)
     export_parser = commands.add_parser("export-unresolved", help="the unresolved rows as CSV on stdout")
     export_parser.add_argument("--table", action="append", choices=MIGRATED_TABLES)

@@ -5,6 +5,8 @@ import csv
 import io
 import os
 import re
+import shlex
+import socket
 import subprocess
 import sys
 
@@ -13,9 +15,10 @@ from sqlalchemy import text
 
 from lib.backfill.lock import backfill_lock
 from lib.coverage.counts import table_coverage
-from lib.db.schema import head_revision
+from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT, head_revision
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
+from lib.guard.triggers import trigger_states
 from tests.conftest import password_login
 from tests.crm import unresolved_accounts
 from tests.site import set_site_setting
@@ -172,7 +175,7 @@ def test_psql_gets_the_password_from_a_file_never_on_its_command_line(demo_db, s
 
 def test_every_cli_action_of_a_local_viewer_is_refused_and_audited(demo_db):
     url = url_of(demo_db)
-    for args in (["backfill"], ["cancel"], ["triggers", "disable"]):
+    for args in (["backfill"], ["cancel"], ["triggers", "disable", "--yes"]):
         result = cli(*args, database_url=url)
         assert result.returncode == 1, args
         assert "is a viewer; operators are listed in the console's configuration" in result.stderr
@@ -188,14 +191,27 @@ def test_every_cli_action_of_a_local_viewer_is_refused_and_audited(demo_db):
     ]
 
 
+def test_triggers_disable_without_yes_is_a_dry_run_that_changes_nothing(demo_db):
+    """As the console asks for the change typed, and the alias commands for --yes: with no
+    terminal to ask at, nothing changes."""
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    result = cli("triggers", "disable", database_url=url_of(demo_db))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("dry run: would disable crm_accounts_owner_sync_guard, ")
+    assert "nothing changed (confirm with --yes)" in result.stdout
+    with demo_db.connect() as connection:
+        assert {state.enabled for state in trigger_states(connection)} == {True}
+        assert connection.execute(text("SELECT count(*) FROM migration_ops.audit_log")).scalar() == 0
+
+
 def test_the_cli_acts_as_the_os_account_of_its_uid_whatever_logname_says(demo_db, monkeypatch):
     """cron may set LOGNAME or USER to anything; the audit names the account the process runs as."""
     monkeypatch.setenv("LOGNAME", "cronbot")
     monkeypatch.setenv("USER", "cronbot")
     set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "cronbot")
-    refused = cli("triggers", "disable", database_url=url_of(demo_db))
+    refused = cli("triggers", "disable", "--yes", database_url=url_of(demo_db))
     set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
-    done = cli("triggers", "disable", "crm_accounts_owner_log_guard", database_url=url_of(demo_db))
+    done = cli("triggers", "disable", "crm_accounts_owner_log_guard", "--yes", database_url=url_of(demo_db))
     assert (refused.returncode, done.returncode) == (1, 0), done.stderr
     with demo_db.connect() as connection:
         audited = connection.execute(
@@ -308,3 +324,72 @@ def test_pause_and_resume_with_no_backfill_say_so_and_exit_1(demo_db, monkeypatc
         "error: No backfill is running: only a running one can be paused.\n",
     )
     assert (resumed.returncode, resumed.stderr) == (1, "error: No backfill is paused.\n")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--batch-size", "0"), "batch size must be a whole number from 100 to 100,000; got 0."),
+        (("--batch-size", "-5"), "batch size must be a whole number from 100 to 100,000; got -5."),
+        (("--pause-ms", "-1"), "pause ms must be a whole number from 0 to 60,000; got -1."),
+        (("--max-replica-lag", "-3"), "--max-replica-lag must be a number of seconds from 0 (off)"),
+        (("--health-query", "SELECT 1/0"), "The health query cannot be used:"),
+    ],
+)
+def test_a_dry_run_refuses_what_the_run_refuses(demo_db, arguments, message):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    result = cli("backfill", "--dry-run", *arguments, database_url=url_of(demo_db))
+    assert result.returncode == 1, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_metrics_on_a_port_in_use_or_an_address_it_cannot_have_says_so_in_one_sentence(demo_db):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = cli("metrics", "--port", str(port), database_url=url_of(demo_db))
+    assert in_use.returncode == 2 and "Traceback" not in in_use.stderr
+    assert (
+        in_use.stderr.strip() == f"error: Cannot serve metrics on 127.0.0.1:{port}: Address already in use."
+    )
+    for address in ("no.such.host.invalid", "999.1.1.1"):
+        bad = cli("metrics", "--port", "0", "--address", address, database_url=url_of(demo_db))
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
+        assert bad.stderr.startswith(f"error: Cannot serve metrics on {address}:0: ")
+
+
+def test_removing_an_alias_that_does_not_exist_exits_1_dry_run_or_not(demo_db):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    dry = cli("aliases", "remove", "no-such-alias", database_url=url_of(demo_db))
+    done = cli("aliases", "remove", "no-such-alias", "--yes", database_url=url_of(demo_db))
+    assert (dry.returncode, done.returncode) == (1, 1), dry.stdout + done.stdout
+
+
+@pytest.mark.parametrize("command", ["status", "preflight", "readiness"])
+def test_every_command_says_what_it_does_under_help(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "lib.cli", command, "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    usage, description = result.stdout.split("\n\n")[:2]
+    assert result.returncode == 0 and usage.startswith(f"usage: python -m lib.cli {command}")
+    assert not description.startswith("options:") and len(description) > 40
+
+
+def test_batch_options_show_their_bounds_under_help():
+    for command in ("backfill", "verify"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "lib.cli", command, "--help"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "rows a batch, 100 to 100,000 (default 10000)" in " ".join(shown.split())
+
+
+def test_the_contract_commands_the_pages_show_run_when_pasted_into_a_fresh_shell():
+    """No activated environment: each command's program is the project's own, from its folder."""
+    for command in (*APPLY_CONTRACT.splitlines(), ROLL_BACK_CONTRACT):
+        program = PROJECT_ROOT / shlex.split(command)[0]
+        assert program.is_file() and os.access(program, os.X_OK), command

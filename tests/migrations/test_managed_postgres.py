@@ -79,9 +79,9 @@ def test_a_non_superuser_database_owner_migrates_backfills_toggles_triggers_and_
     with owned_db.connect() as connection:
         assert connection.execute(text("SELECT count(owner_user_id) FROM crm_accounts")).scalar() > 0
 
-    disabled = cli("triggers", "disable", database_url=url)
+    disabled = cli("triggers", "disable", "--yes", database_url=url)
     assert (disabled.returncode, trigger_states(owned_db)) == (0, {"D"}), disabled.stderr
-    enabled = cli("triggers", "enable", database_url=url)
+    enabled = cli("triggers", "enable", "--yes", database_url=url)
     assert (enabled.returncode, trigger_states(owned_db)) == (0, {"O"}), enabled.stderr
 
     added = cli("aliases", "add", "mowner", "--username", "managed.owner", "--yes", database_url=url)
