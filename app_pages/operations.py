@@ -50,6 +50,11 @@ def dialog_closed(key: str) -> None:
     st.session_state.pop(key, None)
 
 
+def bounds_of(setting: str) -> str:
+    low, high = BOUNDS[setting]
+    return f"From {low:,} to {high:,}"
+
+
 @st.dialog("Re-run the backfill", width="large", on_dismiss=lambda: dialog_closed(BACKFILL_DIALOG))
 def confirm_backfill():
     st.markdown("A run now would give, by the dry-run forecast:")
@@ -59,17 +64,19 @@ def confirm_backfill():
             f"- **{row.table}**: {counted(row.newly_resolved, 'row')} resolved, {row.resolved_pct}%; "
             f"left: {remainder}"
         )
+    # No bounds on the fields themselves: out of bounds, a number field keeps its last valid value
+    # and would start a run with it; here the value typed is the one refused, with its bounds.
     left, right = st.columns(2)
     batch_size = left.number_input(
         "Batch size (rows)",
-        *BOUNDS["batch_size"],
-        BatchSettings.batch_size,
-        1000,
-        help="Where it starts: it then tunes itself toward the target batch time below.",
+        value=BatchSettings.batch_size,
+        step=1000,
+        help=f"{bounds_of('batch_size')}. Where it starts: it then tunes itself toward the target time.",
     )
     pause_ms = right.number_input(
-        "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50
+        "Pause between batches (ms)", value=BatchSettings.pause_ms, step=50, help=bounds_of("pause_ms")
     )
+    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
     st.caption(
         "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
     )
@@ -84,10 +91,9 @@ def confirm_backfill():
         limits = {
             f"max_{signal}": column.number_input(
                 f"Max {signal.replace('_', ' ')} (s)",
-                0.0,
-                float(limit.high),
-                float(getattr(site, f"max_{signal}")),
-                help=f"Hold while {THROTTLE_SIGNALS[signal]}. Set by {limit.setting}.",
+                value=float(getattr(site, f"max_{signal}")),
+                help=f"0 (off) to {limit.high:,}. Hold while {THROTTLE_SIGNALS[signal]}. "
+                f"Set by {limit.setting}.",
             )
             for column, (signal, limit) in zip(columns, LIMITS.items(), strict=True)
         }
@@ -102,21 +108,21 @@ def confirm_backfill():
         left, middle, right = st.columns(3)
         target_batch_ms = left.number_input(
             "Target batch time (ms)",
-            0,
-            60_000,
-            Tuning.target_batch_ms,
-            50,
+            value=Tuning.target_batch_ms,
+            step=50,
             help="0 keeps the batch size fixed",
         )
-        min_batch_size = middle.number_input("Smallest batch", 100, 100_000, Tuning.min_batch_size, 500)
-        max_batch_size = right.number_input("Largest batch", 100, 100_000, Tuning.max_batch_size, 1000)
-    if st.button("Start the backfill", type="primary", key="operations_start"):
-        with actions.action_errors_shown():
-            settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
-            options = RunOptions(
+        min_batch_size = middle.number_input("Smallest batch", value=Tuning.min_batch_size, step=500)
+        max_batch_size = right.number_input("Largest batch", value=Tuning.max_batch_size, step=1000)
+        options = actions.typed_settings(
+            lambda: RunOptions(
                 throttle=replace(site, **limits, hold_for_vacuum=hold_for_vacuum),
-                tuning=Tuning(int(target_batch_ms), int(min_batch_size), int(max_batch_size)),
+                tuning=Tuning(target_batch_ms, min_batch_size, max_batch_size),
             )
+        )
+    startable = settings is not None and options is not None
+    if st.button("Start the backfill", type="primary", key="operations_start", disabled=not startable):
+        with actions.action_errors_shown():
             actions.act(start_backfill_in_background, settings, options)
             dialog_closed(BACKFILL_DIALOG)
             st.rerun()
@@ -207,11 +213,20 @@ st.caption(
 def confirm_verify():
     left, right = st.columns(2)
     batch_size = left.number_input(
-        "Batch size (rows)", *BOUNDS["batch_size"], BatchSettings.batch_size, 1000, key="verify_batch_size"
+        "Batch size (rows)",
+        value=BatchSettings.batch_size,
+        step=1000,
+        help=bounds_of("batch_size"),
+        key="verify_batch_size",
     )
     pause_ms = right.number_input(
-        "Pause between batches (ms)", *BOUNDS["pause_ms"], BatchSettings.pause_ms, 50, key="verify_pause_ms"
+        "Pause between batches (ms)",
+        value=BatchSettings.pause_ms,
+        step=50,
+        help=bounds_of("pause_ms"),
+        key="verify_pause_ms",
     )
+    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
     fresh = st.checkbox(
         "Start afresh",
         key="verify_fresh",
@@ -221,9 +236,8 @@ def confirm_verify():
         "It only reads the CRM tables. Its last pass re-reads every row written since it began, so "
         "its verdict covers the tables as they are when it ends."
     )
-    if st.button("Start verify", type="primary", key="verify_start"):
+    if st.button("Start verify", type="primary", key="verify_start", disabled=settings is None):
         with actions.action_errors_shown():
-            settings = BatchSettings(batch_size=int(batch_size), pause_ms=int(pause_ms))
             actions.act(start_verify_in_background, settings, fresh)
             dialog_closed(VERIFY_DIALOG)
             st.rerun()

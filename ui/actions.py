@@ -6,11 +6,21 @@ from typing import TypeVar
 
 import streamlit as st
 
-from lib.errors import ActionError
+from lib.errors import ActionError, BadInput
 from lib.view.display import as_text
 from ui import database, identity
 
 T = TypeVar("T")
+
+
+def typed_settings(build: Callable[[], T]) -> T | None:
+    """build() the settings typed in a form: a value it cannot use is refused right there, in one
+    sentence with its bounds, and None is returned for the form to hold its Start button."""
+    try:
+        return build()
+    except BadInput as error:
+        st.error(as_text(error), icon=":material/block:")
+        return None
 
 
 def act(action: Callable[..., T], *args) -> T:

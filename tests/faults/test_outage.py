@@ -90,10 +90,9 @@ def test_an_absurd_batch_size_in_the_dialog_is_refused_with_its_bounds(operator,
         field.fill(typed)
         field.press("Enter")
         wait_until_rendered(page)
-        # The field refuses the value with its bounds, and the run keeps the last valid one.
-        dialog.get_by_text(
-            "Number is outside the allowed range. Please enter a value between 100 and 100000."
-        ).wait_for()
+        # The value typed is refused where it was typed, with its bounds, and nothing can start.
+        dialog.get_by_text(f"batch size must be a whole number from 100 to 100,000; got {typed}.").wait_for()
+        assert dialog.get_by_role("button", name="Start the backfill").is_disabled()
     with crm.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar_one() == 0
 
