@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import streamlit as st
 
 from lib.registry import PAGES
@@ -6,12 +8,18 @@ from ui import database, identity, widgets
 # The pages live in app_pages/, not pages/: with a pages/ folder, Streamlit runs a cold server's
 # first request in its v1 multipage mode, so a deep link ran the page without this router.
 
-st.set_page_config(page_title="Owner migration console", page_icon=":material/swap_horiz:", layout="wide")
+CONSOLE = "Owner migration console"
+# Bundled: a Material icon as page_icon is fetched from a font CDN, which an offline site lacks.
+FAVICON = str(Path(__file__).parent / "ui" / "favicon.png")
+
+st.set_page_config(page_title=CONSOLE, page_icon=FAVICON, layout="wide")
 identity.visitor()  # before anything else: a visitor without an identity stops at the door
 
 page = st.navigation(
     [st.Page(page.file, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]
 )
+# Each tab says its page, so that several open ones can be told apart.
+st.set_page_config(page_title=f"{page.title} · {CONSOLE}")
 widgets.sidebar()
 database.start_background_jobs()
 widgets.trigger_banner()

@@ -10,6 +10,10 @@ def test_every_page_opens_first_by_deep_link_on_a_cold_server(viewer):
         try:
             assert page.locator("h1").first.inner_text() == PAGES[path]
             assert viewer.problems(page) == [], path
+            # Each tab says its page; the icon is the console's own, served by it, not a CDN's.
+            assert page.title() == f"{PAGES[path]} · Owner migration console"
+            icon = page.locator("link[rel~=icon]").first.get_attribute("href")
+            assert not icon.startswith(("http://", "https://", "//")) or icon.startswith(viewer.base), icon
             assert page.url.rstrip("/") == f"{viewer.base}/{path}".rstrip("/")
         finally:
             page.close()
