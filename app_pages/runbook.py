@@ -42,7 +42,7 @@ st.markdown(
     "It applies when every readiness gate holds; it checks them again itself."
 )
 widgets.readiness_gates(database.read(readiness_now))
-st.markdown("1. Check the gates from a shell (exit 0 only when all hold), then apply it:")
+st.markdown("1. From a shell in the project's folder, check the gates (exit 0 when all hold), then apply it:")
 st.code(APPLY_CONTRACT, language="bash")
 st.markdown("2. To roll it back: the column returns from the archive, with every trigger and index.")
 st.code(ROLL_BACK_CONTRACT, language="bash")

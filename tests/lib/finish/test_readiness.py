@@ -49,7 +49,8 @@ def test_the_cli_exits_0_when_every_gate_holds(ready_db):
     result = cli("readiness", database_url=url_of(ready_db))
     assert result.returncode == 0, result.stdout
     assert result.stdout.count("[x]") == 6
-    assert "ready: apply the contract migration with `alembic -n contract upgrade head`" in result.stdout
+    ready = "ready: apply the contract migration with `.venv/bin/alembic -n contract upgrade head`"
+    assert ready in result.stdout
 
 
 def test_coverage_must_hold_in_every_snapshot_of_the_window(ready_db):
