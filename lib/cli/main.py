@@ -454,10 +454,19 @@ def _days(value: str) -> int:
     return int(value)
 
 
-def bounded(what: str, setting: str) -> str:
-    """'rows a batch, 100 to 100,000 (default 10000)': an option's help with the bounds it is held to."""
-    low, high = BATCH_BOUNDS[setting]
-    return f"{what}, {low:,} to {high:,} (default %(default)s)"
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    """--batch-size and --pause-ms, as the backfill and verify share them, with their bounds."""
+    for option, setting, what in (
+        ("--batch-size", "batch_size", "rows a batch"),
+        ("--pause-ms", "pause_ms", "pause between batches in ms, to throttle it"),
+    ):
+        low, high = BATCH_BOUNDS[setting]
+        parser.add_argument(
+            option,
+            type=int,
+            default=getattr(BatchSettings, setting),
+            help=f"{what}, {low:,} to {high:,} (default %(default)s)",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -480,15 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         "dry-run forecast of a backfill now. It writes nothing.",
     ).set_defaults(run=preflight)
     backfill_parser = commands.add_parser("backfill", help="run the batched backfill, or forecast it")
-    backfill_parser.add_argument(
-        "--batch-size", type=int, default=BatchSettings.batch_size, help=bounded("rows a batch", "batch_size")
-    )
-    backfill_parser.add_argument(
-        "--pause-ms",
-        type=int,
-        default=BatchSettings.pause_ms,
-        help=bounded("pause between batches", "pause_ms"),
-    )
+    add_batch_options(backfill_parser)
     backfill_parser.add_argument(
         "--dry-run", action="store_true", help="print what a run would do; write nothing"
     )
@@ -512,15 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     verify_parser = commands.add_parser(
         "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
     )
-    verify_parser.add_argument(
-        "--batch-size", type=int, default=BatchSettings.batch_size, help=bounded("rows a batch", "batch_size")
-    )
-    verify_parser.add_argument(
-        "--pause-ms",
-        type=int,
-        default=BatchSettings.pause_ms,
-        help=bounded("pause between batches, to throttle it", "pause_ms"),
-    )
+    add_batch_options(verify_parser)
     verify_parser.add_argument(
         "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
     )
