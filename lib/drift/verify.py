@@ -230,16 +230,18 @@ class Repair:
     repaired: int  # of them, those whose owner_user_id changed
 
 
-def repair_drift(connection: Connection) -> Repair:
+def repair_drift(connection: Connection, settings: BatchSettings) -> Repair:
     """The drifting rows of the last finished verify run brought back to the rule, and the
-    coverage counts counted afresh, in the caller's transaction; the caller commits."""
+    coverage counts counted afresh, in the caller's transaction under the settings' timeouts;
+    the caller commits."""
     run = connection.execute(query("verify_last_run")).one_or_none()
+    if run is not None and run.status == "passed":
+        raise NothingToDo("The last verify run found no drift: there is nothing to repair.")
     if run is None or run.status != "drift":
         raise NothingToDo(
-            "The last verify run found no drift to repair: run `python -m lib.cli verify` first."
-            if run is None or run.status != "passed"
-            else "The last verify run found no drift: there is nothing to repair."
+            "No finished verify run has found drift to repair: run `python -m lib.cli verify` first."
         )
+    _batch_timeouts(connection, settings)
     rows = repaired = 0
     for table in MIGRATED_TABLES:
         found = connection.execute(query("verify_drift_ids"), {"run_id": run.id, "table": table})

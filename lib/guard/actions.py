@@ -113,14 +113,7 @@ def repair_drift(engine: Engine, identity: Identity) -> Repair:
     _require_operator(engine, identity, "repair drift", parameters)
     try:
         with engine.begin() as connection:
-            connection.execute(
-                query("backfill_timeouts"),
-                {
-                    "lock_timeout": f"{BatchSettings.lock_timeout_ms}ms",
-                    "statement_timeout": f"{BatchSettings.statement_timeout_ms}ms",
-                },
-            )
-            repair = repair_rows(connection)
+            repair = repair_rows(connection, BatchSettings())
     except NothingToDo as error:
         record(engine, identity, OPERATOR, "repair drift", parameters, "refused", str(error))
         raise

@@ -146,7 +146,7 @@ def test_a_row_whose_username_is_exactly_another_users_is_shadowed(demo_db):
         )
     assert found(demo_db) == {("crm_accounts", by_case, "shadowed_id")}
     with demo_db.begin() as connection:
-        repair_drift(connection)
+        repair_drift(connection, SMALL)
         owner = connection.execute(
             text("SELECT owner_user_id FROM crm_accounts WHERE id = :id"), {"id": by_case}
         )
