@@ -70,33 +70,44 @@ def trigger_banner() -> None:
         )
 
 
+# The changes the trigger form offers, and which trigger states each applies to.
+TRIGGER_CHANGES = {
+    "disable": lambda state: state.enabled,
+    "enable": lambda state: state.state in ("disabled", "replica only"),
+}
+
+
+@st.fragment
 def trigger_control(key: str) -> None:
-    """Each owner trigger with its state, a tick to choose it, and what stops while it is off; then
-    enable or disable the chosen ones, with a typed confirmation naming what will change. Nothing
-    is chosen and no change is preset, so that a disable is always the operator's own choice."""
+    """Each owner trigger with its state and what stops while it is off; a change offered only
+    where a trigger can take it; then a typed confirmation naming what will change. No change is
+    preset, so that a disable is always the operator's own choice; once one is chosen, every
+    trigger it applies to is ticked, and can be unticked. A fragment: choosing and typing rerun
+    only this form, and the page is redrawn once, after the change, with the form reset."""
     allowed, reason = identity.may_act()
+    states = database.read(trigger_states)
     if done := st.session_state.pop(f"{key}_done", None):
         st.success(f"Done: {done}.", icon=":material/check_circle:")
-        st.session_state[f"{key}_confirm"] = ""  # a confirmation is good for one change only
+        # The form starts afresh: no change chosen, nothing typed, so nothing ticked.
+        st.session_state[f"{key}_change"] = None
+        st.session_state[f"{key}_confirm"] = ""
+    offered = [change for change, applies in TRIGGER_CHANGES.items() if any(map(applies, states))]
+    change = st.radio(
+        "Change", offered, index=None, horizontal=True, key=f"{key}_change", disabled=not allowed
+    )
     names = []
-    for state in database.read(trigger_states):
+    for state in states:
         choice, shown, meaning = st.columns([3, 1, 3], vertical_alignment="center")
-        if choice.checkbox(state.name, key=f"{key}_{state.name}", disabled=not allowed):
+        applies = change is not None and TRIGGER_CHANGES[change](state)
+        # Keyed by the change, so that choosing another change ticks afresh what it applies to.
+        if choice.checkbox(state.name, applies, key=f"{key}_{change}_{state.name}", disabled=not applies):
             names.append(state.name)
         colour, icon = trigger_badge(state.state)
         shown.badge(state.state, color=colour, icon=icon)
         meaning.caption(f"While off, {TRIGGER_KINDS[state.kind]}.")
-    change = st.radio(
-        "Change",
-        ("disable", "enable"),
-        index=None,
-        horizontal=True,
-        key=f"{key}_change",
-        disabled=not allowed,
-    )
     phrase = f"{change} {counted(len(names), 'trigger')}" if change and names else ""
     # Plain text, not markdown: the label is also the field's accessible name.
-    label = f'Type "{phrase}" to confirm' if phrase else "Choose triggers and a change to confirm"
+    label = f'Type "{phrase}" to confirm' if phrase else "Choose a change and triggers to confirm"
     typed = st.text_input(label, key=f"{key}_confirm", disabled=not allowed or not phrase)
     if not allowed:
         st.caption(reason)
@@ -108,9 +119,9 @@ def trigger_control(key: str) -> None:
     ):
         with actions.action_errors_shown():
             actions.act(change_triggers, names, change == "enable")
-            # Shown by the rerun, which redraws the banner and the trigger states.
+            # The whole page redraws its banner and trigger states, and this form starts afresh.
             st.session_state[f"{key}_done"] = phrase
-            st.rerun()
+            st.rerun(scope="app")
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:

@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocket, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine, text
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from lib import registry
 from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
@@ -150,6 +151,7 @@ class Visitor:
         )
         self.script_errors: list[str] = []
         self.chart_warnings: list[str] = []
+        self.script_runs: dict[Page, ScriptRuns] = {}  # the reruns each opened page asked for
 
     def open(self, path: str) -> Page:
         """A fresh page at /path, returned once Streamlit says it has finished rendering."""
@@ -160,6 +162,7 @@ class Visitor:
             "console",
             lambda message: message.text.startswith("WARN ") and self.chart_warnings.append(message.text),
         )
+        self.script_runs[page] = ScriptRuns(page)
         page.goto(f"{self.base}/{path}")
         wait_until_rendered(page)
         return page
@@ -242,6 +245,28 @@ def wait_for_first_run_to_end(page: Page, database: Engine, timeout_seconds: flo
         failure = f"no run ended in {timeout_seconds} s; the page shows {badges}; runs: {runs}"
         raise AssertionError(failure) from None
     return ENDED_RUN_BADGE.search(ended.inner_text()).group(1)
+
+
+class ScriptRuns:
+    """The script runs a page asks its server for, read from the BackMsg frames the browser sends
+    on Streamlit's websocket: a whole-page rerun, or a rerun of one fragment."""
+
+    def __init__(self, page: Page):
+        self.full: list[bool] = []  # one entry per rerun asked for by a person: True for the whole page
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framesent", self._read)
+
+    def _read(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        message = BackMsg.FromString(payload)
+        if message.WhichOneof("type") == "rerun_script" and not message.rerun_script.is_auto_rerun:
+            self.full.append(not message.rerun_script.fragment_id)
+
+    def whole_page(self) -> int:
+        return sum(self.full)
 
 
 def grid_rows(frame: Locator) -> list[list[str]]:

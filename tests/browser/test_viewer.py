@@ -14,9 +14,8 @@ ACTION_CONTROLS = {
 TRIGGER_CONTROL_PAGES = {"operations", "runbook"}
 TRIGGER_FIELDS = [
     *(("checkbox", name) for name in OWNER_TRIGGERS),
-    ("radio", "disable"),
-    ("radio", "enable"),
-    ("textbox", "Choose triggers and a change to confirm"),
+    ("radio", "disable"),  # the only change on offer while every trigger is enabled
+    ("textbox", "Choose a change and triggers to confirm"),
 ]
 
 

@@ -350,9 +350,14 @@ def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(conso
     set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     app = console(demo_db, "operations")
     assert app.radio(key="operations_change").value is None  # no change is preset
-    assert not any(app.checkbox(key=f"operations_{name}").value for name in OWNER_TRIGGERS)
-    app.checkbox(key="operations_crm_accounts_owner_log_guard").check()
+    assert app.radio(key="operations_change").options == ["disable"]  # every trigger is enabled
+    assert not any(app.checkbox(key=f"operations_None_{name}").value for name in OWNER_TRIGGERS)
     app.radio(key="operations_change").set_value("disable").run()
+    # Choosing the change ticks every trigger it applies to; the operator keeps one.
+    assert all(app.checkbox(key=f"operations_disable_{name}").value for name in OWNER_TRIGGERS)
+    for name in set(OWNER_TRIGGERS) - {"crm_accounts_owner_log_guard"}:
+        app.checkbox(key=f"operations_disable_{name}").uncheck()
+    app.run()
     assert app.button(key="operations_apply").disabled  # nothing typed yet
     app.text_input(key="operations_confirm").input("disable 1 trigger").run()
     app.button(key="operations_apply").click().run()
@@ -364,6 +369,11 @@ def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(conso
         audited = connection.execute(text("SELECT action, outcome, actor FROM migration_ops.audit_log")).all()
     assert state == "D"
     assert audited == [("disable triggers", "succeeded", local_identity().name)]
+    # The form starts afresh, offering both changes now that one trigger is off and three are on.
+    assert app.success[0].value == "Done: disable 1 trigger."
+    assert app.radio(key="operations_change").value is None
+    assert app.radio(key="operations_change").options == ["disable", "enable"]
+    assert app.text_input(key="operations_confirm").value == ""
 
 
 def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
