@@ -4,10 +4,12 @@ import streamlit as st
 from lib.coverage.runbook import rollout_checks
 from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.readiness import readiness_now
-from lib.guard.audit import ACTIONS, OUTCOMES, AuditFilter, audit_entries
-from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
+from lib.guard.audit import ACTIONS, OUTCOMES, SCREEN_COLUMNS, AuditFilter, audit_entries, screen_rows
 from lib.guard.triggers import rollback_sql
 from ui import actions, database, widgets
+
+# The entries a page shows; the CSV has them all.
+AUDIT_ENTRIES_SHOWN = 100
 
 st.title("Runbook")
 st.caption(
@@ -62,9 +64,15 @@ with actions.action_errors_shown(stop=True):
             )
         ),
     )
-log = pd.DataFrame(database.read(audit_entries, entries, limit=500), columns=AUDIT_COLUMNS)
-# The parameters are in the CSV; on screen, what happened.
-widgets.table(log.drop(columns="parameters"))
+log = database.read(audit_entries, entries, limit=AUDIT_ENTRIES_SHOWN + 1)
+if log:
+    # In full and wrapping: what each action touched is the point of the log.
+    shown = pd.DataFrame(screen_rows(log[:AUDIT_ENTRIES_SHOWN]), columns=SCREEN_COLUMNS)
+    widgets.text_table(shown.set_index("at"))
+    if len(log) > AUDIT_ENTRIES_SHOWN:
+        st.caption(f"The newest {AUDIT_ENTRIES_SHOWN} entries; the CSV has every one these filters keep.")
+else:
+    st.caption("No entry matches these filters.")
 st.download_button(
     "Download the filtered audit log as CSV",
     data=lambda: database.audit_csv(entries),

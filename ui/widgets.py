@@ -1,6 +1,8 @@
 """Pieces that several pages draw: the sidebar, the trigger banner and control, the SQL behind a
 figure, the readiness gates."""
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +15,7 @@ from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
 from lib.registry import TRIGGER_KINDS
 from lib.sql import query_text
-from lib.view.display import as_text, counted
+from lib.view.display import as_text, counted, moment
 from ui import actions, database, identity
 
 
@@ -126,7 +128,7 @@ def trigger_control(key: str) -> None:
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
     """A read-only table in the console's one format: counts with thousands separators, ids
-    without, times to the second in UTC; `labels` renames columns on screen."""
+    without, times to the second in UTC, an empty text a dash; `labels` renames columns on screen."""
     labels = labels or {}
     config = {}
     for name, column in frame.items():
@@ -140,16 +142,22 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
             config[name] = st.column_config.NumberColumn(label, format="%d" if identifies else "localized")
         else:
             config[name] = st.column_config.Column(label)
+            frame = frame.assign(**{name: column.where(column.notna(), "—")})  # not "None"
     st.dataframe(frame, hide_index=True, column_config=config)
 
 
 def text_table(frame: pd.DataFrame | pd.Series) -> None:
     """A small static table whose cells wrap, so nothing is cut off. Streamlit renders its cells
-    as markdown, so every text from the database in it, the index too, is made literal first."""
+    as markdown, so every text from the database in it, the index too, is made literal first;
+    times are in the one format, and an empty cell is a dash."""
     frame = frame.to_frame() if isinstance(frame, pd.Series) else frame
 
     def literal(value):
-        return as_text(value) if isinstance(value, str) else value
+        if isinstance(value, datetime):
+            return moment(value)
+        if isinstance(value, str):
+            return as_text(value)
+        return "—" if pd.api.types.is_scalar(value) and pd.isna(value) else value
 
     st.table(frame.map(literal).set_axis(frame.index.map(literal)))
 

@@ -1,7 +1,7 @@
 """Backfill runs as a person reads them: one row per run, with what it fixed."""
 
 from lib.backfill.progress import progress_of
-from lib.view.display import age
+from lib.view.display import age, moment
 
 
 def history_rows(runs: list[dict]) -> list[dict]:
@@ -22,14 +22,11 @@ def history_rows(runs: list[dict]) -> list[dict]:
 def run_details(run: dict) -> dict[str, str]:
     """Everything about one run, each figure as text, for a two-column view."""
 
-    def when(moment) -> str:
-        return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not yet"
-
     return {
         "status": run["status"],
         "started by": f"{run['started_by']} ({run['source']})",
-        "started": when(run["started_at"]),
-        "finished": when(run["finished_at"]),
+        "started": moment(run["started_at"]),
+        "finished": moment(run["finished_at"]),
         "batch size": _batch_sizes(run),
         "rows scanned": f"{run['rows_scanned']:,}",
         "rows resolved": f"{run['rows_resolved']:,}",

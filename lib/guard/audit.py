@@ -10,6 +10,7 @@ from lib.db.database import require_storable
 from lib.guard.identity import Identity
 from lib.remainder.export import write_rows_csv
 from lib.sql import query
+from lib.view.display import moment
 
 ACTIONS = (
     "backfill",
@@ -27,7 +28,7 @@ ACTIONS = (
     "psql session",
 )
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
-COLUMNS = ("at", "actor", "actor_source", "role", "action", "outcome", "parameters", "detail")
+COLUMNS = ("at", "actor", "actor_source", "via", "role", "action", "outcome", "parameters", "detail")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def record_in(
         {
             "actor": identity.name,
             "actor_source": identity.source,
+            "via": identity.via,
             "role": role,
             "action": action,
             "parameters": json.dumps(parameters, sort_keys=True),
@@ -88,6 +90,44 @@ def record_in(
 
 def audit_entries(connection, entries: AuditFilter, limit: int) -> list[dict]:
     return [dict(row) for row in connection.execute(query("audit_entries"), entries.params(limit)).mappings()]
+
+
+# The log as a page shows it: the parameters and the detail read as one sentence.
+SCREEN_COLUMNS = ("at", "actor", "identified by", "via", "role", "action", "outcome", "what")
+
+
+def screen_rows(entries: list[dict]) -> list[dict]:
+    """Entries as a person reads them: each time in the one format, and what the action touched
+    (every parameter, by name) followed by how it ended, in full."""
+    return [
+        {
+            "at": moment(entry["at"]),
+            "actor": entry["actor"],
+            "identified by": entry["actor_source"],
+            "via": entry["via"] or "not recorded",
+            "role": entry["role"],
+            "action": entry["action"],
+            "outcome": entry["outcome"],
+            "what": touched(json.loads(entry["parameters"]), entry["detail"]),
+        }
+        for entry in entries
+    ]
+
+
+def touched(parameters: dict, detail: str | None) -> str:
+    """'legacy username: jsmith · user id: 12 · no such alias': an entry's parameters, then its detail."""
+
+    def text(value: object) -> str:
+        if isinstance(value, list):
+            return ", ".join(map(text, value)) or "none"
+        if isinstance(value, dict):
+            return ", ".join(f"{key} {text(item)}" for key, item in value.items()) or "none"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "none" if value is None else str(value)
+
+    parts = [f"{name.replace('_', ' ')}: {text(value)}" for name, value in parameters.items()]
+    return " · ".join([*parts, *([detail] if detail else [])]) or "—"
 
 
 def write_audit_csv(connection, entries: AuditFilter, out: TextIO) -> int:

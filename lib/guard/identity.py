@@ -33,10 +33,15 @@ PROXY_SECRET_HEADER = "X-Owner-Console-Proxy-Secret"
 PROXY_SECRET_SETTING = "proxy_secret"
 
 
+# The tools an action can come through, as the audit log records them.
+VIA = ("console", "cli", "alembic")
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str
-    source: str  # oidc, proxy or local
+    source: str  # how the name was established: oidc, proxy or local
+    via: str = "console"  # the tool acting for them (VIA); only a local identity is outside the console
 
     def __str__(self) -> str:
         return f"{self.name} ({self.source})"
@@ -50,9 +55,10 @@ class NoIdentity:
     message: str
 
 
-def local_identity() -> Identity:
-    """The real OS account of this process, from its uid: LOGNAME and USER say whatever they are set to."""
-    return Identity(pwd.getpwuid(os.getuid()).pw_name, "local")
+def local_identity(via: str = "cli") -> Identity:
+    """The real OS account of this process, from its uid: LOGNAME and USER say whatever they are
+    set to. `via` is the tool it acts through: the CLI unless the console or Alembic says so."""
+    return Identity(pwd.getpwuid(os.getuid()).pw_name, "local", via)
 
 
 def visitor_identity(
@@ -69,10 +75,10 @@ def visitor_identity(
         return NoIdentity("oidc", f"{reason}Sign in to use the owner migration console.")
     header = console_setting("OWNER_CONSOLE_IDENTITY_HEADER")
     if not header:
-        return local_identity()
+        return local_identity("console")
     if refusal := _not_from_the_proxy(header, header_values):
         return NoIdentity("proxy", refusal)
-    # Tornado decodes header bytes as Latin-1; the proxy sends UTF-8.
+    # Streamlit's server decodes header bytes as Latin-1; the proxy sends UTF-8.
     try:
         values = [raw.encode("latin-1").decode("utf-8") for raw in header_values(header)]
     except (UnicodeEncodeError, UnicodeDecodeError):

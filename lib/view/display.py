@@ -2,6 +2,7 @@
 
 import re
 import string
+from datetime import UTC, datetime
 
 # Every ASCII punctuation character, which CommonMark lets a backslash make literal.
 _MARKDOWN_SYNTAX = re.compile(f"([{re.escape(string.punctuation)}])")
@@ -32,3 +33,8 @@ def age(seconds: float) -> str:
             count = int(seconds // size)
             return counted(count, unit) if unit == "day" else f"{count} {unit}"
     return f"{int(seconds)} s"
+
+
+def moment(value: datetime | None, missing: str = "not yet") -> str:
+    """'2026-12-02 13:05:09 UTC': the console's one way of writing a time, to the second, in UTC."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if value else missing

@@ -29,7 +29,7 @@ It lives outside migrations/versions so that `alembic upgrade head` never applie
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0056_trigger_bypass_guard
+Revises: 0057_audit_via
 """
 
 from alembic import context, op
@@ -41,7 +41,7 @@ from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, local_identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0056_trigger_bypass_guard"
+down_revision = "0057_audit_via"
 branch_labels = None
 depends_on = None
 
@@ -218,7 +218,7 @@ def downgrade() -> None:
 
 def _require_operator(action: str) -> None:
     """Refuse unless the process's real OS account is an operator."""
-    actor = local_identity()
+    actor = local_identity("alembic")
     if role_of(actor) != OPERATOR:
         _refuse(
             f"{actor} is a viewer, so it may not {action}; operators are listed in the site's "
@@ -230,7 +230,7 @@ def _require_operator(action: str) -> None:
 def _refuse(reason: str, parameters: dict) -> None:
     """Audit the refusal in a transaction of its own, which the migration's rollback keeps, and
     refuse."""
-    actor = local_identity()
+    actor = local_identity("alembic")
     record(op.get_bind().engine, actor, role_of(actor), ACTION, parameters, "refused", reason)
     raise Refused(reason)
 
@@ -238,7 +238,7 @@ def _refuse(reason: str, parameters: dict) -> None:
 def _check_readiness() -> None:
     """Refuse unless every readiness gate holds, or an operator overrides them; audit either way."""
     override = context.get_x_argument(as_dictionary=True).get("override_readiness", "").strip()
-    actor = local_identity()
+    actor = local_identity("alembic")
     if context.is_offline_mode():
         if not override:
             raise Refused(
@@ -248,8 +248,9 @@ def _check_readiness() -> None:
         op.execute(
             text("""
                 INSERT INTO migration_ops.audit_log
-                  (actor, actor_source, role, action, parameters, outcome, detail)
-                VALUES (:actor, 'local', 'operator', :action, '{"offline": true}', 'succeeded', :detail)
+                  (actor, actor_source, via, role, action, parameters, outcome, detail)
+                VALUES (:actor, 'local', 'alembic', 'operator', :action, '{"offline": true}', 'succeeded',
+                        :detail)
             """).bindparams(actor=actor.name, action=ACTION, detail=f"readiness overridden: {override}")
         )
         return

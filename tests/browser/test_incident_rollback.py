@@ -3,10 +3,11 @@ step 3), sees it everywhere, and later enables them again."""
 
 from sqlalchemy import text
 
+from lib.registry import OWNER_TRIGGERS
 from tests.browser.console import (
     OPERATOR,
     PAGES,
-    grid_rows,
+    table_rows,
     wait_for_first_run_to_end,
     wait_until_rendered,
 )
@@ -81,12 +82,16 @@ def test_an_operator_disables_and_enables_the_triggers_with_a_typed_confirmation
         assert banner(operator, path) == "", path
 
     page = operator.open("runbook")
-    header, *entries = grid_rows(page.locator("[data-testid=stDataFrame]").last)
+    header, *entries = table_rows(page.locator("[data-testid=stTable]").last)
     actions = [dict(zip(header, entry, strict=True)) for entry in entries]
-    assert [(a["actor"], a["actor_source"], a["role"], a["action"], a["outcome"]) for a in actions] == [
-        (OPERATOR, "proxy", "operator", "enable triggers", "succeeded"),
-        (OPERATOR, "proxy", "operator", "disable triggers", "succeeded"),
+    named = ", ".join(sorted(TRIGGERS, key=OWNER_TRIGGERS.index))
+    assert [
+        (a["actor"], a["identified by"], a["via"], a["action"], a["outcome"], a["what"]) for a in actions
+    ] == [
+        (OPERATOR, "proxy", "console", "enable triggers", "succeeded", f"triggers: {named}"),
+        (OPERATOR, "proxy", "console", "disable triggers", "succeeded", f"triggers: {named}"),
     ]
+    assert all(entry[0].endswith(" UTC") for entry in entries)  # the one time format
     assert operator.problems(page) == []
 
 

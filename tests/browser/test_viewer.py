@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from lib.registry import OWNER_TRIGGERS
-from tests.browser.console import PAGES, VIEWER, grid_rows, sidebar_text
+from tests.browser.console import PAGES, VIEWER, sidebar_text
 
 # Every control that acts, by page; the trigger control is on two pages.
 ACTION_CONTROLS = {
@@ -57,8 +57,7 @@ def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):
     assert database_state(demo) == before
 
     page = viewer.open("runbook")
-    header, *entries = grid_rows(page.locator("[data-testid=stDataFrame]").last)
-    assert "actor" in header and entries == []
+    page.get_by_text("No entry matches these filters.").wait_for()
     with demo.connect() as connection:
         done_by_viewer = connection.execute(
             text(

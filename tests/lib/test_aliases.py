@@ -33,6 +33,7 @@ from lib.backfill.throttle import ThrottleSettings
 from lib.coverage.counts import table_coverage
 from lib.errors import BadInput, Refused
 from lib.guard.actions import add_aliases, drop_aliases
+from lib.guard.audit import AuditFilter, audit_entries, screen_rows
 from lib.guard.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
 from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
@@ -495,6 +496,26 @@ def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(d
     removed = cli("aliases", "remove", "jsmith", "--yes", database_url=url)
     assert removed.returncode == 0 and "returned to unresolved 0 of 0 crm_accounts" in removed.stdout
     assert aliases_of(db) == {"j.smith": smith}
+
+    # The audit says, on screen as in the CSV, which alias each entry touched, and that the CLI did it.
+    with db.connect() as connection:
+        shown = screen_rows(audit_entries(connection, AuditFilter(actions=("add alias", "remove alias")), 10))
+    assert [(row["via"], row["identified by"], row["action"], row["outcome"]) for row in shown] == [
+        ("cli", "local", "remove alias", "succeeded"),
+        ("cli", "local", "add alias", "failed"),
+        ("cli", "local", "add alias", "succeeded"),
+        ("cli", "local", "add alias", "succeeded"),
+        ("cli", "local", "add alias", "refused"),
+    ]
+    per_table = "crm_accounts 0, crm_opportunities 0"
+    assert shown[0]["what"] == (
+        f"rows: {per_table} · user id: {smith} · legacy username: jsmith · back to unresolved: {per_table}"
+    )
+    assert (
+        shown[1]["what"] == "where: line 2 · source: import · legacy username: jsmith · "
+        "'jsmith' already has an alias, to 'john.smith'; remove it first"
+    )
+    assert "legacy username: j.smith" in shown[2]["what"] and "username: john.smith" in shown[2]["what"]
 
 
 SIMILARITY_SAMPLES = [

@@ -153,11 +153,11 @@ def test_it_refuses_while_a_gate_fails_and_the_override_is_audited(demo_db):
         contract(connection, override="the legacy API is retired; INC-42")
         assert current_revision(connection) == CONTRACT_REVISION
         refused, entry = connection.execute(
-            text("SELECT actor_source, outcome, detail, parameters FROM migration_ops.audit_log "
+            text("SELECT actor_source, via, outcome, detail, parameters FROM migration_ops.audit_log "
                  "WHERE action = 'apply contract migration' ORDER BY id")
         ).all()  # fmt: skip
     assert refused.outcome == "refused" and refused.detail.startswith("The readiness gates do not hold")
-    assert entry.actor_source == "local"
+    assert (entry.actor_source, entry.via) == ("local", "alembic")
     assert entry.detail == "readiness overridden: the legacy API is retired; INC-42"
     assert entry.parameters["gates"]["Coverage of crm_accounts held at or above 99%"] is False
     assert entry.parameters["override"] == "the legacy API is retired; INC-42"

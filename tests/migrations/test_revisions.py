@@ -73,7 +73,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0056_trigger_bypass_guard"
+        assert current_revision(connection) == head_revision() == "0057_audit_via"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,
@@ -210,8 +210,9 @@ def test_offline_sql_sets_lock_timeout_before_any_ddl_and_indexes_concurrently()
     # CONCURRENTLY needs to run outside a transaction: the block is preceded by a COMMIT.
     owner_part = sql[sql.index("ALTER TABLE crm_accounts ADD COLUMN") :]
     assert owner_part.index("COMMIT;") < owner_part.index("CREATE INDEX CONCURRENTLY")
-    # The foreign keys, the runs table's status check (0052) and verify's drift kinds (0056).
-    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 2
+    # The foreign keys, the runs table's status check (0052), verify's drift kinds (0056) and the
+    # audit's tools (0057).
+    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 3
     assert "SELECT * FROM run_owner_backfill()" in sql
 
 

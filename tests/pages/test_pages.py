@@ -380,8 +380,9 @@ def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
     with pytest.raises(Refused):
         cancel_backfill(demo_db, Identity("someone", "oidc"))
     app = console(demo_db, "runbook")
-    log = app.dataframe[-1].value
+    log = app.table[-1].value
     assert list(log["actor"]) == ["someone"] and list(log["outcome"]) == ["refused"]
+    assert list(log["via"]) == ["console"] and list(log["identified by"]) == ["oidc"]
 
 
 def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(console, demo_db, monkeypatch):
