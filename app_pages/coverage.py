@@ -47,16 +47,17 @@ def live_coverage():
     widgets.show_sql("snapshot_history", label="SQL behind the history")
     st.subheader("Burn-down to the target", anchor=False)
     st.caption(
-        "Unresolved rows per table from the same snapshots, the most the target allows, and a "
-        "forecast at the recent pace while a table is above it."
+        "Unresolved rows per table from the same snapshots, up to the live count above, the most "
+        "the target allows, and a forecast at the recent pace while a table is above it."
     )
-    tables = burn_downs(history, database.read(trends, retry=False))
+    tables = burn_downs(history, database.read(trends, retry=False), coverage)
     if tables:
         for column, table in zip(st.columns(len(tables)), tables, strict=True):
             with column:
                 st.markdown(f"**{table.table}**")
                 st.altair_chart(burn_down(table), width="stretch")
                 st.caption(table.summary())
+                st.caption(table.allowance())
     widgets.show_sql("coverage_pace", label="SQL behind the pace")
     state = "paused" if paused else f"every {interval} s"
     st.caption(f"Updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC; refresh {state}.")

@@ -1,8 +1,9 @@
 """Altair charts of the console.
 
-Bars start at 0; a line chart that zooms its axis says so in the axis title. Labels are never
-rotated nor shortened, times read in 24-hour UTC, and every reason and table has one colour,
-from the registry, whichever of them a chart holds.
+Bars start at 0, or at the target when they show the distance to it; a line chart that zooms its
+axis says so in the axis title; every value lies inside its axis. Labels are never rotated nor
+shortened, times read in 24-hour UTC to the unit that tells the ticks apart, and every reason and
+table has one colour, from the registry, whichever of them a chart holds.
 """
 
 import altair as alt
@@ -36,15 +37,31 @@ def _names_axis() -> alt.Axis:
 
 
 def _utc_time(field: str, times: pd.Series) -> alt.X:
-    """A time axis in 24-hour UTC; with the day once `times` span more than a day. Vega-Lite drops
-    formatType "utc" unless custom format types are on, so the labels are formatted by expression."""
-    form = "%H:%M" if times.max() - times.min() <= pd.Timedelta(days=1) else "%d %b %H:%M"
+    """A time axis in 24-hour UTC, to the second over less than an hour (ticks minutes apart would
+    read alike), with the day once `times` span more than a day. Under a minute of snapshots, the
+    axis spans a minute around them. Vega-Lite drops formatType "utc" unless custom format types
+    are on, so the labels are formatted by expression."""
+    first, last = pd.to_datetime(times.min(), utc=True), pd.to_datetime(times.max(), utc=True)
+    span = last - first
+    form = _time_format(span)
+    if span < pd.Timedelta(minutes=1):
+        middle = first + span / 2
+        domain = [(middle + pd.Timedelta(seconds=side)).isoformat() for side in (-30, 30)]
+        scale = alt.Scale(type="utc", domain=domain)
+    else:
+        scale = alt.Scale(type="utc")
     return alt.X(
         f"{field}:T",
         title="UTC",
-        scale=alt.Scale(type="utc"),
+        scale=scale,
         axis=alt.Axis(labelExpr=f"utcFormat(datum.value, '{form}')", labelAngle=0, labelOverlap=True),
     )
+
+
+def _time_format(span: pd.Timedelta) -> str:
+    if span < pd.Timedelta(hours=1):
+        return "%H:%M:%S"
+    return "%H:%M" if span <= pd.Timedelta(days=1) else "%d %b %H:%M"
 
 
 def _utc_text(times: pd.Series) -> pd.Series:
@@ -56,19 +73,33 @@ def _colors(palette: dict[str, str]) -> alt.Scale:
     return alt.Scale(domain=list(palette), range=list(palette.values()))
 
 
+# The distance axis of coverage_bars spans at least this many points either side of the target.
+DISTANCE_AXIS_MIN_PTS = 0.5
+
+
 def coverage_bars(coverage: list[TableCoverage]) -> alt.LayerChart:
-    """resolved_pct per table as bars from 0 to 100, the target a dashed rule, each bar labelled."""
+    """Each table's distance to the target in points, as a bar from the target (0) to resolved_pct:
+    right of it at or above the target, left below it. Near 99% the figures differ by tenths of a
+    point, which bars from 0 to 100 would draw the same length. Each bar is labelled with its
+    resolved_pct and distance; the axis spans every bar."""
     data = pd.DataFrame(
         {
             "table": [row.table for row in coverage],
+            "distance": [float(row.resolved_pct - TARGET_PCT) for row in coverage],
             "resolved_pct": [float(row.resolved_pct) for row in coverage],
-            "label": [f"{row.resolved_pct}%" for row in coverage],
+            "label": [f"{row.resolved_pct}% ({row.resolved_pct - TARGET_PCT:+.2f} pts)" for row in coverage],
             "status": ["at or above target" if row.meets_target else "below target" for row in coverage],
         }
     )
+    reach = max(DISTANCE_AXIS_MIN_PTS, *(abs(distance) * 1.6 for distance in data["distance"]))
     base = alt.Chart(data).encode(
         y=alt.Y("table:N", axis=_names_axis(), sort=list(MIGRATED_TABLES)),
-        x=alt.X("resolved_pct:Q", title="resolved_pct (%)", scale=alt.Scale(domain=[0, 100])),
+        x=alt.X(
+            "distance:Q",
+            title=f"points from the {TARGET_PCT}% target (resolved_pct - {TARGET_PCT})",
+            scale=alt.Scale(domain=[-reach, reach], nice=False),
+            axis=alt.Axis(format="+.2f"),
+        ),
     )
     bars = base.mark_bar().encode(
         color=alt.Color(
@@ -76,14 +107,21 @@ def coverage_bars(coverage: list[TableCoverage]) -> alt.LayerChart:
             scale=alt.Scale(domain=["at or above target", "below target"], range=[MET_COLOR, TARGET_COLOR]),
             legend=_legend(),
         ),
-        tooltip=["table", "resolved_pct", "status"],
+        tooltip=["table", "resolved_pct", alt.Tooltip("distance:Q", format="+.2f", title="pts from target")],
     )
-    labels = base.mark_text(align="right", dx=-6, color="white", fontWeight="bold").encode(text="label:N")
-    target = alt.datum(float(TARGET_PCT))
+    # Each label sits beyond its bar's end, on the side the bar grows to.
+    above = alt.datum.distance >= 0
+    labels = alt.layer(
+        base.transform_filter(above).mark_text(align="left", dx=6, fontWeight="bold").encode(text="label:N"),
+        base.transform_filter(~above)
+        .mark_text(align="right", dx=-6, fontWeight="bold")
+        .encode(text="label:N"),
+    )
+    target = alt.datum(0)
     rule = alt.Chart().mark_rule(color="black", strokeDash=[6, 4], size=2).encode(x=target)
     rule_label = (
         alt.Chart()
-        .mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color="black")
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color="black")
         .encode(x=target, y=alt.value(0), text=alt.value(f"target {TARGET_PCT}%"))
     )
     return alt.layer(bars, labels, rule, rule_label)
@@ -132,9 +170,11 @@ def burn_down(table: BurnDown) -> alt.LayerChart:
     points["at"] = _utc_text(points["taken_at"])
     color = TABLE_COLORS[table.table]
     series = [kind for kind in ("measured", "forecast") if kind in set(points["series"])]
+    # The axis is set to reach past the highest of the rows and the rule, so that both lie inside it.
+    top = max(int(points["unresolved"].max()), table.allowed, 1) * 1.1
     lines = alt.Chart(points).encode(
         x=_utc_time("taken_at", points["taken_at"]),
-        y=alt.Y("unresolved:Q", title="unresolved rows", scale=alt.Scale(zero=True)),
+        y=alt.Y("unresolved:Q", title="unresolved rows", scale=alt.Scale(domain=[0, top], nice=True)),
         strokeDash=alt.StrokeDash(
             "series:N",
             scale=alt.Scale(domain=series, range=[[1, 0], [6, 4]][: len(series)]),

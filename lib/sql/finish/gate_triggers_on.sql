@@ -6,9 +6,16 @@ WITH signs AS (
   SELECT max(s.taken_at) AS at, 'a coverage snapshot saw them off' AS sign
   FROM migration_ops.coverage_snapshots AS s WHERE s.owner_triggers_enabled = false
   UNION ALL
-  SELECT max(a.at), 'the audit log has them ' || (array_agg(a.action ORDER BY a.at DESC))[1]
-  FROM migration_ops.audit_log AS a
-  WHERE a.action IN ('disable triggers', 'enable triggers') AND a.outcome = 'succeeded'
+  -- The latest disable and the latest enable, each with its time, as the log has them.
+  SELECT max(a.at), 'the audit log: ' || string_agg(
+           replace(a.action, ' triggers', 'd') || ' at '
+             || to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC',
+           ', ' ORDER BY a.at)
+  FROM (
+    SELECT DISTINCT ON (action) action, at FROM migration_ops.audit_log
+    WHERE action IN ('disable triggers', 'enable triggers') AND outcome = 'succeeded'
+    ORDER BY action, at DESC
+  ) AS a
   UNION ALL
   SELECT max(r.started_at), 'a backfill run reconciled rows written while they were off'
   FROM migration_ops.backfill_runs AS r WHERE r.rows_reconciled > 0

@@ -120,6 +120,19 @@ def test_the_owner_triggers_must_have_stayed_on(ready_db, how):
     assert list(failing(ready_db)) == ["The four owner triggers stayed enabled"]
 
 
+def test_the_gate_gives_the_audit_logs_own_times_of_the_last_disable_and_enable(ready_db):
+    change_triggers(ready_db, OPERATOR, list(OWNER_TRIGGERS), enable=False)
+    change_triggers(ready_db, OPERATOR, list(OWNER_TRIGGERS), enable=True)
+    with ready_db.connect() as connection:
+        logged = connection.execute(
+            text("SELECT action, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM "
+                 "migration_ops.audit_log WHERE action LIKE '%triggers' ORDER BY id")
+        ).all()  # fmt: skip
+    [(_, disabled), (_, enabled)] = logged
+    evidence = failing(ready_db)["The four owner triggers stayed enabled"]
+    assert f"(the audit log: disabled at {disabled} UTC, enabled at {enabled} UTC)" in evidence
+
+
 def test_writes_reconciled_after_the_triggers_were_off_hold_the_gate(ready_db):
     with ready_db.begin() as connection, owner_triggers_off(connection, "crm_opportunities"):
         update_row(connection, "crm_opportunities", 7, owner_user_id=1)
