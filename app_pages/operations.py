@@ -1,18 +1,12 @@
-from dataclasses import replace
-
 import pandas as pd
 import streamlit as st
 
 from lib.aliases.store import alias_batches, batch_rows
-from lib.backfill.loop import RunOptions
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
-from lib.backfill.settings import BOUNDS, BatchSettings
+from lib.backfill.settings import BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
-from lib.backfill.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
-from lib.backfill.tuning import Tuning
-from lib.coverage.forecast import forecast
 from lib.drift.verify import BADGES as VERIFY_BADGES
 from lib.drift.verify import drift_rows, last_verify
 from lib.guard.actions import (
@@ -20,12 +14,11 @@ from lib.guard.actions import (
     pause_backfill,
     repair_drift,
     resume_backfill,
-    start_backfill_in_background,
     start_verify_in_background,
 )
-from lib.registry import DRIFT_KINDS, MIGRATED_TABLES, THROTTLE_SIGNALS
+from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
 from lib.view.display import age, counted
-from ui import actions, database, identity, widgets
+from ui import actions, backfill, database, identity, widgets
 
 # The drifting rows a page shows; the CSV has them all.
 DRIFT_ROWS_SHOWN = 1_000
@@ -40,99 +33,16 @@ if not allowed:
     st.info(reason, icon=":material/visibility:")
 
 
-# Whether a dialog is open, kept in the session: a refreshing fragment below may turn a click in an
-# open dialog into a full rerun of the page, which closes every dialog it does not draw again, and
-# drops the click with it.
-BACKFILL_DIALOG, VERIFY_DIALOG = "operations_backfill_dialog_open", "operations_verify_dialog_open"
+# Whether the verify dialog is open, kept in the session, as ui.backfill does for its own.
+VERIFY_DIALOG = "operations_verify_dialog_open"
 
 
 def dialog_closed(key: str) -> None:
     st.session_state.pop(key, None)
 
 
-def bounds_of(setting: str) -> str:
-    low, high = BOUNDS[setting]
-    return f"From {low:,} to {high:,}"
-
-
-@st.dialog("Re-run the backfill", width="large", on_dismiss=lambda: dialog_closed(BACKFILL_DIALOG))
-def confirm_backfill():
-    st.markdown("A run now would give, by the dry-run forecast:")
-    for row in database.read(forecast):
-        remainder = ", ".join(f"{count:,} {reason}" for reason, count in row.remainder.items()) or "nothing"
-        st.markdown(
-            f"- **{row.table}**: {counted(row.newly_resolved, 'row')} resolved, {row.resolved_pct}%; "
-            f"left: {remainder}"
-        )
-    # No bounds on the fields themselves: out of bounds, a number field keeps its last valid value
-    # and would start a run with it; here the value typed is the one refused, with its bounds.
-    left, right = st.columns(2)
-    batch_size = left.number_input(
-        "Batch size (rows)",
-        value=BatchSettings.batch_size,
-        step=1000,
-        help=f"{bounds_of('batch_size')}. Where it starts: it then tunes itself toward the target time.",
-    )
-    pause_ms = right.number_input(
-        "Pause between batches (ms)", value=BatchSettings.pause_ms, step=50, help=bounds_of("pause_ms")
-    )
-    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
-    st.caption(
-        "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
-    )
-    with st.expander("Throttling and batch size", icon=":material/speed:"):
-        st.caption(
-            "Before each batch the run measures these; any one over its limit holds the batch until it "
-            "is back under. 0 turns a limit off. The defaults are the console's settings."
-        )
-        with database.database_problems_shown(retry=False):
-            site = throttle_settings()
-        columns = st.columns(len(LIMITS))
-        limits = {
-            f"max_{signal}": column.number_input(
-                f"Max {signal.replace('_', ' ')} (s)",
-                value=float(getattr(site, f"max_{signal}")),
-                help=f"0 (off) to {limit.high:,}. Hold while {THROTTLE_SIGNALS[signal]}. "
-                f"Set by {limit.setting}.",
-            )
-            for column, (signal, limit) in zip(columns, LIMITS.items(), strict=True)
-        }
-        hold_for_vacuum = st.checkbox(
-            "Hold while VACUUM works on the table being filled", site.hold_for_vacuum, help=VACUUM_SETTING
-        )
-        if site.health_query:
-            st.markdown(f"Health query ({HEALTH_QUERY_SETTING}); the run holds unless it answers true:")
-            st.code(site.health_query, language="sql")
-        else:
-            st.caption(f"No health query: set one in {HEALTH_QUERY_SETTING}, never on this page.")
-        left, middle, right = st.columns(3)
-        target_batch_ms = left.number_input(
-            "Target batch time (ms)",
-            value=Tuning.target_batch_ms,
-            step=50,
-            help="0 keeps the batch size fixed",
-        )
-        min_batch_size = middle.number_input("Smallest batch", value=Tuning.min_batch_size, step=500)
-        max_batch_size = right.number_input("Largest batch", value=Tuning.max_batch_size, step=1000)
-        options = actions.typed_settings(
-            lambda: RunOptions(
-                throttle=replace(site, **limits, hold_for_vacuum=hold_for_vacuum),
-                tuning=Tuning(target_batch_ms, min_batch_size, max_batch_size),
-            )
-        )
-    startable = settings is not None and options is not None
-    if st.button("Start the backfill", type="primary", key="operations_start", disabled=not startable):
-        with actions.action_errors_shown():
-            actions.act(start_backfill_in_background, settings, options)
-            dialog_closed(BACKFILL_DIALOG)
-            st.rerun()
-
-
 st.header("Backfill", anchor=False)
-if st.button("Re-run backfill…", icon=":material/play_arrow:", disabled=not allowed, key="operations_open"):
-    st.session_state[BACKFILL_DIALOG] = True
-if st.session_state.get(BACKFILL_DIALOG):
-    confirm_backfill()
+backfill.backfill_button("Re-run backfill…", "operations")
 
 
 @st.fragment(run_every=2)
@@ -216,14 +126,14 @@ def confirm_verify():
         "Batch size (rows)",
         value=BatchSettings.batch_size,
         step=1000,
-        help=bounds_of("batch_size"),
+        help=backfill.bounds_of("batch_size"),
         key="verify_batch_size",
     )
     pause_ms = right.number_input(
         "Pause between batches (ms)",
         value=BatchSettings.pause_ms,
         step=50,
-        help=bounds_of("pause_ms"),
+        help=backfill.bounds_of("pause_ms"),
         key="verify_pause_ms",
     )
     settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))

@@ -13,13 +13,13 @@ from lib.aliases.suggestions import (
     KeptSuggestions,
     NameFilter,
     candidate_rows,
+    fold_review_edits,
     review_rows,
 )
-from lib.backfill.settings import BatchSettings
-from lib.guard.actions import add_aliases, drop_aliases, start_backfill_in_background
+from lib.guard.actions import add_aliases, drop_aliases
 from lib.registry import MIGRATED_TABLES
 from lib.view.display import as_text, counted
-from ui import actions, database, identity, widgets
+from ui import actions, backfill, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.
 SHOWN_NAMES = 1_000
@@ -47,12 +47,8 @@ if aliased_names:
         f"{counted(aliased_rows, 'row')}.",
         icon=":material/hourglass_top:",
     )
-    if st.button(
-        "Run the backfill", icon=":material/play_arrow:", disabled=not allowed, key="remediation_run"
-    ):
-        with actions.action_errors_shown():
-            actions.act(start_backfill_in_background, BatchSettings())
-            st.switch_page("app_pages/operations.py")
+    # The same confirmation as on Operations, which then follows the run.
+    backfill.backfill_button("Run the backfill…", "remediation_backfill", then_page="app_pages/operations.py")
 
 
 @st.dialog("Apply aliases", width="large")
@@ -86,6 +82,7 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
     ):
         with actions.action_errors_shown():
             added = actions.act(add_aliases, proposals, source, note, rejected)
+            st.session_state.pop("remediation_edits", None)
             st.session_state["remediation_done"] = (
                 f"Batch {added.batch_id}: {counted(len(added.check.accepted), 'alias', 'aliases')} "
                 "written and audited. "
@@ -124,7 +121,11 @@ def review_suggestions(
     if recompute.button("Recompute", icon=":material/refresh:", key="remediation_recompute"):
         st.session_state["remediation_recompute_asked"] = True
         st.rerun()
-    table = pd.DataFrame(review_rows(shown, min_score, tick_suggestions), columns=REVIEW_COLUMNS)
+    # The operator's edits by name, kept while the table is drawn afresh (a typed user ticks its row).
+    edits = st.session_state.setdefault("remediation_edits", {})
+    rows = review_rows(shown, min_score, tick_suggestions, edits)
+    table = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
+    key = f"remediation_table_{tick_suggestions}_{min_score}_{st.session_state.get('remediation_redraws', 0)}"
     edited = st.data_editor(
         table,
         hide_index=True,
@@ -140,8 +141,11 @@ def review_suggestions(
             "candidate": st.column_config.TextColumn(help="the best; every candidate is listed below"),
             "evidence": st.column_config.TextColumn(help="the candidate's strongest evidence"),
         },
-        key=f"remediation_table_{tick_suggestions}_{min_score}",
+        key=key,
     )
+    if fold_review_edits(rows, st.session_state[key]["edited_rows"], edits):
+        st.session_state["remediation_redraws"] = st.session_state.get("remediation_redraws", 0) + 1
+        st.rerun()
     ticked = edited[edited["apply"]]
     proposals = [
         ProposedAlias(row["legacy name"], username=row["map to"] or "") for row in ticked.to_dict("records")

@@ -93,6 +93,11 @@ class UnresolvedName:
         return STATUS.get(self.match_kind, self.match_kind)
 
     @property
+    def leaders(self) -> list[Candidate]:
+        """The candidates exactly as good as the first: one, or several that tie."""
+        return [candidate for candidate in self.candidates if _rank(candidate) == _rank(self.candidates[0])]
+
+    @property
     def best(self) -> Candidate | None:
         """The best candidate, unless another one is exactly as good (the competing users of an
         ambiguous name, for one): then the operator chooses."""
@@ -113,11 +118,24 @@ class UnresolvedName:
 REVIEW_COLUMNS = ["apply", "legacy name", "ambiguous", "rows", "map to", "candidate", "score", "evidence"]
 
 
-def review_rows(names: list[UnresolvedName], min_score: Decimal, tick: bool) -> list[dict]:
-    """One row of the review per name: "map to" filled in from `min_score`, ticked with `tick`."""
+# The review's columns the operator edits.
+EDITED_COLUMNS = ("apply", "map to")
+
+
+def review_rows(
+    names: list[UnresolvedName], min_score: Decimal, tick: bool, edits: dict[str, dict] | None = None
+) -> list[dict]:
+    """One row of the review per name: "map to" filled in from `min_score`, ticked with `tick`,
+    then what the operator set by name in `edits` (fold_review_edits())."""
+    edits = edits or {}
     rows = []
     for name in names:
         suggestion, best = name.suggestion(min_score), name.candidates[0] if name.candidates else None
+        leaders = name.leaders if best else []
+        # Users that tie are all named: the operator chooses between them.
+        candidate = (
+            f"{len(leaders)} tie: {', '.join(c.username for c in leaders)}" if len(leaders) > 1 else ""
+        )
         rows.append(
             {
                 "apply": tick and suggestion is not None,
@@ -125,12 +143,33 @@ def review_rows(names: list[UnresolvedName], min_score: Decimal, tick: bool) -> 
                 "ambiguous": name.match_kind == "ambiguous",
                 "rows": name.rows,
                 "map to": suggestion.username if suggestion else "",
-                "candidate": best.username if best else "",
+                "candidate": candidate or (best.username if best else ""),
                 "score": float(best.score) if best else None,
                 "evidence": best.evidence[0] if best else "",
             }
         )
+        rows[-1].update(edits.get(name.legacy_username, {}))
     return rows
+
+
+def fold_review_edits(rows: list[dict], edited_rows: dict, edits: dict[str, dict]) -> bool:
+    """A user typed into "map to" ticks its row's "apply": True when some row needs that, after
+    every edit of the table, which shows `rows`, is folded into `edits` by legacy name for the
+    table to be drawn again from them. `edited_rows` is st.data_editor's: row position -> the
+    columns changed. False, and `edits` untouched, when every typed row is ticked already."""
+    typed_unticked = [
+        position
+        for position, changes in edited_rows.items()
+        if str(changes.get("map to") or "").strip() and not changes.get("apply", rows[int(position)]["apply"])
+    ]
+    if not typed_unticked:
+        return False
+    for position, changes in edited_rows.items():
+        kept = edits.setdefault(rows[int(position)]["legacy name"], {})
+        kept.update({column: changes[column] for column in EDITED_COLUMNS if column in changes})
+    for position in typed_unticked:
+        edits[rows[int(position)]["legacy name"]]["apply"] = True
+    return True
 
 
 def candidate_rows(name: UnresolvedName) -> list[dict]:

@@ -18,11 +18,16 @@ from lib.aliases.store import (
     preview_removal,
 )
 from lib.aliases.suggestions import (
+    PREFILL_SCORE,
+    STATUS,
     NameFilter,
+    UnresolvedName,
     compute_suggestions,
     compute_suggestions_if_due,
+    fold_review_edits,
     kept_suggestions,
     remediation_inputs,
+    review_rows,
     shown_names,
     unresolved_names,
 )
@@ -200,6 +205,51 @@ def test_an_alias_decides_between_the_users_of_an_ambiguous_name(db):
     with db.connect() as connection:
         assert owner_of(connection, "crm_opportunities", row) == ("BOB", title)
         assert not error_rows(connection)
+
+
+def test_users_that_tie_are_all_named_in_the_review_and_none_is_filled_in(db):
+    with db.begin() as connection:
+        add_user(connection, "bob"), add_user(connection, "Bob")
+        insert_row(connection, "crm_opportunities", owner_username="BOB")
+    with db.connect() as connection:
+        (name,) = unresolved_names(connection)
+    (row,) = review_rows([name], PREFILL_SCORE, tick=True)
+    assert row["candidate"] in ("2 tie: bob, Bob", "2 tie: Bob, bob") and row["score"] == 1.0
+    assert row["map to"] == "" and row["apply"] is False
+
+
+def test_a_user_typed_into_map_to_ticks_its_row_and_every_edit_outlives_the_redraw():
+    names = [
+        UnresolvedName(legacy, "not_found", {"crm_accounts": 1}, 1) for legacy in ("jsmith", "mroe", "x")
+    ]
+    rows = review_rows(names, PREFILL_SCORE, tick=False)
+    edits: dict[str, dict] = {}
+    # A tick alone needs no redraw.
+    assert not fold_review_edits(rows, {2: {"apply": True}}, edits) and edits == {}
+    # A typed user does, and the tick made before it is kept with it.
+    assert fold_review_edits(rows, {0: {"map to": "john.smith"}, 2: {"apply": True}}, edits)
+    assert edits == {"jsmith": {"map to": "john.smith", "apply": True}, "x": {"apply": True}}
+    redrawn = review_rows(names, PREFILL_SCORE, tick=False, edits=edits)
+    assert [(row["apply"], row["map to"]) for row in redrawn] == [
+        (True, "john.smith"),
+        (False, ""),
+        (True, ""),
+    ]
+    # Typed and unticked on purpose: the operator's untick stands.
+    assert not fold_review_edits(redrawn, {0: {"apply": False}}, edits)
+
+
+def test_a_name_aliased_since_the_suggestions_were_computed_leaves_the_review(db):
+    with db.begin() as connection:
+        add_user(connection, "john.smith")
+        insert_row(connection, "crm_accounts", owner_username="jsmith")
+        insert_row(connection, "crm_accounts", owner_username="jsmyth")
+    with db.connect() as connection:
+        compute_suggestions(connection)
+    add_aliases(db, OPERATOR, [ProposedAlias("jsmith", "john.smith")], "review")
+    with db.connect() as connection:
+        shown, selected = shown_names(connection, NameFilter(tuple(STATUS), with_candidates=False))
+    assert [name.legacy_username for name in shown] == ["jsmyth"] and selected == 1
 
 
 def test_removing_an_alias_returns_its_rows_to_unresolved(db):

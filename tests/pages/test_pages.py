@@ -401,7 +401,7 @@ def test_a_viewer_sees_remediation_suggestions_with_every_action_disabled(consol
     assert "is a viewer" in app.info[0].value
     assert "Waiting for the backfill: 1 aliased username, 1 row." in app.info[1].value
     assert app.data_editor[0].proto.disabled
-    for key in ("remediation_preview", "remediation_run", "remediation_remove"):
+    for key in ("remediation_preview", "remediation_backfill_open", "remediation_remove"):
         assert app.button(key=key).disabled
     assert app.multiselect(key="remediation_remove_names").disabled
 
@@ -415,7 +415,8 @@ def test_an_operator_previews_a_removal_then_removes_the_alias(console, demo_db,
     add_aliases(demo_db, operator, [ProposedAlias("jsmith", user_id=smith)], "import")
     compute(demo_db)
     app = console(demo_db, "remediation")
-    app.button(key="remediation_run").click().run()
+    app.button(key="remediation_backfill_open").click().run()
+    app.button(key="remediation_backfill_start").click().run()  # the confirmation Operations shows
     wait_for(lambda: owner_of_row(demo_db, row) == smith, "the backfill to resolve the aliased row")
     app = console(demo_db, "remediation")
     app.multiselect(key="remediation_remove_names").select("jsmith").run()
