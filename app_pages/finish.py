@@ -1,10 +1,12 @@
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
 from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
 from lib.finish.next_step import AT_TARGET, next_steps
-from lib.finish.readiness import all_hold, readiness_now
+from lib.finish.readiness import all_hold, outlook, readiness_now
 from lib.finish.writers import COLUMNS as WRITER_COLUMNS
 from lib.finish.writers import owner_writers
 from ui import database, widgets
@@ -23,7 +25,8 @@ if all_hold(gates):
     )
 else:
     st.warning(
-        f"{holding} of {len(gates)} readiness gates hold: the legacy column stays until all do.",
+        f"{holding} of {len(gates)} readiness gates hold: the legacy column stays until all do. "
+        f"{outlook(gates, datetime.now(UTC))}",
         icon=":material/hourglass_top:",
     )
 
@@ -35,7 +38,12 @@ for step in database.read(next_steps):
     with st.container(border=True):
         st.markdown(f"**{step.table}** — {step.resolved_pct}% now, target {TARGET_PCT}%")
         if step.step == AT_TARGET and not step.backfill_resolves:
-            st.success(step.advice(), icon=":material/check_circle:")
+            # Not the advice, which points here: what is left is the gates above.
+            st.success(
+                f"At or above the {TARGET_PCT}% target, and no backfill run would resolve more: the "
+                "readiness gates above say what is left.",
+                icon=":material/check_circle:",
+            )
             continue
         st.warning(f"Next step: {step.advice()}", icon=":material/sync_problem:")
         st.caption(step.pace())

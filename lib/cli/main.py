@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -45,7 +46,7 @@ from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_dem
 from lib.drift.verify import VerifyOutcome, VerifyProgress, last_verify
 from lib.errors import ActionError, BadInput, Refused, SetupError
 from lib.finish.next_step import next_steps
-from lib.finish.readiness import all_hold, readiness, readiness_settings
+from lib.finish.readiness import all_hold, outlook, readiness, readiness_settings
 from lib.finish.writers import owner_writers
 from lib.guard.actions import (
     cancel_backfill,
@@ -294,6 +295,7 @@ def readiness_gates(args: argparse.Namespace) -> int:
         print(f"ready: apply the contract migration with `{APPLY_CONTRACT.splitlines()[-1]}`")
         return 0
     print(f"not ready: {sum(not gate.holds for gate in gates)} of {len(gates)} gates do not hold")
+    print(outlook(gates, datetime.now(UTC)))
     return 1
 
 

@@ -7,6 +7,7 @@ them from here.
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -70,6 +71,9 @@ class Gate:
     setting: str | None  # the setting that changes the threshold; None when it is fixed
     sql_name: str  # the named query behind the evidence
     table: str | None = None
+    # Seconds until it holds if nothing changes: 0 when it holds, None when waiting cannot make it
+    # hold (an action must come first: a backfill, a verify, the triggers enabled).
+    holds_in: float | None = 0
 
 
 def readiness(connection: Connection, settings: ReadinessSettings) -> list[Gate]:
@@ -87,6 +91,24 @@ def all_hold(gates: list[Gate]) -> bool:
     return all(gate.holds for gate in gates)
 
 
+def outlook(gates: list[Gate], now: datetime) -> str:
+    """When every gate can hold at the earliest, if nothing changes; or what must be done first."""
+    failing = [gate for gate in gates if not gate.holds]
+    if not failing:
+        return "Every readiness gate holds."
+    acting = [gate.name for gate in failing if gate.holds_in is None]
+    waiting = [gate.holds_in for gate in failing if gate.holds_in is not None]
+    earliest = f"{now + timedelta(seconds=max(waiting)):%Y-%m-%d %H:%M} UTC" if waiting else ""
+    if not acting:
+        return f"Every gate can hold at the earliest {earliest}, if nothing changes."
+    first = f"Waiting alone will not make these hold: {'; '.join(acting)}."
+    return f"{first} The others hold at the earliest {earliest} if nothing changes." if waiting else first
+
+
+def _left(seconds: float) -> float:
+    return max(0.0, seconds)
+
+
 def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
     gates = []
     for row in table_coverage(connection):
@@ -94,12 +116,15 @@ def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
             query("gate_coverage_held"), {"table": row.table, "target_pct": TARGET_PCT}
         ).one()
         now = f"{row.resolved_pct}% ({row.resolved_fk:,} of {row.total_legacy:,})"
+        holds_in = None
         if not row.meets_target:
             holds, evidence = False, f"below the target now: {now}"
         elif held.held_since is None:
             holds, evidence = False, f"{now} now, but no coverage snapshot at or above the target yet"
+            holds_in = days * DAY  # the next snapshot starts the window
         else:
             holds = held.held_seconds >= days * DAY
+            holds_in = _left(days * DAY - float(held.held_seconds))
             evidence = (
                 f"{now} now; every snapshot at or above {TARGET_PCT}% since "
                 f"{held.held_since:%Y-%m-%d %H:%M} UTC ({age(held.held_seconds)})"
@@ -113,6 +138,7 @@ def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
                 THRESHOLDS["coverage_held_days"].setting,
                 "gate_coverage_held",
                 row.table,
+                holds_in,
             )
         )
     return gates
@@ -133,6 +159,7 @@ def _verify_gate(connection: Connection, hours: int) -> Gate:
         f"the latest verify passed, within the last {hours} h",
         THRESHOLDS["verify_max_age_hours"].setting,
         "gate_verify",
+        holds_in=0 if holds else None,  # a verify must run
     )
 
 
@@ -140,6 +167,8 @@ def _legacy_writes_gate(connection: Connection, days: int) -> Gate:
     seen = connection.execute(query("gate_legacy_writes")).one()
     watched = seen.watched_seconds >= days * DAY
     quiet = seen.last_legacy_at is None or seen.legacy_age_seconds >= days * DAY
+    quiet_for = float(seen.legacy_age_seconds) if seen.last_legacy_at is not None else days * DAY
+    holds_in = _left(days * DAY - min(float(seen.watched_seconds), quiet_for))
     if seen.last_legacy_at is None:
         last = "no legacy-path write seen"
     else:
@@ -155,20 +184,25 @@ def _legacy_writes_gate(connection: Connection, days: int) -> Gate:
         f"none in the last {days} days, watched for at least as long",
         THRESHOLDS["legacy_quiet_days"].setting,
         "gate_legacy_writes",
+        holds_in=holds_in,
     )
 
 
 def _triggers_gate(connection: Connection, days: int) -> Gate:
     off_now = [state.name for state in trigger_states(connection) if not state.enabled]
     seen = connection.execute(query("gate_triggers_on")).one()
+    holds_in = None
     if off_now:
         holds, evidence = False, f"off now: {', '.join(off_now)}"
     elif seen.sampled_since is None:
         holds, evidence = False, "on now, but no coverage snapshot has recorded their state yet"
+        holds_in = days * DAY  # the next snapshot starts the window
     else:
         sampled = seen.sampled_seconds >= days * DAY
         quiet = seen.last_off_at is None or seen.last_off_age_seconds >= days * DAY
         holds = sampled and quiet
+        on_for = float(seen.last_off_age_seconds) if seen.last_off_at is not None else days * DAY
+        holds_in = _left(days * DAY - min(float(seen.sampled_seconds), on_for))
         last = (
             "never seen off"
             if seen.last_off_at is None
@@ -185,6 +219,7 @@ def _triggers_gate(connection: Connection, days: int) -> Gate:
         f"enabled throughout the last {days} days",
         THRESHOLDS["triggers_on_days"].setting,
         "gate_triggers_on",
+        holds_in=holds_in,
     )
 
 
@@ -214,6 +249,7 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
         "every table's foreign key validated by PostgreSQL (ALTER TABLE … VALIDATE CONSTRAINT)",
         None,
         "gate_foreign_keys",
+        holds_in=None if problems else 0,
     )
 
 

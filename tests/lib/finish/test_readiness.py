@@ -2,6 +2,8 @@
 gate fails on its own evidence while the others keep holding. Time passes by ageing the
 evidence, never by waiting."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import text
 
@@ -9,7 +11,7 @@ from lib.backfill.settings import BatchSettings
 from lib.coverage.snapshots import take_due_snapshots
 from lib.drift.verify import run_verify
 from lib.errors import SettingError
-from lib.finish.readiness import readiness, readiness_settings
+from lib.finish.readiness import outlook, readiness, readiness_settings
 from lib.guard.actions import change_triggers
 from lib.registry import OWNER_TRIGGERS
 from tests.crm import owner_triggers_off, update_row
@@ -131,6 +133,30 @@ def test_the_gate_gives_the_audit_logs_own_times_of_the_last_disable_and_enable(
     [(_, disabled), (_, enabled)] = logged
     evidence = failing(ready_db)["The four owner triggers stayed enabled"]
     assert f"(the audit log: disabled at {disabled} UTC, enabled at {enabled} UTC)" in evidence
+
+
+def test_the_outlook_gives_the_earliest_time_every_gate_holds_or_what_waiting_cannot_do(ready_db):
+    change_triggers(ready_db, OPERATOR, list(OWNER_TRIGGERS), enable=False)
+    change_triggers(ready_db, OPERATOR, list(OWNER_TRIGGERS), enable=True)
+    now = datetime.now(UTC)
+    with ready_db.connect() as connection:
+        gates = readiness(connection, DEFAULTS)
+    said = outlook(gates, now)
+    # The triggers' week starts again with their re-enable: the last gate to hold.
+    earliest = datetime.strptime(said.split("earliest ")[1][:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert said.endswith("UTC, if nothing changes.") and said.startswith(
+        "Every gate can hold at the earliest "
+    )
+    assert abs(earliest - (now + timedelta(days=7))) < timedelta(minutes=2)
+    result = cli("readiness", database_url=url_of(ready_db))
+    assert "Every gate can hold at the earliest " in result.stdout
+
+    with ready_db.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE crm_accounts DISABLE TRIGGER crm_accounts_owner_log_guard")
+        gates = readiness(connection, DEFAULTS)
+    assert outlook(gates, now) == (
+        "Waiting alone will not make these hold: The four owner triggers stayed enabled."
+    )
 
 
 def test_writes_reconciled_after_the_triggers_were_off_hold_the_gate(ready_db):
