@@ -62,8 +62,19 @@ def readiness_settings(
     return ReadinessSettings(**{name: t.read(environ, secrets_file) for name, t in THRESHOLDS.items()})
 
 
+# Each gate's id, as metrics label it; a coverage gate per migrated table.
+GATE_IDS = (
+    *(f"coverage_held_{table}" for table in MIGRATED_TABLES),
+    "verify_passed",
+    "no_legacy_writes",
+    "owner_triggers_on",
+    "foreign_keys_validated",
+)
+
+
 @dataclass(frozen=True)
 class Gate:
+    id: str  # stable, for metrics and alert rules: GATE_IDS
     name: str
     holds: bool
     evidence: str
@@ -131,6 +142,7 @@ def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
             )
         gates.append(
             Gate(
+                f"coverage_held_{row.table}",
                 f"Coverage of {row.table} held at or above {TARGET_PCT}%",
                 holds,
                 evidence,
@@ -153,6 +165,7 @@ def _verify_gate(connection: Connection, hours: int) -> Gate:
         found = "no drift" if run.status == "passed" else f"drift in {counted(run.drift_rows, 'row')}"
         evidence = f"verify run {run.id} finished {age(run.age_seconds)} ago: {found}"
     return Gate(
+        "verify_passed",
         "Verify found no drift",
         holds,
         evidence,
@@ -178,6 +191,7 @@ def _legacy_writes_gate(connection: Connection, days: int) -> Gate:
         )
     since = f"{seen.watched_since:%Y-%m-%d %H:%M} UTC ({age(seen.watched_seconds)})"
     return Gate(
+        "no_legacy_writes",
         "No client writes through the legacy path",
         watched and quiet,
         f"{last}; writers watched since {since}",
@@ -213,6 +227,7 @@ def _triggers_gate(connection: Connection, days: int) -> Gate:
             f"({age(seen.sampled_seconds)})"
         )
     return Gate(
+        "owner_triggers_on",
         "The four owner triggers stayed enabled",
         holds,
         evidence,
@@ -243,6 +258,7 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
         )
     evidence = "; ".join(problems) or f"validated: {', '.join(names)}"
     return Gate(
+        "foreign_keys_validated",
         "The owner_user_id foreign keys are validated",
         not problems,
         evidence,

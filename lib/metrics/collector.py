@@ -181,9 +181,11 @@ def _drift(connection: Connection, collector: ConsoleCollector) -> Iterator[Metr
 
 def _readiness(connection: Connection, collector: ConsoleCollector) -> Iterator[Metric]:
     gates = readiness(connection, collector.gates)
-    family = _gauge("readiness_gate", "1 when the gate before the contract migration holds", labels=("gate",))
+    family = _gauge(
+        "readiness_gate", "1 when the gate before the contract migration holds", labels=("gate", "name")
+    )
     for gate in gates:
-        family.add_metric([gate.name], int(gate.holds))
+        family.add_metric([gate.id, gate.name], int(gate.holds))
     yield family
     yield _gauge("ready", "1 when every readiness gate holds", int(all(gate.holds for gate in gates)))
 

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from lib.db.settings import PROJECT_ROOT
+from lib.finish.readiness import GATE_IDS
 from lib.guard.identity import local_identity
 from lib.guard.triggers import set_triggers
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
@@ -80,6 +81,15 @@ def test_a_scrape_passes_promtool_and_its_step_3_counts_equal_the_playbook(demo_
     assert value(found, "unresolved_rows", table=MIGRATED_TABLES[0], reason="pending_backfill") == 0
     assert value(found, "up") == 1
     assert value(found, "target_percent") == 99
+    # The gates by their stable ids, each with its sentence as a label of its own.
+    gates = {
+        dict(labels)["gate"]: (dict(labels)["name"], held)
+        for (name, labels), held in found.items()
+        if name == "owner_migration_readiness_gate"
+    }
+    assert list(gates) == list(GATE_IDS)
+    assert gates["coverage_held_crm_accounts"] == ("Coverage of crm_accounts held at or above 99%", 0)
+    assert gates["foreign_keys_validated"][1] == 1
 
 
 def test_the_scrape_follows_the_triggers_and_a_backfill_run(demo_db, monkeypatch):
