@@ -10,6 +10,10 @@ fi
 stamp=".venv/.installed-$(basename "$requirements")"
 if ! cmp -s "$requirements" "$stamp" || [ requirements.txt -nt "$stamp" ]; then
   echo "Installing the Python packages of $requirements into .venv (about a minute the first time)…" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  # A line per package as pip fetches it, so that the minute is not a silent one; pip's own
+  # errors still reach stderr whole, and with pipefail (every caller sets it) its status decides.
+  set -o pipefail
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off -r "$requirements" \
+    | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; } >&2
   cp "$requirements" "$stamp"
 fi
