@@ -4,7 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from lib.aliases.csv_import import parse_alias_csv
-from lib.aliases.store import ProposedAlias, awaiting_backfill, list_aliases, preview_aliases, preview_removal
+from lib.aliases.store import (
+    ProposedAlias,
+    alias_rows,
+    awaiting_backfill,
+    list_aliases,
+    preview_aliases,
+    preview_removal,
+)
 from lib.aliases.suggestions import (
     PREFILL_SCORE,
     REVIEW_COLUMNS,
@@ -227,22 +234,9 @@ with current:
     if not aliases:
         st.caption("No aliases yet.")
     else:
-        st.dataframe(
-            pd.DataFrame(aliases)[
-                [
-                    "legacy_username",
-                    "username",
-                    "user_id",
-                    *MIGRATED_TABLES,
-                    "batch_id",
-                    "created_by",
-                    "created_at",
-                    "note",
-                ]
-            ],
-            hide_index=True,
-        )
-        st.caption("The table columns count the rows resolved through each alias.")
+        # Wrapping, so that every column is in sight at a laptop's width.
+        widgets.text_table(pd.DataFrame(alias_rows(aliases)).set_index("legacy name"))
+        st.caption("The rows columns count the rows resolved through each alias now.")
         chosen = st.multiselect(
             "Aliases to remove",
             [alias["legacy_username"] for alias in aliases],

@@ -19,6 +19,7 @@ from lib.coverage.counts import table_coverage
 from lib.coverage.forecast import Forecast, forecast
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
+from lib.view.display import moment
 
 # The longest legacy username an alias can name, in bytes (0048's check constraint).
 MAX_LEGACY_BYTES = 2000
@@ -208,6 +209,21 @@ def list_aliases(connection: Connection) -> list[dict]:
     return [
         {**row, **{table: resolved[table].get(row["legacy_username"], 0) for table in MIGRATED_TABLES}}
         for row in connection.execute(query("aliases")).mappings()
+    ]
+
+
+def alias_rows(aliases: list[dict]) -> list[dict]:
+    """Aliases as a person reads them (list_aliases() rows): the user with its id, the rows
+    resolved through each per table, and who approved it when, in which batch, why."""
+    return [
+        {
+            "legacy name": alias["legacy_username"],
+            "user": f"{alias['username']} (id {alias['user_id']})",
+            **{f"{table} rows": f"{alias[table]:,}" for table in MIGRATED_TABLES},
+            "approved": f"{moment(alias['created_at'])} by {alias['created_by']}, batch {alias['batch_id']}",
+            "note": alias["note"] or "",
+        }
+        for alias in aliases
     ]
 
 

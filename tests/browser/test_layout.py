@@ -3,8 +3,13 @@ chart that Vega had to redraw its own way, and the filters and states a person n
 
 import pytest
 
+from lib.aliases.store import ProposedAlias
+from lib.aliases.suggestions import unresolved_names
+from lib.guard.actions import add_aliases
+from lib.guard.identity import Identity
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS
-from tests.browser.console import PAGES, cut_off
+from tests.browser.console import OPERATOR, PAGES, cut_off, table_rows
+from tests.site import set_site_setting
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -35,3 +40,21 @@ def test_each_trigger_shows_its_state_beside_an_unticked_control_and_no_change_i
     assert radios.count() == 1 and radios.and_(page.get_by_role("radio", name="disable")).count() == 1
     assert not radios.is_checked()
     assert page.get_by_role("button", name="Change the triggers").is_disabled()
+
+
+def test_the_aliases_table_fits_a_laptops_window_with_every_column(operator, demo):
+    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR)
+    with demo.connect() as connection:
+        names = [name for name in unresolved_names(connection) if name.suggestion()][:3]
+    proposals = [ProposedAlias(name.legacy_username, name.suggestion().username) for name in names]
+    note = "reviewed with the sales operations team against the 2026 territory plan, ticket OPS-4711"
+    added = add_aliases(demo, Identity(OPERATOR, "proxy"), proposals, "review", note)
+    assert len(added.check.accepted) == len(names) == 3
+    page = operator.open("remediation")
+    page.get_by_role("tab", name="Aliases").click()
+    table = page.locator("[data-testid=stTable]").filter(has_text=names[0].legacy_username)
+    table.wait_for()
+    header = table_rows(table)[0]
+    assert header[1:] == ["user", *(f"{table} rows" for table in MIGRATED_TABLES), "approved", "note"]
+    assert cut_off(page) == []
+    assert operator.problems(page) == []

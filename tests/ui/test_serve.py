@@ -2,6 +2,7 @@
 Streamlit prints the console's URL, and the embedded server stops with the console."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -52,6 +53,21 @@ def serve_until_its_url(data_dir) -> list[str]:
     return [line for line in lines if line]
 
 
+def readme_sample() -> list[str]:
+    """The README's sample of the terminal, from the database's first line on: what ui.serve
+    prints (the lines before are scripts/venv.sh's)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    sample = readme.split("```text\n", 1)[1].split("```", 1)[0]
+    lines = [line.strip() for line in sample.splitlines() if line.strip()]
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("Starting the embedded")) :]
+
+
+def shapes(lines: list[str]) -> list[str]:
+    """Lines with their figures, times, ports and paths left out: what must read the same."""
+    shaped = [re.sub(r"(in|on) /\S+", r"\1 PATH", line) for line in lines]
+    return [re.sub(r"\d[\d.,:-]*", "N", line) for line in shaped]
+
+
 def test_the_terminal_says_each_step_before_the_url_and_the_server_stops_with_the_console(data_dir):
     first = serve_until_its_url(data_dir)
     steps = [
@@ -65,6 +81,8 @@ def test_the_terminal_says_each_step_before_the_url_and_the_server_stops_with_th
     said = [next((i for i, line in enumerate(first) if line.startswith(step)), None) for step in steps]
     assert None not in said and said == sorted(said), first
     assert not (data_dir / "postmaster.pid").exists(), "the embedded server outlived the console"
+
+    assert shapes(first[said[0] :]) == shapes(readme_sample()), "README.md's sample differs from the terminal"
 
     again = serve_until_its_url(data_dir)
     assert not any(line.startswith("Loading the demo CRM") for line in again), again
