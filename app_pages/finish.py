@@ -66,7 +66,7 @@ else:
     legacy = sorted({row["application_name"] for row in writers if row["legacy_writes"]})
     if legacy:
         st.warning(f"Still writing through the legacy path: {', '.join(legacy)}.", icon=":material/warning:")
-    st.dataframe(pd.DataFrame(writers, columns=WRITER_COLUMNS), hide_index=True)
+    widgets.table(pd.DataFrame(writers, columns=WRITER_COLUMNS))
 st.caption(
     "Legacy path: owner_username written without owner_user_id. New path: owner_user_id written. "
     "Counted by the database per statement; the CLI prints the same with `python -m lib.cli writers`."

@@ -95,7 +95,7 @@ def test_with_nothing_configured_the_visitor_is_the_os_account_of_the_uid(monkey
     monkeypatch.setenv("LOGNAME", "cronbot")
     monkeypatch.setenv("USER", "cronbot")
     who = visitor_identity(NOT_CONFIGURED, carrying("ops.lead@example.com"))
-    assert who == local_identity() == Identity(pwd.getpwuid(os.getuid()).pw_name, "local")
+    assert who == local_identity("console") == Identity(pwd.getpwuid(os.getuid()).pw_name, "local", "console")
 
 
 @pytest.mark.parametrize("secret", [(), ("wrong",), (SECRET, SECRET), (SECRET + " ",), ("",)])

@@ -515,6 +515,14 @@ def test_finish_shows_the_gates_the_next_step_and_a_legacy_writer(console, demo_
     # The same next step, in the same colour, as on Overview.
     [next_step] = [warning for warning in warnings if warning.startswith("Next step: ")]
     assert next_step.startswith("Next step: No backfill can reach it; ")
+    # A table at target is told what is left here, not sent to the page it is on.
+    [at_target] = texts(app.success)
+    assert at_target.endswith("the readiness gates above say what is left.")
+    assert not any("on Finish" in line for line in texts(app.success) + warnings)
+    # A table at target is told what is left here, not sent to the page it is on.
+    [at_target] = texts(app.success)
+    assert at_target.endswith("the readiness gates above say what is left.")
+    assert not any("on Finish" in line for line in texts(app.success) + warnings)
     writers = app.dataframe[0].value
     assert writers[["entity_type", "application_name", "legacy_writes", "new_writes"]].values.tolist() == [
         ["crm_accounts", "legacy-api", 1, 0]
