@@ -132,10 +132,8 @@ def review_rows(
     for name in names:
         suggestion, best = name.suggestion(min_score), name.candidates[0] if name.candidates else None
         leaders = name.leaders if best else []
-        # Users that tie are all named: the operator chooses between them.
-        candidate = (
-            f"{len(leaders)} tie: {', '.join(c.username for c in leaders)}" if len(leaders) > 1 else ""
-        )
+        # Users that tie are counted, the detail view names them all: the operator chooses.
+        candidate = f"{best.username} (+{len(leaders) - 1} tied)" if len(leaders) > 1 else ""
         rows.append(
             {
                 "apply": tick and suggestion is not None,

@@ -283,10 +283,12 @@ def grid_rows(frame: Locator) -> list[list[str]]:
 
 
 def table_rows(table: Locator) -> list[list[str]]:
-    """The header and rows of an st.table as text, its index first."""
-    return table.locator("tr").evaluate_all(
+    """The header and rows of an st.table as text, its index first, without the invisible word
+    joiners that keep e-mail addresses and URLs from becoming links."""
+    rows = table.locator("tr").evaluate_all(
         "rows => rows.map(row => [...row.children].map(cell => cell.innerText.trim()))"
     )
+    return [[cell.replace(WORD_JOINER, "") for cell in row] for row in rows]
 
 
 def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:

@@ -122,6 +122,8 @@ def test_the_removal_preview_quotes_a_hostile_alias_verbatim(operator, hostile, 
     page = operator.open("remediation")
     page.get_by_role("tab", name="Aliases").click()
     field = page.locator("[data-testid=stMultiSelect]").filter(has_text="Aliases to remove")
+    # Below the aliases, in the middle of the window, so that its options open in sight.
+    field.evaluate("element => element.scrollIntoView({block: 'center'})")
     field.get_by_role("combobox").fill(aliased)
     page.get_by_role("option", name=aliased, exact=True).click()
     page.keyboard.press("Escape")

@@ -214,7 +214,7 @@ def test_users_that_tie_are_all_named_in_the_review_and_none_is_filled_in(db):
     with db.connect() as connection:
         (name,) = unresolved_names(connection)
     (row,) = review_rows([name], PREFILL_SCORE, tick=True)
-    assert row["candidate"] in ("2 tie: bob, Bob", "2 tie: Bob, bob") and row["score"] == 1.0
+    assert row["candidate"] in ("bob (+1 tied)", "Bob (+1 tied)") and row["score"] == 1.0
     assert row["map to"] == "" and row["apply"] is False
 
 
