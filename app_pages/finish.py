@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
-from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
+from lib.db.schema import APPLY_CONTRACT, CLI, ROLL_BACK_CONTRACT
 from lib.finish.next_step import AT_TARGET, next_steps
 from lib.finish.readiness import all_hold, outlook, readiness_now
 from lib.finish.writers import COLUMNS as WRITER_COLUMNS
@@ -69,7 +69,7 @@ else:
     widgets.table(pd.DataFrame(writers, columns=WRITER_COLUMNS))
 st.caption(
     "Legacy path: owner_username written without owner_user_id. New path: owner_user_id written. "
-    "Counted by the database per statement; the CLI prints the same with `python -m lib.cli writers`."
+    f"Counted by the database per statement; the CLI prints the same with `{CLI} writers`."
 )
 widgets.show_sql("owner_writers", label="SQL behind the writers")
 

@@ -7,6 +7,7 @@ from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
+from lib.db.schema import CLI
 from lib.drift.verify import BADGES as VERIFY_BADGES
 from lib.drift.verify import drift_rows, last_verify
 from lib.guard.actions import (
@@ -164,7 +165,7 @@ def verify_result():
     # A dead verify is settled with the dead backfill runs, by live_runs() above.
     run = database.read(last_verify, retry=False)
     if run is None:
-        st.caption("No verify yet, from the console or `python -m lib.cli verify`.")
+        st.caption(f"No verify yet, from the console or `{CLI} verify`.")
         return
     colour, icon = VERIFY_BADGES[run["status"]]
     st.badge(f"verify run {run['id']} {run['status']}", color=colour, icon=icon)

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.runbook import rollout_checks
-from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT
+from lib.db.schema import APPLY_CONTRACT, CLI, ROLL_BACK_CONTRACT
 from lib.finish.readiness import readiness_now
 from lib.guard.audit import ACTIONS, OUTCOMES, SCREEN_COLUMNS, AuditFilter, audit_entries, screen_rows
 from lib.guard.triggers import rollback_sql
@@ -33,7 +33,7 @@ st.code(rollback_sql("DISABLE"), language="sql")
 st.caption(
     "Every row written while they are off is remembered. To undo step 3, run the same statements "
     "with ENABLE; then re-run the backfill, which reconciles those rows first, and run verify "
-    "(Operations, or `python -m lib.cli verify`): it should find no drift."
+    f"(Operations, or `{CLI} verify`): it should find no drift."
 )
 st.subheader("Change the triggers", anchor=False)
 widgets.trigger_control("runbook")

@@ -18,9 +18,11 @@ OWNER_MIGRATION_REVISION = "0038_owner_user_fk_migration"
 # The contract migration (migrations/contract/), reached only through alembic.ini's [contract]
 # section: once it is applied, the legacy column is gone and the console has nothing to watch.
 CONTRACT_REVISION = "contract_owner_username"
-# The commands that apply it (after the readiness gates) and roll it back, as a person pastes them
-# into a fresh shell in the project's folder: the project's own .venv, no activated environment.
-APPLY_CONTRACT = ".venv/bin/python -m lib.cli readiness\n.venv/bin/alembic -n contract upgrade head"
+# Commands as a person pastes them into a fresh shell in the project's folder: the project's own
+# .venv, no activated environment. The CLI, then the contract migration's apply (after the
+# readiness gates) and roll-back.
+CLI = ".venv/bin/python -m lib.cli"
+APPLY_CONTRACT = f"{CLI} readiness\n.venv/bin/alembic -n contract upgrade head"
 ROLL_BACK_CONTRACT = ".venv/bin/alembic -n contract downgrade -1"
 
 

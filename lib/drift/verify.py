@@ -24,6 +24,7 @@ from typing import TextIO
 from sqlalchemy import Connection, Engine
 
 from lib.backfill.settings import BatchSettings
+from lib.db.schema import CLI
 from lib.db.session_lock import JOB_LOCK_WAIT_MS, session_lock
 from lib.errors import Busy, NothingToDo
 from lib.registry import MIGRATED_TABLES
@@ -238,9 +239,7 @@ def repair_drift(connection: Connection, settings: BatchSettings) -> Repair:
     if run is not None and run.status == "passed":
         raise NothingToDo("The last verify run found no drift: there is nothing to repair.")
     if run is None or run.status != "drift":
-        raise NothingToDo(
-            "No finished verify run has found drift to repair: run `python -m lib.cli verify` first."
-        )
+        raise NothingToDo(f"No finished verify run has found drift to repair: run `{CLI} verify` first.")
     _batch_timeouts(connection, settings)
     rows = repaired = 0
     for table in MIGRATED_TABLES:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from lib.coverage.counts import TARGET_PCT, table_coverage
+from lib.db.schema import CLI
 from lib.db.settings import SECRETS_FILE, console_setting
 from lib.errors import SettingError
 from lib.guard.triggers import trigger_states
@@ -159,7 +160,7 @@ def _coverage_gates(connection: Connection, days: int) -> list[Gate]:
 def _verify_gate(connection: Connection, hours: int) -> Gate:
     run = connection.execute(query("gate_verify")).one_or_none()
     if run is None:
-        holds, evidence = False, "no verify run has finished yet: run `python -m lib.cli verify`"
+        holds, evidence = False, f"no verify run has finished yet: run `{CLI} verify`"
     else:
         holds = run.status == "passed" and run.age_seconds <= hours * HOUR
         found = "no drift" if run.status == "passed" else f"drift in {counted(run.drift_rows, 'row')}"
@@ -254,7 +255,7 @@ def _foreign_keys_gate(connection: Connection) -> Gate:
                 f"{counted(rows, 'owner id')} whose user is gone under {name}"
                 for name, rows in dangling.items()
             )
-            + " (writes in replica mode skip the foreign key): run `python -m lib.cli verify --repair`"
+            + f" (writes in replica mode skip the foreign key): run `{CLI} verify --repair`"
         )
     evidence = "; ".join(problems) or f"validated: {', '.join(names)}"
     return Gate(
