@@ -84,5 +84,5 @@ st.markdown("Rolled back (the column comes back from the archive, and every trig
 st.code(ROLL_BACK_CONTRACT, language="bash")
 st.caption(
     "To apply it while a gate fails, an operator passes a reason: "
-    "`alembic -n contract -x override_readiness='<why>' upgrade head`. The audit log keeps it."
+    "`.venv/bin/alembic -n contract -x override_readiness='<why>' upgrade head`. The audit log keeps it."
 )
