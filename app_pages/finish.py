@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
-from lib.db.schema import APPLY_CONTRACT, CLI, ROLL_BACK_CONTRACT
+from lib.db.schema import APPLY_CONTRACT, CLI, CONTRACT_ALEMBIC, ROLL_BACK_CONTRACT
 from lib.finish.next_step import AT_TARGET, next_steps
 from lib.finish.readiness import all_hold, outlook, readiness_now
 from lib.finish.writers import COLUMNS as WRITER_COLUMNS
@@ -84,5 +84,5 @@ st.markdown("Rolled back (the column comes back from the archive, and every trig
 st.code(ROLL_BACK_CONTRACT, language="bash")
 st.caption(
     "To apply it while a gate fails, an operator passes a reason: "
-    "`.venv/bin/alembic -n contract -x override_readiness='<why>' upgrade head`. The audit log keeps it."
+    f"`{CONTRACT_ALEMBIC} -x override_readiness='<why>' upgrade head`. The audit log keeps it."
 )

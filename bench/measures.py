@@ -282,7 +282,7 @@ class ClientWrite:
 
     label: str
     script: str
-    rows: str  # "1", "2" or "bulk": how many rows a transaction writes
+    rows: int | None  # the rows a transaction writes; None for the bulk statement's
     target: float
 
 
@@ -298,7 +298,7 @@ UPDATE crm_accounts SET owner_username = {_PICK_USER.format(column="username")} 
 INSERT INTO crm_accounts (name, owner_username) VALUES ('bench', {_PICK_USER.format(column="username")});
 END;
 """,
-        "2",
+        2,
         1.15,
     ),
     "b": ClientWrite(
@@ -307,7 +307,7 @@ END;
 \\set user_id random(1, :users)
 UPDATE crm_accounts SET owner_user_id = {_PICK_USER.format(column="id")} WHERE id = :id;
 """,
-        "1",
+        1,
         1.15,
     ),
     "c": ClientWrite(
@@ -315,7 +315,7 @@ UPDATE crm_accounts SET owner_user_id = {_PICK_USER.format(column="id")} WHERE i
         """\\set id random(1, :accounts)
 UPDATE crm_accounts SET name = 'bench ' || :id WHERE id = :id;
 """,
-        "1",
+        1,
         1.03,
     ),
     "d": ClientWrite(
@@ -325,7 +325,7 @@ UPDATE crm_accounts SET name = 'bench ' || :id WHERE id = :id;
 UPDATE crm_accounts SET owner_username = {_PICK_USER.format(column="username")}
   WHERE id BETWEEN :start AND :start + :bulk - 1;
 """,
-        "bulk",
+        None,
         1.5,
     ),
 }
@@ -377,13 +377,12 @@ def write_path_figures(engine: Engine, dataset: Dataset, transactions: int) -> l
     table: measure this last."""
     bulk = min(BULK_ROWS, dataset.accounts // 2)
     defines = {"accounts": dataset.accounts, "users": dataset.users, "bulk": bulk}
-    rows = {"1": 1, "2": 2, "bulk": bulk}
     figures = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for key, write in CLIENT_WRITES.items():
             script = PROJECT_ROOT / ".data" / f"bench-client-write-{key}.sql"
             script.write_text(write.script)
-            runs = max(1, (transactions if write.rows != "bulk" else transactions // 100) // ROUNDS)
+            runs = max(1, (transactions if write.rows is not None else transactions // 100) // ROUNDS)
             for synchronous in (False, True):
                 seconds = {"none": [], "every trigger": []}
                 arms = {"none": [], "every trigger": EVERY_TRIGGER}
@@ -403,13 +402,11 @@ def write_path_figures(engine: Engine, dataset: Dataset, transactions: int) -> l
                         Figure("P3", measure, ratio, f"<= {write.target}x", on / off <= write.target)
                     )
             script.unlink()
-        figures.append(_layer_costs(engine, connection, transactions, defines, rows))
+        figures.append(_layer_costs(engine, connection, transactions, defines))
     return figures
 
 
-def _layer_costs(
-    engine: Engine, connection: Connection, transactions: int, defines: dict, rows: dict
-) -> Figure:
+def _layer_costs(engine: Engine, connection: Connection, transactions: int, defines: dict) -> Figure:
     """Each layer's own cost per row of (a) with synchronous_commit off: the arms switch the layers
     on one at a time, and each layer costs what its arm adds to the one before."""
     write = CLIENT_WRITES["a"]
@@ -425,7 +422,7 @@ def _layer_costs(
     script.unlink()
     medians = [statistics.median(seconds[arm]) for arm in arms]
     costs = [
-        f"{layer} {(after - before) / rows[write.rows] * 1e6:+.0f} µs"
+        f"{layer} {(after - before) / write.rows * 1e6:+.0f} µs"
         for layer, before, after in zip(list(arms)[1:], medians[:-1], medians[1:], strict=True)
     ]
     return Figure(

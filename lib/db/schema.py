@@ -22,8 +22,9 @@ CONTRACT_REVISION = "contract_owner_username"
 # .venv, no activated environment. The CLI, then the contract migration's apply (after the
 # readiness gates) and roll-back.
 CLI = ".venv/bin/python -m lib.cli"
-APPLY_CONTRACT = f"{CLI} readiness\n.venv/bin/alembic -n contract upgrade head"
-ROLL_BACK_CONTRACT = ".venv/bin/alembic -n contract downgrade -1"
+CONTRACT_ALEMBIC = ".venv/bin/alembic -n contract"
+APPLY_CONTRACT = f"{CLI} readiness\n{CONTRACT_ALEMBIC} upgrade head"
+ROLL_BACK_CONTRACT = f"{CONTRACT_ALEMBIC} downgrade -1"
 
 
 def alembic_config(

@@ -43,6 +43,10 @@ class Identity:
     source: str  # how the name was established: oidc, proxy or local
     via: str = "console"  # the tool acting for them (VIA); only a local identity is outside the console
 
+    def __post_init__(self) -> None:
+        if self.via not in VIA:  # the audit log's check would refuse it, after the action
+            raise ValueError(f"via is {self.via!r}; one of {', '.join(VIA)}")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.source})"
 
