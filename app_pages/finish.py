@@ -69,7 +69,9 @@ else:
     widgets.table(pd.DataFrame(writers, columns=WRITER_COLUMNS))
 st.caption(
     "Legacy path: owner_username written without owner_user_id. New path: owner_user_id written. "
-    f"Counted by the database per statement; the CLI prints the same with `{CLI} writers`."
+    "Recorded by the database once a minute per session: a count is the minutes in which one session "
+    "wrote that way, not rows, and a writer shows within a minute of its first write. "
+    f"The CLI prints the same with `{CLI} writers`."
 )
 widgets.show_sql("owner_writers", label="SQL behind the writers")
 

@@ -24,18 +24,18 @@ def trigger_name(table: str, kind: str) -> str:
 
 
 OWNER_TRIGGERS = tuple(trigger_name(table, kind) for table in MIGRATED_TABLES for kind in TRIGGER_KINDS)
-# The statement-level triggers that keep the coverage counts (migration 0043); the rollback
-# leaves them on.
+# The triggers that keep the coverage counts (migrations 0043, 0058): per statement, but per
+# changed row for an UPDATE; the rollback leaves them on.
 COVERAGE_TRIGGERS = tuple(
     f"{table}_coverage_{event}"
     for table in MIGRATED_TABLES
     for event in ("insert", "update", "delete", "truncate")
 )
 
-# Per migrated table, the statement-level triggers that remember the rows written while its owner
-# triggers are off (migration 0050), for the next backfill run to reconcile; the rollback leaves
-# them on.
-WRITE_MEMORY_EVENTS = ("insert", "update", "delete")
+# Per migrated table, the row-level triggers that remember the rows written while its owner
+# triggers are off (migrations 0050, 0058), for the next backfill run to reconcile; the rollback
+# leaves them on.
+WRITE_MEMORY_EVENTS = ("insert", "update")
 
 
 def write_memory_trigger(table: str, event: str) -> str:
@@ -47,12 +47,12 @@ WRITE_MEMORY_TRIGGERS = tuple(
 )
 
 # Per migrated table, the statement-level triggers that keep the trigger bypass to the backfill's
-# own transactions, and a TRUNCATE's error rows gone with its rows (migration 0056); the rollback
-# leaves them on.
+# own transactions, and a DELETE's or TRUNCATE's error rows gone with its rows (migrations 0056,
+# 0058); the rollback leaves them on.
 GUARD_TRIGGERS = tuple(
     f"{table}_{suffix}"
     for table in MIGRATED_TABLES
-    for suffix in ("owner_bypass_check", "owner_errors_truncate")
+    for suffix in ("owner_bypass_check", "owner_errors_delete", "owner_errors_truncate")
 )
 
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.

@@ -29,7 +29,7 @@ It lives outside migrations/versions so that `alembic upgrade head` never applie
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0057_audit_via
+Revises: 0058_lean_write_path
 """
 
 from alembic import context, op
@@ -41,7 +41,7 @@ from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, local_identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0057_audit_via"
+down_revision = "0058_lean_write_path"
 branch_labels = None
 depends_on = None
 
@@ -63,8 +63,8 @@ TRIGGERS = tuple(
         "coverage_truncate",
         "owner_writes_insert",
         "owner_writes_update",
-        "owner_writes_delete",
         "owner_bypass_check",
+        "owner_errors_delete",
         "owner_errors_truncate",
     )
 )
@@ -73,7 +73,8 @@ FUNCTIONS = (
     "sync_owner_reference_fields()",
     "log_unresolved_owner_reference()",
     "migration_ops.count_coverage_change()",
-    "migration_ops.remember_owner_writes()",
+    "migration_ops.count_coverage_row_change()",
+    "migration_ops.remember_owner_write()",
     "backfill_owner_batch(text,bigint,integer)",
     "run_owner_backfill()",
     "migration_ops.reconcile_owner_writes(text,integer)",

@@ -30,12 +30,12 @@ COVERAGE_TRIGGERS = {
     for event in ("insert", "update", "delete", "truncate")
 }
 WRITE_MEMORY_TRIGGERS = {
-    f"{table}_owner_writes_{event}" for table in MIGRATED_TABLES for event in ("insert", "update", "delete")
+    f"{table}_owner_writes_{event}" for table in MIGRATED_TABLES for event in ("insert", "update")
 } | {"app_users_former_username"}
 GUARD_TRIGGERS = {
     f"{table}_{suffix}"
     for table in MIGRATED_TABLES
-    for suffix in ("owner_bypass_check", "owner_errors_truncate")
+    for suffix in ("owner_bypass_check", "owner_errors_delete", "owner_errors_truncate")
 }
 FUNCTIONS = {
     "resolve_owner_username",
@@ -73,7 +73,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0057_audit_via"
+        assert current_revision(connection) == head_revision() == "0058_lean_write_path"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,
