@@ -28,7 +28,7 @@ from lib.db.embedded import start_embedded_server
 from lib.db.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / ".data" / "bench"
-FULL_EXPORT_ROWS, FULL_WRITES = 100_000, 2_000
+FULL_EXPORT_ROWS, FULL_WRITES = 100_000, 10_000
 MET = {True: "yes", False: "**no**", None: "—"}
 
 
