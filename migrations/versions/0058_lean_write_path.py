@@ -13,7 +13,8 @@
   (`migration_ops.remember_owner_write`), called only for a row that its sync trigger did not
   handle in this statement, or that it left without an id: the sync and log triggers mark their
   statements in transaction-local settings, once each, which the memory's WHEN reads. A delete
-  needs no memory now: its error rows are gone with it.
+  needs no memory now: its error rows are gone with it. `count_owner_write` and
+  `remember_owner_writes`, which nothing calls now, are dropped.
 
 The four owner triggers keep their names and their enabled state; so does every trigger this
 revision replaces. Downgrade restores 0057's write path, in the same way.
@@ -164,13 +165,14 @@ def upgrade() -> None:
         op.execute(object_sql(name, now, TABLES))
     for table in TABLES:
         _replace(table, _previous_triggers(table), _lean_triggers(table))
-    # No trigger calls it any more; the downgrade creates it again.
-    op.execute(
-        "-- squawk-ignore ban-drop-function\nDROP FUNCTION IF EXISTS migration_ops.remember_owner_writes()"
-    )
+    # No trigger calls them any more (the writers are recorded by note_owner_writer); the
+    # downgrade creates them again.
+    for dropped in ("remember_owner_writes()", "count_owner_write(text)"):
+        op.execute(f"-- squawk-ignore ban-drop-function\nDROP FUNCTION IF EXISTS migration_ops.{dropped}")
 
 
 def downgrade() -> None:
+    op.execute(object_sql("count_owner_write", 1))
     op.execute(object_sql("remember_owner_writes", 2))
     for table in TABLES:
         _replace(table, _lean_triggers(table), _previous_triggers(table))

@@ -7,7 +7,9 @@
 -- A row-level trigger whose WHEN keeps the common write from calling it at all: a write that the
 -- sync trigger handled and that left an id. The mark is the statement's start time, so a session
 -- that disabled the sync trigger between two writes of one statement, inside a function or one
--- message of several commands, is not seen: only the table's owner can do that.
+-- message of several commands, is not seen: only the table's owner can do that. Nor is a client
+-- that sets the mark itself while the sync trigger is off, as it could set any setting: verify
+-- reports what such writes leave out of step.
 -- It replaces remember_owner_writes(), whose statement triggers cost a catalog query per statement
 -- and could not skip an UPDATE of other columns.
 CREATE OR REPLACE FUNCTION migration_ops.remember_owner_write()

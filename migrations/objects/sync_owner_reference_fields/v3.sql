@@ -59,6 +59,8 @@ BEGIN
   IF TG_OP = 'UPDATE' AND OLD.owner_user_id IS NULL AND NEW.owner_user_id IS NOT NULL THEN
     DELETE FROM owner_backfill_errors WHERE entity_type = v_entity_type AND entity_id = NEW.id;
   END IF;
+  -- note_owner_writer checks the same key; checked here first so that the common write, already
+  -- recorded this minute, calls nothing.
   IF current_setting(migration_ops.owner_writer_setting(v_entity_type, v_path), true)
      IS DISTINCT FROM migration_ops.owner_writer_key() THEN
     v_noted := migration_ops.note_owner_writer(v_entity_type, v_path);
