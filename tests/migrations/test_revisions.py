@@ -73,7 +73,7 @@ def owner_data(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0058_lean_write_path"
+        assert current_revision(connection) == head_revision() == "0059_cheap_trigger_conditions"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,
