@@ -335,14 +335,24 @@ PGBENCH = next(
 )
 
 
+def enabling_only(triggers: list[str]) -> list[str]:
+    """The statements that turn `triggers` on and every other trigger of the write path off; the
+    bypass guard is enabled ALWAYS, as its revision leaves it."""
+
+    def table_of(trigger: str) -> str:
+        return next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
+
+    def how(trigger: str) -> str:
+        if trigger not in triggers:
+            return "DISABLE"
+        return "ENABLE ALWAYS" if trigger in GUARD_TRIGGERS else "ENABLE"
+
+    return [f"ALTER TABLE {table_of(name)} {how(name)} TRIGGER {name}" for name in EVERY_TRIGGER]
+
+
 def _enable_only(connection: Connection, triggers: list[str]) -> None:
-    """`triggers` on and every other trigger of the write path off; the bypass guard is enabled
-    ALWAYS, as its revision leaves it."""
-    _set_triggers(connection, EVERY_TRIGGER, enabled=False)
-    _set_triggers(connection, [name for name in triggers if name not in GUARD_TRIGGERS], enabled=True)
-    for name in (name for name in triggers if name in GUARD_TRIGGERS):
-        table = next(table for table in MIGRATED_TABLES if name.startswith(f"{table}_"))
-        connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {name}")
+    for statement in enabling_only(triggers):
+        connection.exec_driver_sql(statement)
 
 
 def _alternating(connection: Connection, arms: dict[str, list[str]]):
