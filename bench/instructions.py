@@ -110,6 +110,15 @@ def instructions(setup: list[str], lines: list[str]) -> int:
     return int(re.search(r"I\s+refs:\s+([\d,]+)", answer.stderr).group(1).replace(",", ""))
 
 
+def per_statement(
+    triggers: list[str], script: str, defines: dict[str, int], warm_up: int, measured: int
+) -> float:
+    """The instructions of one transaction of `script`, past `warm_up`, with only `triggers` on."""
+    lines = statements(script, defines, warm_up + measured, random.Random(20261202))
+    setup = enabling_only(triggers)
+    return (instructions(setup, lines) - instructions(setup, lines[:warm_up])) / measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.05, help="the dataset's scale (default 0.05)")
@@ -134,20 +143,14 @@ def main() -> None:
         warm_up, measured = (1, 2) if write.rows is None else (30, 100)
         per_row = BULK if write.rows is None else 1
         base = None
+        unit = "per row" if per_row > 1 else "per transaction"
         for arm, triggers in arms.items():
-            rng = random.Random(20261202)
-            lines = statements(write.script, defines, warm_up + measured, rng)
-            setup = enabling_only(triggers)
-            count = (instructions(setup, lines) - instructions(setup, lines[:warm_up])) / measured / per_row
+            count = per_statement(triggers, write.script, defines, warm_up, measured) / per_row
             base = base or count
-            unit = "per row" if per_row > 1 else "per transaction"
             print(f"({key}) {arm:20s} {count / 1000:9.1f}k {unit}  {count / base:.2f}x", flush=True)
         if write.rows is None:
-            rng = random.Random(20261202)
-            lines = statements(BULK_WITH_ID, defines, 3, rng)
-            setup = enabling_only([])
-            count = (instructions(setup, lines) - instructions(setup, lines[:1])) / 2 / BULK
-            print(f"({key}) {'none, id set too':20s} {count / 1000:9.1f}k per row  {count / base:.2f}x")
+            count = per_statement([], BULK_WITH_ID, defines, warm_up, measured) / per_row
+            print(f"({key}) {'none, id set too':20s} {count / 1000:9.1f}k {unit}  {count / base:.2f}x")
     shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 

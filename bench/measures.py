@@ -64,11 +64,14 @@ MEMORY_TRIGGERS = list(registry.WRITE_MEMORY_TRIGGERS)
 GUARD_TRIGGERS = list(registry.GUARD_TRIGGERS)
 
 
+def _table_of(trigger: str) -> str:
+    return next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
+
+
 def _set_triggers(connection: Connection, triggers: list[str], enabled: bool) -> None:
     for trigger in triggers:
-        table = next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
         connection.exec_driver_sql(
-            f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}"
+            f"ALTER TABLE {_table_of(trigger)} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}"
         )
 
 
@@ -339,15 +342,12 @@ def enabling_only(triggers: list[str]) -> list[str]:
     """The statements that turn `triggers` on and every other trigger of the write path off; the
     bypass guard is enabled ALWAYS, as its revision leaves it."""
 
-    def table_of(trigger: str) -> str:
-        return next(table for table in MIGRATED_TABLES if trigger.startswith(f"{table}_"))
-
     def how(trigger: str) -> str:
         if trigger not in triggers:
             return "DISABLE"
         return "ENABLE ALWAYS" if trigger in GUARD_TRIGGERS else "ENABLE"
 
-    return [f"ALTER TABLE {table_of(name)} {how(name)} TRIGGER {name}" for name in EVERY_TRIGGER]
+    return [f"ALTER TABLE {_table_of(name)} {how(name)} TRIGGER {name}" for name in EVERY_TRIGGER]
 
 
 def _enable_only(connection: Connection, triggers: list[str]) -> None:
