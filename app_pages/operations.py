@@ -18,7 +18,7 @@ from lib.guard.actions import (
     start_verify_in_background,
 )
 from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
-from lib.view.display import age, counted
+from lib.text import age, counted
 from ui import actions, backfill, database, identity, widgets
 
 # The drifting rows a page shows; the CSV has them all.

@@ -9,7 +9,7 @@ from lib.db.settings import default_refresh_seconds
 from lib.finish.next_step import AT_TARGET, REMEDIATE, next_steps
 from lib.guard.triggers import trigger_states
 from lib.remainder.unresolved import unresolved_by_table
-from lib.view.display import counted
+from lib.text import counted
 from ui import database, widgets
 
 st.title("Overview")

@@ -25,7 +25,7 @@ from lib.aliases.suggestions import (
 )
 from lib.guard.actions import add_aliases, drop_aliases
 from lib.registry import MIGRATED_TABLES
-from lib.view.display import as_text, counted
+from lib.text import as_text, counted
 from ui import actions, backfill, database, identity, widgets
 
 # The review table shows this many usernames at most; the filters find the others.

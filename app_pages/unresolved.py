@@ -10,8 +10,8 @@ from lib.remainder.unresolved import (
     remainder_by_reason,
     unresolved_page,
 )
+from lib.text import counted
 from lib.view.charts import bar_chart_height, remainder_bars
-from lib.view.display import counted
 from ui import actions, database, widgets
 
 PAGE_SIZES = (50, 100, 500)

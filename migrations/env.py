@@ -11,8 +11,8 @@ from alembic import context
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.db.database import connection_failure, create_engine_for
+from lib.db.embedded import open_embedded_database
 from lib.db.settings import configured_database_url
-from lib.db.startup import open_embedded_database
 from lib.errors import ActionError, SetupError
 
 # Long enough for a busy table, short enough that queued writers never pile up behind a DDL lock.

@@ -7,7 +7,7 @@ from typing import TypeVar
 import streamlit as st
 
 from lib.errors import ActionError, BadInput
-from lib.view.display import as_text
+from lib.text import as_text
 from ui import database, identity
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from lib.backfill.tuning import Tuning
 from lib.coverage.forecast import forecast
 from lib.guard.actions import start_backfill_in_background
 from lib.registry import THROTTLE_SIGNALS
-from lib.view.display import counted
+from lib.text import counted
 from ui import actions, database, identity
 
 # Whether the dialog is open, kept in the session: a refreshing fragment of the page may turn a

@@ -27,9 +27,10 @@ from lib.coverage.preflight import username_matches
 from lib.coverage.snapshots import take_due_snapshots
 from lib.db.background import BackgroundJobs
 from lib.db.database import connection_failure, is_connection_problem
+from lib.db.embedded import restart_embedded_if_stopped
 from lib.db.settings import configured_database_url
 from lib.db.shared_read import Computed, SharedRead
-from lib.db.startup import open_console_database, restart_embedded_if_stopped
+from lib.demo.startup import open_console_database
 from lib.drift.verify import settle_dead_verify, write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.guard.audit import AuditFilter, write_audit_csv

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.guard.identity import OPERATOR, Identity, NoIdentity, role_of, visitor_identity
-from lib.view.display import as_text
+from lib.text import as_text
 
 
 def visitor() -> Identity:

@@ -10,7 +10,7 @@ import sys
 from streamlit.web import cli
 
 from lib.db.settings import PROJECT_ROOT
-from lib.db.startup import open_console_database
+from lib.demo.startup import open_console_database
 from lib.errors import SetupError
 
 

@@ -15,7 +15,7 @@ from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
 from lib.registry import TRIGGER_KINDS
 from lib.sql import query_text
-from lib.view.display import as_text, counted, moment
+from lib.text import as_text, counted, moment
 from ui import actions, database, identity
 
 

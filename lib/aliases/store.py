@@ -19,7 +19,7 @@ from lib.coverage.counts import table_coverage
 from lib.coverage.forecast import Forecast, forecast
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from lib.view.display import moment
+from lib.text import moment
 
 # The longest legacy username an alias can name, in bytes (0048's check constraint).
 MAX_LEGACY_BYTES = 2000

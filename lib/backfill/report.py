@@ -1,7 +1,7 @@
 """Backfill runs as a person reads them: one row per run, with what it fixed."""
 
 from lib.backfill.progress import progress_of
-from lib.view.display import age, moment
+from lib.text import age, moment
 
 
 def history_rows(runs: list[dict]) -> list[dict]:

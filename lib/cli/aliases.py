@@ -12,12 +12,12 @@ from pathlib import Path
 from lib.aliases.csv_import import parse_alias_csv
 from lib.aliases.store import AliasPreview, ProposedAlias, list_aliases, preview_aliases, preview_removal
 from lib.aliases.suggestions import PREFILL_SCORE, SCORE_SCALE, unresolved_names
-from lib.db.startup import open_console_database
+from lib.demo.startup import open_console_database
 from lib.errors import BadInput
 from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from lib.view.display import counted
+from lib.text import counted
 
 
 def add_alias_commands(commands: argparse._SubParsersAction) -> None:

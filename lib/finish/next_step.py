@@ -3,27 +3,19 @@ the target, or how many rows remediation must resolve first, by reason; and, whe
 reach it and the snapshots cover the window for a pace (lib.coverage.pace), when the target comes
 at that pace. No backfill reaching it, the target comes with the remediation, not at a pace."""
 
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from lib.coverage.counts import TARGET_PCT, table_coverage
+from lib.coverage.counts import TARGET_PCT, rows_needed, table_coverage
 from lib.coverage.forecast import forecast
 from lib.coverage.pace import PACE_DAYS, Trend, trends
 from lib.sql import query
-from lib.view.display import age, counted
+from lib.text import age, counted
 
 # resolved_pct is rounded to 2 places: it reads TARGET_PCT from this share upwards.
-ROUNDING = Decimal("0.005")
-
 AT_TARGET, BACKFILL, REMEDIATE = "at target", "backfill", "remediate"
-
-
-def rows_needed(total_legacy: int) -> int:
-    """The resolved rows at which a table of `total_legacy` owned rows reads TARGET_PCT."""
-    return math.ceil(total_legacy * (TARGET_PCT - ROUNDING) / 100)
 
 
 @dataclass(frozen=True)

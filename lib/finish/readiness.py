@@ -19,7 +19,7 @@ from lib.errors import SettingError
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from lib.view.display import age, counted
+from lib.text import age, counted
 
 DAY, HOUR = 86_400, 3_600
 

@@ -30,7 +30,7 @@ from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, Identity, role_of
 from lib.guard.triggers import set_triggers
 from lib.sql import query
-from lib.view.display import counted
+from lib.text import counted
 
 # How long a removal waits for a writer's row lock, or a backfill batch, before it gives up.
 ALIAS_LOCK_TIMEOUT_MS = 2_000

@@ -10,7 +10,7 @@ from lib.db.database import require_storable
 from lib.guard.identity import Identity
 from lib.remainder.export import write_rows_csv
 from lib.sql import query
-from lib.view.display import moment
+from lib.text import moment
 
 ACTIONS = (
     "backfill",

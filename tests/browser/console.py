@@ -26,7 +26,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from lib import registry
 from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
 from lib.guard.identity import PROXY_SECRET_SETTING
-from lib.view.display import WORD_JOINER
+from lib.text import WORD_JOINER
 from tests.browser.proxy import free_ports, running_proxy
 from tests.site import write_site_file
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from lib.aliases.store import ProposedAlias
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
-from lib.view.display import WORD_JOINER
+from lib.text import WORD_JOINER
 from tests.browser.console import OPERATOR, PAGES, wait_until_rendered
 from tests.site import set_site_setting
 

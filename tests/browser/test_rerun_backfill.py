@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
-from lib.view.display import WORD_JOINER
+from lib.text import WORD_JOINER
 from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
 from tests.playbook import playbook_coverage
 

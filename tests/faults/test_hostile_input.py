@@ -18,7 +18,7 @@ from sqlalchemy.exc import DataError
 from lib.guard.identity import local_identity
 from lib.remainder.export import neutralise
 from lib.remainder.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
-from lib.view.display import as_text
+from lib.text import as_text
 from tests.crm import add_user, error_rows, insert_row, owner_of
 from tests.faults.conftest import SCALE, record
 from tests.lib.test_cli import cli, url_of

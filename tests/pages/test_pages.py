@@ -22,7 +22,7 @@ from lib.guard.actions import add_aliases, cancel_backfill
 from lib.guard.identity import Identity, local_identity
 from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS
-from lib.view.display import as_text
+from lib.text import as_text
 from tests.conftest import admin_connection, wait_for
 from tests.crm import add_user, error_rows, insert_row, owner_of, unresolved_rows
 from tests.pages.conftest import PAGES, chart_specs, has_target_rule, texts

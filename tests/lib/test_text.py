@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.view.display import WORD_JOINER, as_text
+from lib.text import WORD_JOINER, as_text
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Runtime SQL, one named file per query, grouped in a folder per capability, so a person can copy
-any of them into psql. A query is named by its file name alone: names are unique across folders.
+"""Runtime SQL, one named file per query, in the `sql/` folder of the capability that runs it
+(`lib/<capability>/sql/`), so a person can copy any of them into psql. A query is named by its
+file name alone: names are unique across folders.
 
 Values are always bound parameters. The only substitution is `{table}`, filled with a name
 from the registry, quoted as an identifier. Python code that must write a name into a statement
@@ -15,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 from lib.registry import MIGRATED_TABLES
 
-SQL_DIR = Path(__file__).parent
+LIB_DIR = Path(__file__).parent
 identifier = postgresql.dialect().identifier_preparer.quote
 
 
@@ -23,7 +24,7 @@ identifier = postgresql.dialect().identifier_preparer.quote
 def query_files() -> dict[str, Path]:
     """Every named query and its file; two files of one name are an error, not a choice."""
     files: dict[str, Path] = {}
-    for path in sorted(SQL_DIR.glob("*/*.sql")):
+    for path in sorted(LIB_DIR.glob("*/sql/*.sql")):
         if path.stem in files:
             raise RuntimeError(f"two queries are named {path.stem}: {files[path.stem]} and {path}")
         files[path.stem] = path
