@@ -49,6 +49,7 @@ backfill.backfill_button("Re-run backfill…", "operations")
 @st.fragment(run_every=2)
 def live_runs():
     database.settle_runs_of_dead_processes()
+    actions.background_failure_shown("backfill")
     runs = database.read(backfill_runs, limit=20, retry=False)
     latest = runs[0] if runs else None
     active = latest is not None and latest["status"] in ACTIVE
@@ -163,6 +164,7 @@ if st.session_state.get(VERIFY_DIALOG):
 @st.fragment(run_every=2)
 def verify_result():
     # A dead verify is settled with the dead backfill runs, by live_runs() above.
+    actions.background_failure_shown("verify")
     run = database.read(last_verify, retry=False)
     if run is None:
         st.caption(f"No verify yet, from the console or `{CLI} verify`.")

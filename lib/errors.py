@@ -12,11 +12,16 @@ Anything else is a bug, and keeps its traceback.
 
 
 class ActionError(Exception):
-    """An action that was not done; the message says why."""
+    """An action that was not done; the message says why. `outcome` is how the audit log records
+    the attempt: it failed, or it was refused before it began."""
+
+    outcome = "failed"
 
 
 class Refused(ActionError):
     """The actor may not do this."""
+
+    outcome = "refused"
 
 
 class Busy(ActionError):
@@ -30,6 +35,8 @@ class BadInput(ActionError, ValueError):
 
 class NothingToDo(ActionError):
     """The action has nothing to act on (no backfill running to cancel)."""
+
+    outcome = "refused"
 
 
 class SetupError(Exception):

@@ -7,6 +7,7 @@ from typing import TypeVar
 import streamlit as st
 
 from lib.errors import ActionError, BadInput
+from lib.guard.actions import background_failure
 from lib.text import as_text
 from ui import database, identity
 
@@ -41,3 +42,11 @@ def action_errors_shown(stop: bool = False) -> Iterator[None]:
         st.error(as_text(error), icon=":material/block:")
         if stop:
             st.stop()
+
+
+def background_failure_shown(action: str) -> None:
+    """What stopped the last `action` (backfill, verify) that the visitor started in the background,
+    after its start had returned: shown until they start that action again."""
+    failure = background_failure(identity.visitor(), action)
+    if failure:
+        st.error(as_text(failure), icon=":material/error:")

@@ -37,6 +37,8 @@ BACKOFF_SECONDS = 0.5
 class BackfillAlreadyRunning(Busy):
     """Another process holds the backfill lock; the message names its run."""
 
+    outcome = "refused"
+
 
 class BatchFailed(RuntimeError):
     def __init__(self, kind: str, message: str) -> None:

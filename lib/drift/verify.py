@@ -1,6 +1,6 @@
-"""Verify (DESIGN §8): a batched, resumable, throttled scan of every migrated table for drift,
-that is rows whose owner columns or error rows disagree with the rule; renames and aliases are
-allowed for. lib/drift/sql/verify_batch.sql holds the definition.
+"""Verify (docs/design.md, Nothing lost): a batched, resumable, throttled scan of every migrated
+table for drift, that is rows whose owner columns or error rows disagree with the rule; renames and
+aliases are allowed for. lib/drift/sql/verify_batch.sql holds the definition.
 
 One verify at a time, by a session lock of its own. Each batch commits the drifting rows it found
 with the run's position, so that the next run resumes one whose process died, unless it is asked
@@ -59,6 +59,8 @@ DRIFT_COLUMNS = (
 
 class VerifyAlreadyRunning(Busy):
     """Another process is verifying."""
+
+    outcome = "refused"
 
 
 @dataclass(frozen=True)

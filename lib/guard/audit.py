@@ -1,13 +1,17 @@
 """The append-only audit log: who tried what, with which parameters, when, and how it ended."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from lib.db.database import require_storable
-from lib.guard.identity import Identity
+from lib.errors import ActionError, Refused
+from lib.guard.identity import OPERATOR, Identity, role_of
 from lib.remainder.export import write_rows_csv
 from lib.sql import query
 from lib.text import moment
@@ -86,6 +90,60 @@ def record_in(
             "detail": detail or None,
         },
     )
+
+
+@dataclass
+class Attempt:
+    """One audited attempt. The action sets how it ended when it returns normally (`outcome`,
+    `detail`, and `parameters` if it has more to say), and may write its started row into its own
+    transaction with `started_in`, so that the row is kept exactly when what it started is."""
+
+    identity: Identity
+    action: str
+    parameters: dict
+    outcome: str = "succeeded"
+    detail: str = ""
+
+    def started_in(self, connection: Connection, detail: str) -> None:
+        record_in(connection, self.identity, OPERATOR, self.action, self.parameters, "started", detail)
+
+
+@contextmanager
+def audited(
+    engine: Engine, identity: Identity, action: str, parameters: dict, *, started_row: bool = True
+) -> Iterator[Attempt]:
+    """Run the block as `identity`'s attempt at `action`: an operator's only, checked here and
+    nowhere else. The log gets a `refused` entry for anyone else; for an operator a `started` entry
+    (unless the block writes its own, `started_row=False`) and then one for how it ended, whatever
+    the exception: an ActionError's outcome with its sentence, or `failed` with the first line of
+    any other error, which then goes on up."""
+    role = role_of(identity)
+    if role != OPERATOR:
+        reason = f"{identity} is a viewer; operators are listed in the console's configuration"
+        record(engine, identity, role, action, parameters, "refused", reason)
+        raise Refused(f"Refused: {reason}.")
+    attempt = Attempt(identity, action, parameters)
+    if started_row:
+        record(engine, identity, OPERATOR, action, parameters, "started")
+    try:
+        yield attempt
+    except ActionError as error:
+        record(engine, identity, OPERATOR, action, attempt.parameters, error.outcome, str(error))
+        raise
+    except BaseException as error:
+        # The database may be the cause, and away: the original error matters more than its entry.
+        with suppress(SQLAlchemyError):
+            record(engine, identity, OPERATOR, action, attempt.parameters, "failed", sentence_of(error))
+        raise
+    record(engine, identity, OPERATOR, action, attempt.parameters, attempt.outcome, attempt.detail)
+
+
+def sentence_of(error: BaseException) -> str:
+    """An unforeseen error in one line: the database's own message, or the error's type and text."""
+    if isinstance(error, SQLAlchemyError) and getattr(error, "orig", None) is not None:
+        return str(error.orig).strip().splitlines()[0]
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def audit_entries(connection, entries: AuditFilter, limit: int) -> list[dict]:

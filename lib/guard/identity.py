@@ -1,6 +1,6 @@
 """Who acts, and whether they may: operators act, everyone else views.
 
-Where a console visitor's identity comes from, in order (DESIGN §7):
+Where a console visitor's identity comes from, in order (docs/design.md, Identity):
 - `[auth]` configured: the OIDC login (st.login); its e-mail is the name;
 - else OWNER_CONSOLE_IDENTITY_HEADER configured: that header, set by the trusted proxy, exactly once
   and exactly as the proxy sent it, on a request that carries the site's proxy_secret in

@@ -86,7 +86,9 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
     dialog.wait_for(state="detached")
     # The dry runs before it left the batch numbers alone.
     page.get_by_text(f"Batch 1: {len(suggested)} aliases written and audited").wait_for()
-    assert alias_audit(demo) == [(OPERATOR, "add alias", "succeeded")] * len(suggested)
+    # The attempt's start, a row per alias, and the attempt's end.
+    added = [(OPERATOR, "add alias", "succeeded")] * (len(suggested) + 1)
+    assert alias_audit(demo) == [(OPERATOR, "add alias", "started"), *added]
     # The names just mapped leave the review at once, before the suggestions are computed again.
     page.get_by_role("button", name="Preview 0 mappings…").wait_for()
     with demo.connect() as connection:

@@ -5,6 +5,7 @@ import csv
 import io
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -14,13 +15,15 @@ from lib.backfill.settings import BatchSettings
 from lib.backfill.throttle import ThrottleSettings
 from lib.backfill.tuning import Tuning
 from lib.drift.verify import run_verify, settle_dead_verify
+from lib.errors import Refused
 from lib.guard.actions import (
-    Refused,
+    background_failure,
     cancel_backfill,
     change_triggers,
     start_backfill,
     start_backfill_in_background,
     start_verify_in_background,
+    verify,
 )
 from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.audit import AuditFilter, audit_entries, write_audit_csv
@@ -101,7 +104,9 @@ def test_an_operator_disables_and_enables_all_four_triggers_and_both_are_audited
     assert set(states(demo_db).values()) == {"enabled"}
     entries = audit(demo_db)
     assert [(action, outcome) for _, _, action, outcome, _, _ in entries] == [
+        ("disable triggers", "started"),
         ("disable triggers", "succeeded"),
+        ("enable triggers", "started"),
         ("enable triggers", "succeeded"),
     ]
     assert entries[0].parameters == {"triggers": ALL_TRIGGERS}
@@ -191,7 +196,10 @@ def test_the_audit_csv_holds_the_filtered_entries(demo_db):
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert written == 2 and rows[0] == list(AUDIT_COLUMNS)
     assert {row[1] for row in rows[1:]} == {"viewer@example.com"}
-    assert [(entry["actor"], entry["action"]) for entry in shown] == [("lead@example.com", "enable triggers")]
+    assert [(entry["actor"], entry["action"], entry["outcome"]) for entry in shown] == [
+        ("lead@example.com", "enable triggers", "succeeded"),
+        ("lead@example.com", "enable triggers", "started"),
+    ]
 
 
 def test_a_viewer_cannot_start_a_console_backfill_either(demo_db):
@@ -232,3 +240,38 @@ def test_a_console_verify_started_afresh_does_not_resume_an_interrupted_one(demo
             text("SELECT status, resumed FROM migration_ops.verify_runs ORDER BY id")
         ).all()
     assert runs == [("interrupted", 0), ("passed", 0)]
+
+
+# A verify batch that waits on a table lock past its statement timeout fails with the database's
+# sentence; lock_timeout is set longer, so that the statement timeout is what stops it.
+TIMED_OUT = BatchSettings(statement_timeout_ms=1_000, lock_timeout_ms=30_000, max_retries=0)
+
+
+@contextmanager
+def crm_accounts_locked(engine):
+    with engine.connect() as holder:
+        holder.execute(text("LOCK TABLE crm_accounts IN ACCESS EXCLUSIVE MODE"))
+        yield
+        holder.rollback()
+
+
+def test_a_verify_stopped_by_its_statement_timeout_is_audited_as_failed_with_the_reason(demo_db):
+    with crm_accounts_locked(demo_db), pytest.raises(DBAPIError, match="statement timeout"):
+        verify(demo_db, OPERATOR, TIMED_OUT, "cli")
+    entries = [(entry.action, entry.outcome, entry.detail) for entry in audit(demo_db)]
+    assert entries == [
+        ("verify", "started", None),
+        ("verify", "failed", "canceling statement due to statement timeout"),
+    ]
+
+
+def test_a_console_verify_that_fails_after_its_start_returned_tells_the_operator_who_started_it(demo_db):
+    assert background_failure(OPERATOR, "verify") is None
+    with crm_accounts_locked(demo_db):
+        start_verify_in_background(demo_db, OPERATOR, TIMED_OUT).join()
+    failure = background_failure(OPERATOR, "verify")
+    assert failure == "The verify you started stopped: canceling statement due to statement timeout"
+    assert background_failure(VIEWER, "verify") is None
+    # Starting it again clears it.
+    start_verify_in_background(demo_db, OPERATOR, BatchSettings()).join()
+    assert background_failure(OPERATOR, "verify") is None

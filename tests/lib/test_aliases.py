@@ -280,9 +280,11 @@ def test_removing_an_alias_returns_its_rows_to_unresolved(db):
         for table in MIGRATED_TABLES:
             row = next(row for row in table_coverage(connection) if row.table == table)
             assert figures(row) == playbook_coverage(connection, table)
-    assert [entry[2:] for entry in audit(db)[-2:]] == [
+    assert [entry[2:] for entry in audit(db)[-4:]] == [
+        ("remove alias", "started"),
         ("remove alias", "succeeded"),
         ("remove alias", "failed"),
+        ("remove alias", "succeeded"),
     ]
 
 
@@ -551,21 +553,26 @@ def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(d
     with db.connect() as connection:
         shown = screen_rows(audit_entries(connection, AuditFilter(actions=("add alias", "remove alias")), 10))
     assert [(row["via"], row["identified by"], row["action"], row["outcome"]) for row in shown] == [
-        ("cli", "local", "remove alias", "succeeded"),
-        ("cli", "local", "add alias", "failed"),
+        ("cli", "local", "remove alias", "succeeded"),  # the attempt
+        ("cli", "local", "remove alias", "succeeded"),  # its alias
+        ("cli", "local", "remove alias", "started"),
+        ("cli", "local", "add alias", "failed"),  # the import's lines
         ("cli", "local", "add alias", "succeeded"),
-        ("cli", "local", "add alias", "succeeded"),
+        ("cli", "local", "add alias", "succeeded"),  # the attempt
+        ("cli", "local", "add alias", "succeeded"),  # its alias
+        ("cli", "local", "add alias", "started"),
         ("cli", "local", "add alias", "refused"),
     ]
     per_table = "crm_accounts 0, crm_opportunities 0"
-    assert shown[0]["what"] == (
+    assert shown[0]["what"] == "legacy usernames: jsmith"
+    assert shown[1]["what"] == (
         f"rows: {per_table} · user id: {smith} · legacy username: jsmith · back to unresolved: {per_table}"
     )
     assert (
-        shown[1]["what"] == "where: line 2 · source: import · legacy username: jsmith · "
+        shown[3]["what"] == "where: line 2 · source: import · legacy username: jsmith · "
         "'jsmith' already has an alias, to 'john.smith'; remove it first"
     )
-    assert "legacy username: j.smith" in shown[2]["what"] and "username: john.smith" in shown[2]["what"]
+    assert "legacy username: j.smith" in shown[4]["what"] and "username: john.smith" in shown[4]["what"]
 
 
 SIMILARITY_SAMPLES = [

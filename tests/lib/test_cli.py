@@ -219,6 +219,7 @@ def test_the_cli_acts_as_the_os_account_of_its_uid_whatever_logname_says(demo_db
         ).all()
     assert audited == [
         (local_identity().name, "local", "refused"),
+        (local_identity().name, "local", "started"),
         (local_identity().name, "local", "succeeded"),
     ]
     assert local_identity().name != "cronbot"
@@ -276,7 +277,7 @@ def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(dem
     assert (result.returncode, result.stdout, result.stderr) == (1, "", "error: No backfill is running.\n")
     with demo_db.connect() as connection:
         audited = connection.execute(text("SELECT action, outcome FROM migration_ops.audit_log")).all()
-    assert audited == [("cancel backfill", "failed")]
+    assert audited == [("cancel backfill", "started"), ("cancel backfill", "refused")]
 
 
 def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, monkeypatch):

@@ -370,9 +370,13 @@ def test_an_operator_disables_a_trigger_only_after_typing_the_confirmation(conso
         state = connection.execute(
             text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'crm_accounts_owner_log_guard'")
         ).scalar()
-        audited = connection.execute(text("SELECT action, outcome, actor FROM migration_ops.audit_log")).all()
+        audited = connection.execute(
+            text("SELECT action, outcome, actor FROM migration_ops.audit_log ORDER BY id")
+        ).all()
     assert state == "D"
-    assert audited == [("disable triggers", "succeeded", local_identity().name)]
+    assert audited == [
+        ("disable triggers", outcome, local_identity().name) for outcome in ("started", "succeeded")
+    ]
     # The form starts afresh, offering both changes now that one trigger is off and three are on.
     assert app.success[0].value == "Done: disable 1 trigger."
     assert app.radio(key="operations_change").value is None
@@ -556,8 +560,33 @@ def test_a_held_run_says_why_and_an_operator_pauses_and_resumes_it(console, demo
         audited = connection.execute(
             text("SELECT action, outcome FROM migration_ops.audit_log ORDER BY id")
         ).all()
-    assert audited == [("pause backfill", "succeeded"), ("resume backfill", "succeeded")]
+    assert audited == [
+        ("pause backfill", "started"),
+        ("pause backfill", "succeeded"),
+        ("resume backfill", "started"),
+        ("resume backfill", "succeeded"),
+    ]
     assert latest_hold(demo_db) is None
+
+
+def test_a_backfill_refused_as_it_starts_in_the_background_says_why_in_the_dialog(
+    console, demo_db, monkeypatch
+):
+    """The start returns to the page only once its run exists; a run refused before that (here a
+    health query that cannot answer) is shown where Start was pressed, not lost with the thread."""
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    monkeypatch.setenv("OWNER_CONSOLE_HEALTH_QUERY", "SELECT 1 / 0 > 0")
+    app = console(demo_db, "operations")
+    app.button(key="operations_open").click().run()
+    app.button(key="operations_start").click().run()
+    assert not app.exception
+    assert any("The health query cannot be used" in error for error in texts(app.error))
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT action, outcome, detail FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+    assert [(action, outcome) for action, outcome, _ in audited] == [("backfill", "failed")]
+    assert "division by zero" in audited[0].detail
 
 
 def latest_hold(engine) -> str | None:
