@@ -1,4 +1,4 @@
-"""P1-P8, each measured on its own copy of the benchmark template, side by side in one run."""
+"""P1 to P9, each measured on its own copy of the benchmark template, side by side in one run."""
 
 import csv
 import os

@@ -58,8 +58,8 @@ GUARD_TRIGGERS = tuple(
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.
 REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
 
-# What may hold a backfill run before its next batch (DESIGN §10), in the order they are checked;
-# any one holds it. lib/backfill/throttle.py measures each.
+# What may hold a backfill run before its next batch (docs/design.md, Throttling), in the order
+# they are checked; any one holds it. lib/backfill/throttle.py measures each.
 THROTTLE_SIGNALS = {
     "replica_lag": "a standby replays too far behind",
     "transaction_age": "a transaction has been open too long for VACUUM to clean up after the batches",
@@ -68,7 +68,7 @@ THROTTLE_SIGNALS = {
     "health_query": "the operator's health query says no",
 }
 
-# What verify calls a drifting row (DESIGN §8), and what each kind means.
+# What verify calls a drifting row (docs/design.md, Nothing lost), and what each kind means.
 DRIFT_KINDS = {
     "id_without_username": "owner_user_id is set but owner_username is blank",
     "dangling_id": (

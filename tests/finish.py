@@ -1,5 +1,5 @@
-"""The steps that bring the demo CRM to readiness (DESIGN §9), with time moved by ageing the
-evidence rather than waited for."""
+"""The steps that bring the demo CRM to readiness (docs/design.md, The finish line), with time moved
+by ageing the evidence rather than waited for."""
 
 from sqlalchemy import Engine, text
 

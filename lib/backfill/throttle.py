@@ -1,4 +1,4 @@
-"""Throttling (DESIGN §10): before each batch the runner measures every signal of
+"""Throttling (docs/design.md, Throttling): before each batch the runner measures every signal of
 lib/registry.THROTTLE_SIGNALS, and any one over its limit holds the batch. Each limit has a
 default, a console setting (the environment or .streamlit/secrets.toml) and a CLI option; 0 turns
 a limit off, as PostgreSQL's own timeouts do.

@@ -1,8 +1,7 @@
-"""The readiness gates (DESIGN §9): what must hold before the contract migration drops the legacy
-column. Each gate gives its evidence, its threshold, and the setting that changes it. The Finish
-page, the runbook, `python -m lib.cli readiness` and the contract migration's own upgrade read
-them from here.
-"""
+"""The readiness gates (docs/design.md, The finish line): what must hold before the contract
+migration drops the legacy column. Each gate gives its evidence, its threshold, and the setting that
+changes it. The Finish page, the runbook, `python -m lib.cli readiness` and the contract migration's
+own upgrade read them from here."""
 
 import os
 from collections.abc import Mapping

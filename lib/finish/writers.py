@@ -1,7 +1,7 @@
-"""Who still writes owner fields through the legacy path, and who through the new one (DESIGN §9):
-recorded per table, UTC day, application_name and database role by the database itself
-(migrations 0051, 0058). Since 0058 a count is the minutes in which one session wrote that way (one
-record per session, table, path and minute), not rows."""
+"""Who still writes owner fields through the legacy path, and who through the new one
+(docs/design.md, The finish line): recorded per table, UTC day, application_name and database role
+by the database itself (migrations 0051, 0058). Since 0058 a count is the minutes in which one
+session wrote that way (one record per session, table, path and minute), not rows."""
 
 from sqlalchemy import Connection
 

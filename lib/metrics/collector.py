@@ -1,7 +1,7 @@
-"""The console's numbers as Prometheus metrics (DESIGN §10), read from the database at each scrape
-in one read-only transaction, from what the database keeps rather than scans of the CRM tables:
-the kept step-3 counts, the error rows by reason, the trigger states, the latest backfill and
-verify runs, the throttle signals and the readiness gates.
+"""The console's numbers as Prometheus metrics (docs/design.md, Throttling), read from the database
+at each scrape in one read-only transaction, from what the database keeps rather than scans of the
+CRM tables: the kept step-3 counts, the error rows by reason, the trigger states, the latest
+backfill and verify runs, the throttle signals and the readiness gates.
 
 Every labelled series is present on every scrape (a reason with no rows is 0, not absent), so
 that alert rules and dashboards never see a series vanish and come back.

@@ -1,5 +1,5 @@
-"""The contract migration (DESIGN §9): the legacy owner_username column goes, once the readiness
-gates hold.
+"""The contract migration (docs/design.md, The finish line): the legacy owner_username column goes,
+once the readiness gates hold.
 
 - It checks the gates again, here, inside its own transaction, and refuses when one fails. An
   operator may override with `-x override_readiness='<why>'`; the audit log keeps who, why and

@@ -1,4 +1,4 @@
-"""Nothing lost (DESIGN §8): writes while the owner triggers are off are remembered and
+"""Nothing lost (docs/design.md, Nothing lost): writes while the owner triggers are off are remembered and
 reconciled, renames are remembered, verify has its tables, and alias changes and batches exclude
 each other.
 

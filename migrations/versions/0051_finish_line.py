@@ -1,5 +1,5 @@
-"""The finish line (DESIGN §9): who still writes through the legacy path, and the evidence the
-readiness gates read.
+"""The finish line (docs/design.md, The finish line): who still writes through the legacy path, and
+the evidence the readiness gates read.
 
 - `migration_ops.owner_writers`: per table, UTC day, `application_name` and database role, the
   rows written through the legacy path (a username without an id) and through the new one (an

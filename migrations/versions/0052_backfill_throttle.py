@@ -1,5 +1,5 @@
-"""A backfill production can live with (DESIGN §10): a run may be paused by an operator and held
-by a throttle signal, and its batch size tunes itself.
+"""A backfill production can live with (docs/design.md, Throttling): a run may be paused by an
+operator and held by a throttle signal, and its batch size tunes itself.
 
 `migration_ops.backfill_runs` gains:
 - the status `paused`: no batch starts until an operator resumes it; the runner keeps its place

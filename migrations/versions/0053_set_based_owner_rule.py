@@ -1,5 +1,6 @@
-"""The resolution rule, set-based (DESIGN §2): `resolve_owner_usernames(text[])` resolves any number
-of usernames in one call, one row per name, and is the only place the rule is written.
+"""The resolution rule, set-based (docs/design.md, The resolution rule):
+`resolve_owner_usernames(text[])` resolves any number of usernames in one call, one row per name,
+and is the only place the rule is written.
 
 - `resolve_owner_username(text)`, which the sync and log triggers, verify and the console call
   with one name, now asks it about that one name.

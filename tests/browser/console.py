@@ -1,4 +1,4 @@
-"""A console served by `streamlit run` on a free port behind nginx, as the README deploys it, and
+"""A console served by `streamlit run` on a free port behind nginx, as docs/deployment.md deploys it, and
 headless Chromium to look at it.
 
 Shared by the browser tests and by the README screenshots, so that both see the same product.

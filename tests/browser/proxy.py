@@ -1,4 +1,4 @@
-"""nginx in front of the console, as the README's deployment recipe puts it: one server block per
+"""nginx in front of the console, as docs/deployment.md puts it: one server block per
 test identity, each including deploy/nginx/owner-console-proxy.conf as production does."""
 
 import os

@@ -1,6 +1,6 @@
 """R2: writers on the legacy path (username only) and the new path (id only, and both) while
 backfills run and users are created and renamed. Afterwards, and after one more backfill, every
-invariant of DESIGN section 2 holds on every row (listed in `check_invariants`).
+invariant of docs/design.md's write path holds on every row (listed in `check_invariants`).
 
 Each writer thread owns a disjoint set of rows, so the last write to every row is known.
 """
@@ -229,7 +229,7 @@ def test_concurrent_writers_backfills_and_user_changes_keep_every_invariant(pend
 def check_invariants(
     connection: Connection, users: Users, seeded, last_write, *, after_backfill: bool
 ) -> int:
-    """DESIGN section 2, row by row; the number of rows checked."""
+    """The write path of docs/design.md, row by row; the number of rows checked."""
     names = {user_id: {name.lower() for name in history} for user_id, history in users.names.items()}
     current = dict(connection.execute(text("SELECT id, username FROM app_users")).all())
     rows = {

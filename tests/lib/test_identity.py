@@ -1,5 +1,5 @@
-"""Where a visitor's identity comes from (DESIGN §7), and that it never falls back to the local user
-when a sign-in or a proxy header is configured."""
+"""Where a visitor's identity comes from (docs/design.md, Identity), and that it never falls back to
+the local user when a sign-in or a proxy header is configured."""
 
 import os
 import pwd

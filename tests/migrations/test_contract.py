@@ -1,6 +1,6 @@
-"""The contract migration (DESIGN §9): applied to the demo brought to readiness, every read-view
-row stays the same and its downgrade gives back every legacy username and every object; it
-refuses while a gate fails unless overridden, and the override is audited."""
+"""The contract migration (docs/design.md, The finish line): applied to the demo brought to
+readiness, every read-view row stays the same and its downgrade gives back every legacy username and
+every object; it refuses while a gate fails unless overridden, and the override is audited."""
 
 import re
 from argparse import Namespace

@@ -1,5 +1,5 @@
 """Managed PostgreSQL (RDS, Cloud SQL): a role that owns the CRM database and is not a superuser
-runs the whole migration chain, the CLI's backfill, trigger toggles and aliases (DESIGN §7).
+runs the whole migration chain, the CLI's backfill, trigger toggles and aliases (docs/design.md, Identity).
 Runs on the embedded PostgreSQL 18 and, through scripts/test-pg15, on PostgreSQL 15."""
 
 from collections.abc import Iterator

@@ -1,7 +1,7 @@
 """Random operations that include the playbook's rollback: owner triggers disabled and enabled one
 by one, legacy and new writes while they are off, renames, aliases added and removed, backfills.
 Once the triggers are on again and a backfill has run, verify finds no drift and the invariants
-of DESIGN §2 hold.
+of docs/design.md's write path hold.
 
 Each example runs in one transaction of its own database, rolled back at the end; verify runs
 its batches (of 7 rows, to cross batch edges) in that transaction too.

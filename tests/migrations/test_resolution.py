@@ -1,4 +1,4 @@
-"""The one resolution rule, resolve_owner_username(), on the cases DESIGN §2 names."""
+"""The one resolution rule, resolve_owner_username(), on the cases docs/design.md names."""
 
 import pytest
 from sqlalchemy import text

@@ -1,4 +1,4 @@
-"""The sync and log triggers: every row of DESIGN §2's write-path table, on every migrated table."""
+"""The sync and log triggers: every row of the write-path table in docs/design.md, on every migrated table."""
 
 import pytest
 from sqlalchemy.exc import IntegrityError

@@ -1,4 +1,4 @@
--- The one resolution rule (DESIGN §2, aliases since 0048), set-based: one row per username given
+-- The one resolution rule (docs/design.md, The resolution rule; aliases since 0048), set-based: one row per username given
 -- (give each once), whatever their number. The triggers ask it about one name and the backfill
 -- about a batch's thousands; called with an array whose contents the planner can see, it plans by
 -- their number, so that a batch gets hash joins where one name gets index probes.

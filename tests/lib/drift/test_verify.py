@@ -1,4 +1,4 @@
-"""Verify against DESIGN §8's definition of drift: each kind found and stored, what is not drift
+"""Verify against the definition of drift in docs/design.md: each kind found and stored, what is not drift
 passed over, a killed run resumed, one run at a time, and the CLI's exit statuses."""
 
 import csv

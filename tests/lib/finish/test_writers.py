@@ -1,5 +1,6 @@
-"""Legacy writers (DESIGN §9): each session that writes an owner field is recorded by path, per
-table, application_name and role, once a minute, by the database itself; nothing else is."""
+"""Legacy writers (docs/design.md, The finish line): each session that writes an owner field is
+recorded by path, per table, application_name and role, once a minute, by the database itself;
+nothing else is."""
 
 import os
 import subprocess
