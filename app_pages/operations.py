@@ -48,7 +48,6 @@ backfill.backfill_button("Re-run backfill…", "operations")
 
 @st.fragment(run_every=2)
 def live_runs():
-    database.settle_runs_of_dead_processes()
     actions.background_failure_shown("backfill")
     runs = database.read(backfill_runs, limit=20, retry=False)
     latest = runs[0] if runs else None

@@ -17,21 +17,18 @@ from lib.aliases.suggestions import (
     NameFilter,
     UnresolvedName,
     compute_suggestions,
-    compute_suggestions_if_due,
     kept_suggestions,
     shown_names,
 )
-from lib.backfill.runs import settle_dead_runs
+from lib.background import jobs as background
 from lib.coverage.counts import TableCoverage, table_coverage
 from lib.coverage.preflight import username_matches
-from lib.coverage.snapshots import take_due_snapshots
-from lib.db.background import BackgroundJobs
 from lib.db.database import connection_failure, is_connection_problem
 from lib.db.embedded import restart_embedded_if_stopped
 from lib.db.settings import configured_database_url
 from lib.db.shared_read import Computed, SharedRead
 from lib.demo.startup import open_console_database
-from lib.drift.verify import settle_dead_verify, write_drift_csv
+from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
@@ -43,8 +40,6 @@ LIVE_CACHE_SECONDS = 3
 # Recompute (of the suggestions), and the distinct-username count (a scan of both tables), give
 # everyone the result of the last request when it is younger than this, however often anyone asks.
 ON_REQUEST_REUSE_SECONDS = 30
-# Work that no page waits for, in this order each tick.
-BACKGROUND_JOBS = (take_due_snapshots, compute_suggestions_if_due)
 
 
 @st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
@@ -58,12 +53,11 @@ def engine() -> Engine:
         return _engine()
 
 
-@st.cache_resource(show_spinner=False, on_release=BackgroundJobs.stop)
-def start_background_jobs() -> BackgroundJobs:
-    """One thread of background jobs per console process, for as long as it runs."""
-    jobs = BackgroundJobs(engine(), BACKGROUND_JOBS)
-    jobs.start()
-    return jobs
+@st.cache_resource(show_spinner=False, on_release=background.BackgroundJobs.stop)
+def start_background_jobs() -> background.BackgroundJobs:
+    """The process's background jobs, unless its launcher (ui.serve) already started them: a
+    console run by `streamlit run app.py` starts them with its first page."""
+    return background.start_background_jobs(engine())
 
 
 @contextmanager
@@ -140,13 +134,6 @@ def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | 
         return work.latest()
     with database_problems_shown(), st.spinner("Counting the distinct usernames…"):
         return work.fetch(_engine(), ON_REQUEST_REUSE_SECONDS)
-
-
-def settle_runs_of_dead_processes() -> None:
-    """Backfill and verify runs whose process died show as interrupted, not as running for ever."""
-    with database_problems_shown(retry=False):
-        settle_dead_runs(_engine())
-        settle_dead_verify(_engine())
 
 
 def unresolved_csv(rows: UnresolvedFilter) -> bytes:

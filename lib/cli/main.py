@@ -192,6 +192,7 @@ def metrics(args: argparse.Namespace) -> int:
     # Imported here: the Prometheus client would add a tenth of a second to every other command.
     from prometheus_client import start_http_server
 
+    from lib.background.jobs import start_background_jobs
     from lib.metrics.server import metrics_registry
 
     engine = open_console_database()
@@ -204,12 +205,15 @@ def metrics(args: argparse.Namespace) -> int:
         ) from None
     # A SIGTERM ends the wait below like Ctrl-C: the server and the database close cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    # The readiness evidence is taken while the metrics are served, whether anyone scrapes or not.
+    jobs = start_background_jobs(engine)
     print(f"serving metrics at http://{args.address}:{server.server_port}/metrics", flush=True)
     try:
         thread.join()
     except KeyboardInterrupt:
         pass
     finally:
+        jobs.stop()
         server.shutdown()
         server.server_close()
     return 0

@@ -131,7 +131,7 @@ def test_every_page_names_the_outage_within_5_s_and_recovers_without_a_console_r
         tab.locator("h1").first.wait_for()
         assert not operator.problems(tab), path
 
-    # The Operations page found the run's lock free: the run is interrupted, and the next resumes it.
+    # The console's background jobs found the run's lock free: it is interrupted, the next resumes it.
     with crm.connect() as connection:
         run = connection.execute(
             text("SELECT id FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
@@ -143,7 +143,7 @@ def test_every_page_names_the_outage_within_5_s_and_recovers_without_a_console_r
                 text("SELECT status FROM migration_ops.backfill_runs WHERE id = :id"), {"id": run}
             ).scalar_one()
 
-    wait_for(lambda: status() == "interrupted", "the Operations page to mark the dead run interrupted")
+    wait_for(lambda: status() == "interrupted", "the background jobs to mark the dead run interrupted")
     tabs["operations"].get_by_text(f"Run {run}").first.wait_for()
     outcome = run_backfill(crm, BatchSettings(batch_size=100), "fault-suite", "cli")
     with crm.connect() as connection:

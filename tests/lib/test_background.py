@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy import text
 
-from lib.db.background import BackgroundJobs
+from lib.background.jobs import BackgroundJobs
 from tests.conftest import wait_for
 
 

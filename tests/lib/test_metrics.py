@@ -22,6 +22,7 @@ from tests.crm import cli_backfill
 from tests.lib.test_cli import cli, url_of
 from tests.playbook import playbook_coverage
 from tests.site import set_site_setting
+from tests.support.evidence import forget_snapshots, wait_for_snapshots
 
 
 @contextmanager
@@ -59,6 +60,12 @@ def samples(body: str) -> dict[tuple[str, frozenset], float]:
 
 def value(found: dict, name: str, **labels: str) -> float:
     return found[(f"owner_migration_{name}", frozenset(labels.items()))]
+
+
+def test_the_metrics_server_takes_the_readiness_evidence_whether_scraped_or_not(demo_db):
+    forget_snapshots(demo_db)
+    with metrics_endpoint(demo_db):
+        wait_for_snapshots(demo_db, "lib.cli metrics, never scraped")
 
 
 def test_a_scrape_passes_promtool_and_its_step_3_counts_equal_the_playbook(demo_db):

@@ -8,6 +8,7 @@ import pytest
 import streamlit as st
 from sqlalchemy import create_engine, text
 
+import lib.background.jobs
 import ui.database
 from lib.aliases.store import ProposedAlias, list_aliases
 from lib.aliases.suggestions import compute_suggestions, kept_suggestions
@@ -445,7 +446,7 @@ def compute(engine) -> None:
 
 
 def test_remediation_shows_the_kept_suggestions_until_asked_to_recompute(console, db, monkeypatch):
-    monkeypatch.setattr(ui.database, "BACKGROUND_JOBS", ())  # what the page shows, not when the job runs
+    monkeypatch.setattr(lib.background.jobs, "JOBS", ())  # what the page shows, not when the job runs
     with db.begin() as connection:
         add_user(connection, "john.smith")
         insert_row(connection, "crm_accounts", owner_username="jsmith")

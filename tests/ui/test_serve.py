@@ -8,11 +8,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from lib.db.settings import PROJECT_ROOT
 from tests.browser.proxy import free_ports
+from tests.lib.test_cli import url_of
+from tests.support.evidence import forget_snapshots, wait_for_snapshots
 
 STARTUP_SECONDS = 120
 
@@ -26,10 +30,18 @@ def data_dir():
 
 
 def serve_until_its_url(data_dir) -> list[str]:
-    """What `python -m ui.serve` prints up to and including the line with its URL; then it is
-    stopped as a terminal's Ctrl-C would."""
+    """What `python -m ui.serve` on the embedded database prints up to and including the line
+    with its URL; then it is stopped as a terminal's Ctrl-C would."""
+    with serving({"DATABASE_URL": "", "OWNER_CONSOLE_DATA_DIR": str(data_dir)}) as lines:
+        return lines
+
+
+@contextmanager
+def serving(settings: dict[str, str]) -> Iterator[list[str]]:
+    """`python -m ui.serve` with `settings` in its environment, up until it prints its URL: the
+    lines it printed so far. It is stopped, as a terminal's Ctrl-C would, when the block ends."""
     [port] = free_ports(1)
-    environment = {**os.environ, "DATABASE_URL": "", "OWNER_CONSOLE_DATA_DIR": str(data_dir)}
+    environment = {**os.environ, **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.headless", "true"],
         cwd=PROJECT_ROOT,
@@ -46,11 +58,11 @@ def serve_until_its_url(data_dir) -> list[str]:
             lines.append(line.strip())
             if "URL: http" in line:
                 break
+        yield [line for line in lines if line]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
         watchdog.cancel()
-    return [line for line in lines if line]
 
 
 def readme_sample() -> list[str]:
@@ -87,3 +99,9 @@ def test_the_terminal_says_each_step_before_the_url_and_the_server_stops_with_th
     again = serve_until_its_url(data_dir)
     assert not any(line.startswith("Loading the demo CRM") for line in again), again
     assert any(line.startswith("Database ready: ") for line in again), again
+
+
+def test_a_console_that_nobody_visits_takes_the_readiness_evidence(demo_db):
+    forget_snapshots(demo_db)
+    with serving({"DATABASE_URL": url_of(demo_db)}):
+        wait_for_snapshots(demo_db, "a ui.serve that no browser has opened")
