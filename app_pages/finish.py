@@ -9,6 +9,7 @@ from lib.finish.next_step import AT_TARGET, next_steps
 from lib.finish.readiness import all_hold, outlook, readiness_now
 from lib.finish.writers import COLUMNS as WRITER_COLUMNS
 from lib.finish.writers import owner_writers
+from lib.registry import MIGRATED_TABLES
 from ui import database, widgets
 
 st.title("Finish")
@@ -53,7 +54,7 @@ for step in database.read(next_steps):
             )
         else:
             st.page_link("app_pages/operations.py", label="Run the backfill", icon=":material/build:")
-widgets.show_sql("forecast", "crm_accounts", "SQL behind the forecast (per table)")
+widgets.show_sql("forecast", MIGRATED_TABLES[0], "SQL behind the forecast (per table)")
 
 st.header("Who writes owner fields", anchor=False)
 days = st.segmented_control(

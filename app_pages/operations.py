@@ -114,13 +114,13 @@ widgets.show_sql("alias_batches", label="SQL behind the batches")
 
 st.header("Verify", anchor=False)
 st.caption(
-    "A batched scan of both tables for drift: rows whose owner_user_id or error row disagrees with "
+    "A batched scan of every migrated table for drift: rows whose owner_user_id or error row disagrees with "
     "the rule. A renamed user's old name, a case variant and an alias are not drift. Run it after "
     "a rollback and the backfill that follows it."
 )
 
 
-@st.dialog("Verify both tables", width="large", on_dismiss=lambda: dialog_closed(VERIFY_DIALOG))
+@st.dialog("Verify every table", width="large", on_dismiss=lambda: dialog_closed(VERIFY_DIALOG))
 def confirm_verify():
     left, right = st.columns(2)
     batch_size = left.number_input(

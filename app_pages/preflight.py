@@ -28,7 +28,7 @@ widgets.show_queries(
 st.header("Distinct legacy usernames", anchor=False)
 st.caption(
     "Each distinct owner_username as written, by how the resolution rule matches it. "
-    "Counting them reads every row of both tables, so it runs when asked, one count at a time, "
+    "Counting them reads every row of every migrated table, so it runs when asked, one count at a time, "
     f"and a count younger than {database.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks."
 )
 count_now = st.button(

@@ -21,6 +21,14 @@ def as_text(value: object) -> str:
     return _LINE_BREAK.sub("↵", _MARKDOWN_SYNTAX.sub(r"\\\1", defused))
 
 
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def in_words(number: int) -> str:
+    """'four' for 4, as a sentence writes a small count; digits from 11 on."""
+    return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else f"{number:,}"
+
+
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """'1 alias', '3 aliases': a count with its noun in the right number."""
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

@@ -62,7 +62,7 @@ from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
-from lib.text import counted
+from lib.text import counted, in_words
 
 CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
 
@@ -517,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     metrics_parser.set_defaults(run=metrics)
     verify_parser = commands.add_parser(
-        "verify", help="scan both tables for drift; exit 0 none, 1 drift, 2 could not run"
+        "verify", help="scan every migrated table for drift; exit 0 none, 1 drift, 2 could not run"
     )
     add_batch_options(verify_parser)
     verify_parser.add_argument(
@@ -543,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     ).set_defaults(run=readiness_gates)
     triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
     triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
-    triggers_parser.add_argument("names", nargs="*", help="trigger names; all four when none")
+    triggers_parser.add_argument(
+        "names", nargs="*", help=f"trigger names; all {in_words(len(OWNER_TRIGGERS))} when none"
+    )
     triggers_parser.add_argument(
         "--yes",
         action="store_true",

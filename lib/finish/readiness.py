@@ -16,9 +16,9 @@ from lib.db.schema import CLI
 from lib.db.settings import SECRETS_FILE, console_setting
 from lib.errors import SettingError
 from lib.guard.triggers import trigger_states
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS
 from lib.sql import query
-from lib.text import age, counted
+from lib.text import age, counted, in_words
 
 DAY, HOUR = 86_400, 3_600
 
@@ -228,7 +228,7 @@ def _triggers_gate(connection: Connection, days: int) -> Gate:
         )
     return Gate(
         "owner_triggers_on",
-        "The four owner triggers stayed enabled",
+        f"The {in_words(len(OWNER_TRIGGERS))} owner triggers stayed enabled",
         holds,
         evidence,
         f"enabled throughout the last {days} days",

@@ -81,7 +81,7 @@ def verify(
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
     on_created: Callable[[], None] = lambda: None,
 ) -> VerifyOutcome:
-    """Scan both tables for drift and store what it finds; audited with its verdict."""
+    """Scan every migrated table for drift and store what it finds; audited with its verdict."""
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,

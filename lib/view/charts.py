@@ -6,6 +6,8 @@ shortened, times read in 24-hour UTC to the unit that tells the ticks apart, and
 table has one colour, from the registry, whichever of them a chart holds.
 """
 
+import itertools
+
 import altair as alt
 import pandas as pd
 
@@ -15,9 +17,11 @@ from lib.registry import MIGRATED_TABLES, REASONS
 
 TARGET_COLOR = "#d62728"
 MET_COLOR = "#2ca02c"
-# One colour per reason and per table, on every chart, whichever of them the data holds.
+# One colour per reason and per table, on every chart, whichever of them the data holds; tables
+# beyond the palette's length take its colours again, in order.
 REASON_COLORS = dict(zip(REASONS, ("#e377c2", "#ff7f0e", "#7f7f7f"), strict=True))
-TABLE_COLORS = dict(zip(MIGRATED_TABLES, ("#1f77b4", "#17becf"), strict=True))
+TABLE_PALETTE = ("#1f77b4", "#17becf", "#9467bd", "#8c564b", "#bcbd22", "#aec7e8")
+TABLE_COLORS = dict(zip(MIGRATED_TABLES, itertools.cycle(TABLE_PALETTE)))
 # A horizontal bar chart's height in pixels, its bars and then its axis and legend. Streamlit fits
 # the whole chart, legend included, into the height it is given, so pages pass this.
 BAR_STEP_PX = 44

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.text import WORD_JOINER, as_text
+from lib.text import WORD_JOINER, as_text, in_words
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,14 @@ from lib.text import WORD_JOINER, as_text
 )
 def test_markup_is_escaped_and_links_are_defused(text, shown):
     assert as_text(text) == shown
+
+
+def test_a_small_count_reads_as_a_word_and_a_large_one_as_digits():
+    assert [in_words(number) for number in (0, 4, 6, 10, 11, 1200)] == [
+        "no",
+        "four",
+        "six",
+        "ten",
+        "11",
+        "1,200",
+    ]
