@@ -1,4 +1,5 @@
-"""Database text shown on markdown surfaces keeps every character and gains no markup."""
+"""The text helpers: database text shown on markdown surfaces keeps every character and gains no
+markup; a small count reads as a word."""
 
 import pytest
 
@@ -22,11 +23,5 @@ def test_markup_is_escaped_and_links_are_defused(text, shown):
 
 
 def test_a_small_count_reads_as_a_word_and_a_large_one_as_digits():
-    assert [in_words(number) for number in (0, 4, 6, 10, 11, 1200)] == [
-        "no",
-        "four",
-        "six",
-        "ten",
-        "11",
-        "1,200",
-    ]
+    said = [in_words(number) for number in (0, 4, 6, 10, 11, 1200)]
+    assert said == ["no", "four", "six", "ten", "11", "1,200"]
