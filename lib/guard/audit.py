@@ -53,18 +53,11 @@ class AuditFilter:
         }
 
 
-def record(
-    engine: Engine,
-    identity: Identity,
-    role: str,
-    action: str,
-    parameters: dict,
-    outcome: str,
-    detail: str = "",
-) -> None:
-    """Write one entry in a transaction of its own, so that it stays whatever the action does next."""
+def record(engine: Engine, *entry) -> None:
+    """record_in(connection, *entry) in a transaction of its own, so that the entry stays whatever
+    the action does next."""
     with engine.begin() as connection:
-        record_in(connection, identity, role, action, parameters, outcome, detail)
+        record_in(connection, *entry)
 
 
 def record_in(
