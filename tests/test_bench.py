@@ -3,12 +3,15 @@ figures it compares must agree: P4 asserts that the console's coverage equals th
 step 3, P6 that the export holds every unresolved row, P7 that verify finds no drift after the
 backfill. No timing is asserted."""
 
+import pytest
+
 from bench.__main__ import run_benchmarks, table
 from lib.registry import PAGES
 
 SMOKE_SCALE = 0.0005  # 1,000 accounts, 2,500 opportunities
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_every_measure_at_smoke_scale(server_url):
     said = []
     figures = run_benchmarks(server_url, SMOKE_SCALE, say=said.append)

@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from lib.coverage.counts import table_coverage
 from lib.db.embedded import PSQL
-from tests.conftest import DEMO_ACCOUNTS, DEMO_OPPORTUNITIES
-from tests.playbook import PLAYBOOKS, playbook_sql_blocks
+from tests.support.database import DEMO_ACCOUNTS, DEMO_OPPORTUNITIES
+from tests.support.playbook import PLAYBOOKS, playbook_sql_blocks
 
 
 def psql(engine, sql: str) -> list[str]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.browser.console import IDENTITY_ENV, OPERATOR, VIEWER, Console, Visitor, running_console
-from tests.conftest import DEMO_TEMPLATE, clone
+from tests.support.console import IDENTITY_ENV, OPERATOR, VIEWER, Console, Visitor, running_console
+from tests.support.database import DEMO_TEMPLATE, clone
 
 
 @pytest.fixture(scope="module")

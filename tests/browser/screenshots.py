@@ -16,7 +16,7 @@ from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
 from lib.demo.generator import load_demo
 from lib.guard.actions import start_backfill
 from lib.guard.identity import local_identity
-from tests.browser.console import (
+from tests.support.console import (
     IDENTITY_ENV,
     OPERATOR,
     PAGES,
@@ -26,7 +26,7 @@ from tests.browser.console import (
     running_console,
     wait_until_rendered,
 )
-from tests.site import write_site_file
+from tests.support.site import write_site_file
 
 DATA_DIR = PROJECT_ROOT / ".data" / "screenshots"
 OUT_DIR = PROJECT_ROOT / "docs" / "screenshots"

@@ -1,6 +1,6 @@
 """Journey 1: every page opened first by deep link, on a console that has served nothing yet."""
 
-from tests.browser.console import PAGES
+from tests.support.console import PAGES
 
 
 def test_every_page_opens_first_by_deep_link_on_a_cold_server(viewer):

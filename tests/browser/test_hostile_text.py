@@ -18,8 +18,8 @@ from lib.aliases.store import ProposedAlias
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
 from lib.text import WORD_JOINER
-from tests.browser.console import OPERATOR, PAGES, wait_until_rendered
-from tests.site import set_site_setting
+from tests.support.console import OPERATOR, PAGES, wait_until_rendered
+from tests.support.site import set_site_setting
 
 
 class Requests(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from lib.guard.identity import local_identity
-from tests.browser.console import (
+from tests.support.console import (
     ANONYMOUS,
     IDENTITY_ENV,
     IDENTITY_HEADER,
@@ -24,9 +24,8 @@ from tests.browser.console import (
     sidebar_text,
     wait_until_rendered,
 )
-from tests.browser.proxy import DOUBLED
-from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
-from tests.browser.test_viewer import database_state
+from tests.support.proxy import DOUBLED
+from tests.support.states import change_all_triggers, database_state, pg_trigger_states
 
 # Server blocks whose authentication established these names.
 PADDED = "padded"  # the operator's name behind a no-break space, which HTTP does not strip

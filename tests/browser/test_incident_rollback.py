@@ -4,54 +4,8 @@ step 3), sees it everywhere, and later enables them again."""
 from sqlalchemy import text
 
 from lib.registry import OWNER_TRIGGERS
-from tests.browser.console import (
-    OPERATOR,
-    PAGES,
-    table_rows,
-    wait_for_first_run_to_end,
-    wait_until_rendered,
-)
-
-TRIGGERS = {
-    "crm_accounts_owner_sync_guard",
-    "crm_accounts_owner_log_guard",
-    "crm_opportunities_owner_sync_guard",
-    "crm_opportunities_owner_log_guard",
-}
-
-
-def pg_trigger_states(demo) -> dict[str, str]:
-    with demo.connect() as connection:
-        rows = connection.execute(
-            text("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname = ANY(:names)"),
-            {"names": sorted(TRIGGERS)},
-        )
-        return {name: state for name, state in rows}
-
-
-def change_all_triggers(page, change: str) -> None:
-    """Choose `change`, which ticks every trigger it applies to, type the confirmation, and apply
-    it; then the form is back to no change chosen, offering only the change that now makes sense."""
-    phrase = f"{change} 4 triggers"
-    radios = page.get_by_role("radiogroup", name="Change")
-    assert not any(radio.is_checked() for radio in radios.get_by_role("radio").all()), "a change is preset"
-    radios.get_by_text(change, exact=True).click()
-    confirmation = page.get_by_label(f'Type "{phrase}" to confirm')
-    confirmation.wait_for()
-    wait_until_rendered(page)
-    for name in TRIGGERS:
-        assert page.get_by_role("checkbox", name=name, exact=True).is_checked(), name
-    confirmation.fill(phrase)
-    confirmation.press("Enter")
-    page.get_by_role("button", name=phrase.capitalize()).click()
-    page.get_by_text(f"Done: {phrase}.").wait_for()
-    wait_until_rendered(page)
-    undo = {"disable": "enable", "enable": "disable"}[change]
-    offered = radios.get_by_role("radio")
-    assert offered.count() == 1 and radios.get_by_role("radio", name=undo, exact=True).count() == 1
-    assert not offered.is_checked()
-    assert not any(page.get_by_role("checkbox", name=name, exact=True).is_checked() for name in TRIGGERS)
-    assert page.get_by_label("Choose a change and triggers to confirm").input_value() == ""
+from tests.support.console import OPERATOR, PAGES, table_rows, wait_for_first_run_to_end
+from tests.support.states import TRIGGERS, change_all_triggers, pg_trigger_states
 
 
 def banner(visitor, path: str) -> str:
@@ -88,8 +42,9 @@ def test_an_operator_disables_and_enables_the_triggers_with_a_typed_confirmation
     assert [
         (a["actor"], a["identified by"], a["via"], a["action"], a["outcome"], a["what"]) for a in actions
     ] == [
-        (OPERATOR, "proxy", "console", "enable triggers", "succeeded", f"triggers: {named}"),
-        (OPERATOR, "proxy", "console", "disable triggers", "succeeded", f"triggers: {named}"),
+        (OPERATOR, "proxy", "console", f"{change} triggers", outcome, f"triggers: {named}")
+        for change in ("enable", "disable")  # newest first
+        for outcome in ("succeeded", "started")
     ]
     assert all(entry[0].endswith(" UTC") for entry in entries)  # the one time format
     assert operator.problems(page) == []

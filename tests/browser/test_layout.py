@@ -8,8 +8,8 @@ from lib.aliases.suggestions import unresolved_names
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS
-from tests.browser.console import OPERATOR, PAGES, cut_off, table_rows
-from tests.site import set_site_setting
+from tests.support.console import OPERATOR, PAGES, cut_off, table_rows
+from tests.support.site import set_site_setting
 
 
 @pytest.mark.parametrize("path", PAGES)

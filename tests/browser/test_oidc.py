@@ -9,7 +9,7 @@ import pytest
 from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import Browser, Page
 
-from tests.browser.console import (
+from tests.support.console import (
     ANONYMOUS,
     OPERATOR,
     VIEWER,
@@ -19,8 +19,7 @@ from tests.browser.console import (
     wait_for_sidebar_text,
     wait_until_rendered,
 )
-from tests.browser.test_incident_rollback import change_all_triggers, pg_trigger_states
-from tests.browser.test_viewer import database_state
+from tests.support.states import change_all_triggers, database_state, pg_trigger_states
 
 SIGN_IN = "Sign in to use the owner migration console."
 

@@ -6,16 +6,16 @@ from sqlalchemy import text
 from lib.aliases.store import alias_batches, list_aliases
 from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
-from tests.browser.console import (
+from tests.support.console import (
     OPERATOR,
     grid_rows,
     table_rows,
     wait_for_first_run_to_end,
     wait_until_rendered,
 )
-from tests.conftest import wait_for
-from tests.crm import error_rows, unresolved_rows
-from tests.playbook import playbook_coverage
+from tests.support.crm import error_rows, unresolved_rows
+from tests.support.playbook import playbook_coverage
+from tests.support.polling import wait_for
 
 RUN_SECONDS = 120
 ROW_HEIGHT = 35  # of the review table's header and rows, in pixels

@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
 from lib.text import WORD_JOINER
-from tests.browser.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
-from tests.playbook import playbook_coverage
+from tests.support.console import OPERATOR, grid_rows, wait_for_first_run_to_end, wait_until_rendered
+from tests.support.playbook import playbook_coverage
 
 # Small batches of a fixed size, with a pause, so that the 8,000 demo rows take several seconds
 # and the bar is seen on its way.

@@ -3,7 +3,8 @@
 from sqlalchemy import text
 
 from lib.registry import OWNER_TRIGGERS
-from tests.browser.console import PAGES, VIEWER, sidebar_text
+from tests.support.console import PAGES, VIEWER, sidebar_text
+from tests.support.states import database_state
 
 # Every control that acts, by page; the trigger control is on two pages.
 ACTION_CONTROLS = {
@@ -17,21 +18,6 @@ TRIGGER_FIELDS = [
     ("radio", "disable"),  # the only change on offer while every trigger is enabled
     ("textbox", "Choose a change and triggers to confirm"),
 ]
-
-
-def database_state(demo) -> tuple:
-    """What an action would change: runs, trigger states, owner ids, and the audit log."""
-    with demo.connect() as connection:
-        return connection.execute(
-            text("""
-                SELECT (SELECT count(*) FROM migration_ops.backfill_runs),
-                       (SELECT string_agg(tgname::text || tgenabled::text, ',' ORDER BY tgname)
-                        FROM pg_trigger WHERE tgname LIKE '%owner%guard'),
-                       (SELECT count(owner_user_id) FROM crm_accounts),
-                       (SELECT count(owner_user_id) FROM crm_opportunities),
-                       (SELECT count(*) FROM migration_ops.audit_log)
-            """)
-        ).one()
 
 
 def test_a_viewer_sees_every_page_and_cannot_act(viewer, demo):

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
-from tests.playbook import playbook_coverage
+from tests.support.playbook import playbook_coverage
 
 INTERVAL_SECONDS = 5
 # A figure changed in the database shows at the page's next refresh; this covers drawing it.

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from lib.guard.identity import PROXY_SECRET_HEADER
-from tests.browser.proxy import DOUBLED, running_proxy
+from tests.support.proxy import DOUBLED, running_proxy
 
 
 class EchoHeaders(BaseHTTPRequestHandler):

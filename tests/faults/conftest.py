@@ -5,29 +5,19 @@ FAULT_SCALE multiplies the data and the writes (1 in CI; `./scripts/faults --sca
 large run). FAULT_SEED fixes the random kill points and writes, to replay a failure.
 """
 
-import os
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from lib.demo.generator import load_demo
-from tests.conftest import admin_connection, build_template, clone
-from tests.pages.conftest import console  # noqa: F401  (AppTest of a page, for R3's page inputs)
+from tests.support.database import admin_connection, build_template, clone
+from tests.support.faults import FIGURES, SCALE, SEED, record
 
-SCALE = float(os.environ.get("FAULT_SCALE", "1"))
-SEED = int(os.environ.get("FAULT_SEED", "20261124"))
 PENDING_TEMPLATE = "template_pending"
 PENDING_ACCOUNTS, PENDING_OPPORTUNITIES = round(600 * SCALE), round(1_500 * SCALE)
-
-FIGURES: dict[str, str] = {}
-
-
-def record(figure: str, value: object) -> None:
-    """One line of the fault suite's report, e.g. record("R1 kills survived", "20 of 20")."""
-    FIGURES[figure] = str(value)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -36,20 +26,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section(f"fault figures (scale {SCALE:g}, seed {SEED})")
     for figure, value in FIGURES.items():
         terminalreporter.write_line(f"{figure:<64}{value}")
-
-
-def backend_pid(connection: Connection) -> int:
-    return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-
-
-def waiting_on(connection: Connection, holder_pid: int) -> bool:
-    """Whether some backend waits on a lock that the backend `holder_pid` holds."""
-    waiting = connection.execute(
-        text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
-        {"holder": holder_pid},
-    ).scalar_one()
-    connection.rollback()
-    return waiting > 0
 
 
 @pytest.fixture

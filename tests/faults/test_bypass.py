@@ -8,11 +8,11 @@ from sqlalchemy import Connection, Engine, text
 from lib.finish.readiness import readiness_now
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from tests.crm import error_rows, unresolved_rows
-from tests.faults.conftest import record
-from tests.lib.test_cli import cli, url_of
-from tests.playbook import playbook_coverage
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import error_rows, unresolved_rows
+from tests.support.faults import record
+from tests.support.playbook import playbook_coverage
+from tests.support.site import set_site_setting
 
 # Every row whose owner_user_id is not what the rule makes of its username, with the rule
 # asked once about every name.

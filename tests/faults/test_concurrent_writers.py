@@ -18,9 +18,9 @@ from lib.backfill.loop import run_backfill
 from lib.backfill.settings import BatchSettings
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.registry import MIGRATED_TABLES
-from tests.conftest import wait_for
-from tests.crm import error_rows, owner_of, resolve, unresolved_rows, update_row
-from tests.faults.conftest import SCALE, SEED, backend_pid, record, waiting_on
+from tests.support.crm import error_rows, owner_of, resolve, unresolved_rows, update_row
+from tests.support.faults import SCALE, SEED, backend_pid, record, waiting_on
+from tests.support.polling import wait_for
 
 WRITERS = 4
 WRITES = round(5_000 * SCALE)

@@ -19,11 +19,11 @@ from lib.db.schema import CONTRACT_REVISION, head_revision
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from tests.conftest import wait_for
-from tests.faults.conftest import backend_pid, record, waiting_on
-from tests.lib.test_cli import url_of
-from tests.migrations.test_contract import contract, definitions, read_views
-from tests.site import set_site_setting
+from tests.support.cli import url_of
+from tests.support.contract import contract, definitions, read_views
+from tests.support.faults import backend_pid, record, waiting_on
+from tests.support.polling import wait_for
+from tests.support.site import set_site_setting
 
 KILLS = 12
 ALEMBIC = [sys.executable, "-m", "alembic", "-n", "contract"]

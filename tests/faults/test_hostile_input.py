@@ -19,10 +19,10 @@ from lib.guard.identity import local_identity
 from lib.remainder.export import neutralise
 from lib.remainder.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
 from lib.text import as_text
-from tests.crm import add_user, error_rows, insert_row, owner_of
-from tests.faults.conftest import SCALE, record
-from tests.lib.test_cli import cli, url_of
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import add_user, error_rows, insert_row, owner_of
+from tests.support.faults import SCALE, record
+from tests.support.site import set_site_setting
 
 # Every kind of whitespace: what btrim() trims (the space) and what it must keep.
 WHITESPACE = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680",

@@ -16,9 +16,9 @@ from lib.drift.verify import run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
 from lib.registry import MIGRATED_TABLES
-from tests.conftest import wait_for
-from tests.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
-from tests.faults.conftest import SCALE, backend_pid, record, waiting_on
+from tests.support.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
+from tests.support.faults import SCALE, backend_pid, record, waiting_on
+from tests.support.polling import wait_for
 
 KILLS = 20
 # About 21 batches a run at every scale: 6 of accounts, 15 of opportunities.

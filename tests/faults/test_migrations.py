@@ -17,10 +17,10 @@ from lib.db.schema import (
     upgrade,
 )
 from lib.registry import MIGRATED_TABLES
-from tests.crm import error_rows, owner_state, unresolved_rows
-from tests.faults.conftest import record
-from tests.lib.test_cli import python_module
-from tests.playbook import playbook_coverage
+from tests.support.cli import python_module
+from tests.support.crm import error_rows, owner_state, unresolved_rows
+from tests.support.faults import record
+from tests.support.playbook import playbook_coverage
 
 
 def revisions_newest_first() -> list[str]:

@@ -23,7 +23,7 @@ from lib.db.embedded import start_embedded_server
 from lib.db.settings import PROJECT_ROOT
 from lib.demo.generator import load_demo
 from lib.guard.identity import local_identity
-from tests.browser.console import (
+from tests.support.console import (
     IDENTITY_ENV,
     OPERATOR,
     OPERATOR_SITE,
@@ -32,9 +32,9 @@ from tests.browser.console import (
     running_console,
     wait_until_rendered,
 )
-from tests.conftest import wait_for
-from tests.crm import cli_backfill
-from tests.faults.conftest import record
+from tests.support.crm import cli_backfill
+from tests.support.faults import record
+from tests.support.polling import wait_for
 
 DATA_DIR = PROJECT_ROOT / ".data" / "pytest-outage"
 DATABASE = "crm_outage"

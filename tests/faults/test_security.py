@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.db.settings import PROJECT_ROOT
-from tests.faults.conftest import record
-from tests.lib.test_cli import cli
-from tests.pages.conftest import PAGES
+from tests.support.cli import cli
+from tests.support.faults import record
+from tests.support.pages import PAGES
 
 PASSWORD = "S3cret-pa55word"
 PRODUCT_CODE = [
@@ -178,7 +178,7 @@ def test_streamlits_xsrf_protection_stays_on():
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert effective == ["True", "True"]
-    launchers = [PROJECT_ROOT / "scripts" / "console", PROJECT_ROOT / "tests" / "browser" / "console.py"]
+    launchers = [PROJECT_ROOT / "scripts" / "console", PROJECT_ROOT / "tests" / "support" / "console.py"]
     assert not [path for path in launchers if "enableXsrfProtection" in path.read_text()]
 
 

@@ -29,7 +29,7 @@ from lib.guard.audit import COLUMNS as AUDIT_COLUMNS
 from lib.guard.audit import AuditFilter, audit_entries, write_audit_csv
 from lib.guard.identity import Identity, role_of
 from lib.guard.triggers import TRIGGER_LOCK_TIMEOUT_MS, TableBusy, trigger_states
-from tests.site import set_site_setting
+from tests.support.site import set_site_setting
 
 VIEWER = Identity("viewer@example.com", "oidc")
 OPERATOR = Identity("lead@example.com", "oidc")
@@ -41,11 +41,13 @@ ALL_TRIGGERS = [
 ]
 
 
+pytestmark = pytest.mark.operators("lead@example.com", "other@example.com", local="")
+
+
 @pytest.fixture(autouse=True)
-def operators(monkeypatch, demo_db):
-    set_site_setting("OWNER_CONSOLE_OPERATORS", "lead@example.com, other@example.com")
+def console_database(monkeypatch, demo_db):
+    """The demo as the console's configured database, for the actions that open it themselves."""
     monkeypatch.setenv("DATABASE_URL", demo_db.url.render_as_string(hide_password=False))
-    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "")
 
 
 def audit(engine):

@@ -41,19 +41,16 @@ from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.audit import AuditFilter, audit_entries, screen_rows
 from lib.guard.identity import Identity, local_identity
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
-from tests.lib.test_cli import cli, url_of
-from tests.playbook import playbook_coverage
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
+from tests.support.playbook import playbook_coverage
+from tests.support.site import set_site_setting
 
 OPERATOR = Identity("lead@example.com", "oidc")
 VIEWER = Identity("viewer@example.com", "oidc")
 
 
-@pytest.fixture(autouse=True)
-def operators(monkeypatch):
-    set_site_setting("OWNER_CONSOLE_OPERATORS", "lead@example.com")
-    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", "")
+pytestmark = pytest.mark.operators("lead@example.com", local="")
 
 
 def backfill(engine) -> None:

@@ -5,7 +5,7 @@ import threading
 from sqlalchemy import text
 
 from lib.background.jobs import BackgroundJobs
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 
 def test_a_failing_job_leaves_the_next_one_running(db):

@@ -19,30 +19,10 @@ from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT, head_revision
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
-from tests.conftest import password_login
-from tests.crm import unresolved_accounts
-from tests.site import set_site_setting
-
-
-def cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
-    return python_module("lib.cli", *args, database_url=database_url)
-
-
-def python_module(module: str, *args: str, database_url: str) -> subprocess.CompletedProcess:
-    """`python -m MODULE ARGS` from the project root with DATABASE_URL set; its output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
+from tests.support.cli import cli, url_of
+from tests.support.crm import unresolved_accounts
+from tests.support.database import password_login
+from tests.support.site import set_site_setting
 
 
 def test_status_prints_the_playbook_coverage(demo_db):

@@ -6,8 +6,8 @@ from sqlalchemy import text
 
 from lib.coverage.counts import table_coverage
 from lib.registry import MIGRATED_TABLES
-from tests.crm import insert_row
-from tests.playbook import playbook_coverage
+from tests.support.crm import insert_row
+from tests.support.playbook import playbook_coverage
 
 
 def test_coverage_equals_the_playbook_query_on_the_demo(demo_db):

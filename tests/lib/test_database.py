@@ -5,7 +5,7 @@ import pytest
 from lib.db.database import check_reachable, create_engine_for
 from lib.db.settings import parse_database_url
 from lib.errors import SetupError
-from tests.conftest import password_login
+from tests.support.database import password_login
 
 PROBE_ROLE, PROBE_PASSWORD = "password_probe", "the-right-password"
 

@@ -19,7 +19,7 @@ from lib.guard.identity import (
     role_of,
     visitor_identity,
 )
-from tests.site import set_site_setting
+from tests.support.site import set_site_setting
 
 HEADER = "X-Forwarded-User"
 NOT_CONFIGURED: dict = {}  # st.user without [auth]

@@ -17,12 +17,12 @@ from lib.finish.readiness import GATE_IDS
 from lib.guard.identity import local_identity
 from lib.guard.triggers import set_triggers
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
-from tests.conftest import wait_for
-from tests.crm import cli_backfill
-from tests.lib.test_cli import cli, url_of
-from tests.playbook import playbook_coverage
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import cli_backfill
 from tests.support.evidence import forget_snapshots, wait_for_snapshots
+from tests.support.playbook import playbook_coverage
+from tests.support.polling import wait_for
+from tests.support.site import set_site_setting
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from lib.coverage.preflight import legacy_volume, username_matches
 from lib.coverage.runbook import rollout_checks
 from lib.registry import MIGRATED_TABLES
 from lib.sql import query
-from tests.crm import error_rows, insert_row, resolve
+from tests.support.crm import error_rows, insert_row, resolve
 
 
 def test_volume_is_the_playbooks_preflight_count(demo_db):

@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import Connection, text
 
 from lib.db.shared_read import SharedRead
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 
 class GatedRead:

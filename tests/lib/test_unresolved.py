@@ -8,18 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
+from lib.remainder import unresolved as remainder
 from lib.remainder.export import neutralise
-from lib.remainder.unresolved import (
-    COLUMNS,
-    UnresolvedFilter,
-    count_unresolved,
-    inactive_owner_rows,
-    remainder_by_reason,
-    unresolved_page,
-    write_csv,
-)
-from tests.crm import unresolved_accounts
-from tests.playbook import playbook_sql_blocks
+from tests.support.crm import unresolved_accounts
+from tests.support.playbook import playbook_sql_blocks
 
 SQL_OF_A_FILTER = """
     SELECT e.entity_type, e.entity_id, t.name, e.owner_username, e.reason, e.first_seen_at, e.last_seen_at
@@ -33,14 +25,14 @@ SQL_OF_A_FILTER = """
 """
 
 FILTERS = [
-    UnresolvedFilter(),
-    UnresolvedFilter(tables=("crm_accounts",), reasons=("ambiguous_username",)),
-    UnresolvedFilter(tables=("crm_opportunities",), username_contains="HYPERLINK"),
-    UnresolvedFilter(username_contains="%_"),  # LIKE wildcards are plain text here
+    remainder.UnresolvedFilter(),
+    remainder.UnresolvedFilter(tables=("crm_accounts",), reasons=("ambiguous_username",)),
+    remainder.UnresolvedFilter(tables=("crm_opportunities",), username_contains="HYPERLINK"),
+    remainder.UnresolvedFilter(username_contains="%_"),  # LIKE wildcards are plain text here
 ]
 
 
-def rows_by_sql(connection, rows: UnresolvedFilter) -> list[tuple]:
+def rows_by_sql(connection, rows: remainder.UnresolvedFilter) -> list[tuple]:
     params = {"tables": list(rows.tables), "reasons": list(rows.reasons), "needle": rows.username_contains}
     return [tuple(row) for row in connection.execute(text(SQL_OF_A_FILTER), params)]
 
@@ -48,37 +40,37 @@ def rows_by_sql(connection, rows: UnresolvedFilter) -> list[tuple]:
 def test_the_breakdown_is_the_playbooks_step_4(demo_db):
     with demo_db.connect() as connection:
         step4 = connection.execute(text(playbook_sql_blocks()[3])).all()
-        assert remainder_by_reason(connection) == [tuple(row) for row in step4]
+        assert remainder.remainder_by_reason(connection) == [tuple(row) for row in step4]
 
 
 @pytest.mark.parametrize("rows", FILTERS)
 def test_pages_and_count_hold_exactly_what_the_filter_finds_in_sql(demo_db, rows):
     with demo_db.connect() as connection:
         expected = rows_by_sql(connection, rows)
-        assert count_unresolved(connection, rows) == len(expected)
+        assert remainder.count_unresolved(connection, rows) == len(expected)
         paged = [
             row
             for page in range(1, len(expected) // 7 + 2)
-            for row in unresolved_page(connection, rows, page, 7)
+            for row in remainder.unresolved_page(connection, rows, page, 7)
         ]
-    assert [tuple(row[column] for column in COLUMNS) for row in paged] == expected
+    assert [tuple(row[column] for column in remainder.COLUMNS) for row in paged] == expected
 
 
 @pytest.mark.parametrize("rows", FILTERS)
 def test_the_csv_holds_exactly_the_filtered_rows_with_formulas_neutralised(demo_db, rows):
     out = io.StringIO()
     with demo_db.connect() as connection:
-        written = write_csv(connection, rows, out)
+        written = remainder.write_csv(connection, rows, out)
         expected = rows_by_sql(connection, rows)
     header, *lines = list(csv.reader(io.StringIO(out.getvalue())))
-    assert header == list(COLUMNS) and written == len(lines) == len(expected)
+    assert header == list(remainder.COLUMNS) and written == len(lines) == len(expected)
     assert lines == [["" if value is None else str(neutralise(value)) for value in row] for row in expected]
 
 
 def test_the_demo_csv_neutralises_every_formula_cell(demo_db):
     out = io.StringIO()
     with demo_db.connect() as connection:
-        write_csv(connection, UnresolvedFilter(), out)
+        remainder.write_csv(connection, remainder.UnresolvedFilter(), out)
     cells = [cell for line in csv.reader(io.StringIO(out.getvalue())) for cell in line]
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
@@ -115,7 +107,7 @@ def test_a_100k_row_export_streams_in_bounded_memory(db):
     sink = CountingSink()
     tracemalloc.start()
     with db.connect() as connection:
-        written = write_csv(connection, UnresolvedFilter(), sink)
+        written = remainder.write_csv(connection, remainder.UnresolvedFilter(), sink)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert written == 100_000 and sink.lines == 100_001
@@ -125,7 +117,7 @@ def test_a_100k_row_export_streams_in_bounded_memory(db):
 
 def test_rows_owned_by_inactive_users_are_listed_separately(demo_db):
     with demo_db.connect() as connection:
-        found = inactive_owner_rows(connection, limit=5)
+        found = remainder.inactive_owner_rows(connection, limit=5)
         for table in MIGRATED_TABLES:
             expected = connection.execute(
                 text(

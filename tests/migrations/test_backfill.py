@@ -6,7 +6,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, error_rows, insert_row, owner_of, owner_triggers_off, unfill, unresolved_rows
+from tests.support.crm import (
+    add_user,
+    error_rows,
+    insert_row,
+    owner_of,
+    owner_triggers_off,
+    unfill,
+    unresolved_rows,
+)
 
 
 def table_state(connection):

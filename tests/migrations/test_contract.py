@@ -3,10 +3,8 @@ readiness, every read-view row stays the same and its downgrade gives back every
 every object; it refuses while a gate fails unless overridden, and the override is audited."""
 
 import re
-from argparse import Namespace
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
@@ -22,40 +20,12 @@ from lib.db.schema import (
 from lib.errors import Refused, SetupError
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from tests.finish import OPERATOR, bring_to_readiness
-from tests.lib.test_cli import cli, url_of
-from tests.migrations.test_revisions import owner_data
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.contract import contract, definitions, owner_data, read_views
+from tests.support.finish import OPERATOR, bring_to_readiness
+from tests.support.site import set_site_setting
 
-# Every definition the contract drops and its downgrade restores, as PostgreSQL prints it.
-DEFINITIONS = """
-SELECT 'trigger ' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
-FROM pg_trigger AS t WHERE NOT t.tgisinternal AND t.tgrelid = ANY(CAST(:tables AS regclass[]))
-UNION ALL
-SELECT 'function ' || p.oid::regprocedure, pg_get_functiondef(p.oid)
-FROM pg_proc AS p WHERE p.pronamespace IN ('public'::regnamespace, 'migration_ops'::regnamespace)
-UNION ALL
-SELECT 'view ' || v.viewname, v.definition FROM pg_views AS v WHERE v.schemaname = 'public'
-UNION ALL
-SELECT 'index ' || i.indexname, i.indexdef
-FROM pg_indexes AS i WHERE i.tablename = ANY(CAST(:tables AS name[]))
-"""
-
-
-@pytest.fixture(autouse=True)
-def operators(monkeypatch):
-    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
-
-
-def read_views(connection: Connection) -> dict[str, list]:
-    return {
-        table: connection.execute(text(f"SELECT * FROM {table}_with_owner ORDER BY id")).all()
-        for table in MIGRATED_TABLES
-    }
-
-
-def definitions(connection: Connection) -> dict[str, str]:
-    return dict(connection.execute(text(DEFINITIONS), {"tables": list(MIGRATED_TABLES)}).all())
+pytestmark = pytest.mark.operators(OPERATOR.name)
 
 
 def counts(connection: Connection) -> list:
@@ -65,14 +35,6 @@ def counts(connection: Connection) -> list:
             GROUP BY entity_type ORDER BY entity_type
         """)
     ).all()
-
-
-def contract(connection: Connection, override: str = "") -> None:
-    # The override reaches the revision as `-x override_readiness=…` does from the command line.
-    config = alembic_config(connection, contract=True)
-    if override:
-        config.cmd_opts = Namespace(x=[f"override_readiness={override}"])
-    command.upgrade(config, "head")
 
 
 def test_it_sits_on_the_newest_revision():

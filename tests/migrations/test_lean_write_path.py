@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from lib.db.schema import downgrade, upgrade
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, insert_row, owner_of, update_row
+from tests.support.crm import add_user, insert_row, owner_of, update_row
 
 pytestmark = pytest.mark.parametrize("table", MIGRATED_TABLES)
 

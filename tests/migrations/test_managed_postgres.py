@@ -11,9 +11,9 @@ from lib.db.database import create_engine_for
 from lib.db.schema import BASELINE_REVISION, current_revision, downgrade, head_revision, upgrade
 from lib.demo.generator import load_demo
 from lib.guard.identity import local_identity
-from tests.conftest import admin_connection, password_login
-from tests.lib.test_cli import cli, url_of
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.database import admin_connection, password_login
+from tests.support.site import set_site_setting
 
 OWNER, PASSWORD = "crm_owner", "owner-s3cret"
 TRIGGERS = (

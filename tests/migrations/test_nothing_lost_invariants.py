@@ -7,6 +7,7 @@ Each example runs in one transaction of its own database, rolled back at the end
 its batches (of 7 rows, to cross batch edges) in that transaction too.
 """
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -16,7 +17,7 @@ from lib.drift.verify import BEFORE_FIRST_ID, drift_rows, verify_batch
 from lib.drift.waiting import writes_waiting
 from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from lib.sql import query
-from tests.migrations.test_invariants import OPERATIONS, apply, check_global_invariants, pick, tables
+from tests.support.invariants import OPERATIONS, apply, check_global_invariants, pick, tables
 
 ALIASED = ["zed", "cy", "ghost", "O'Hara", "=1+1", "Bob"]
 # Every example starts from these users and rows, so that the first write can already re-point a
@@ -76,6 +77,7 @@ def drift(connection) -> list[dict]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(rollback_operations, min_size=1, max_size=30))
+@pytest.mark.slow
 def test_after_a_rollback_and_a_backfill_verify_finds_no_drift(db, steps):
     off: set[tuple[str, str]] = set()
     with db.connect() as connection:

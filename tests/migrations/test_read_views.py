@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, insert_row
+from tests.support.crm import add_user, insert_row
 
 pytestmark = pytest.mark.parametrize("table", MIGRATED_TABLES)
 

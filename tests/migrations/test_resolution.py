@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from tests.crm import add_user, resolve
+from tests.support.crm import add_user, resolve
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from lib.db.schema import (
 from lib.db.settings import PROJECT_ROOT
 from lib.demo.generator import load_demo
 from lib.registry import MIGRATED_TABLES
-from tests.crm import error_rows, unresolved_rows
+from tests.support.contract import owner_data
+from tests.support.crm import error_rows, unresolved_rows
 
 TRIGGERS = {f"{table}_owner_{kind}_guard" for table in MIGRATED_TABLES for kind in ("sync", "log")}
 COVERAGE_TRIGGERS = {
@@ -59,15 +60,6 @@ def catalog(connection):
         ),
         "functions": names("SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"),
         "views": names("SELECT viewname FROM pg_views WHERE schemaname = 'public'"),
-    }
-
-
-def owner_data(connection):
-    return {
-        table: connection.execute(
-            text(f"SELECT id, owner_username, owner_user_id FROM {table} ORDER BY id")
-        ).all()
-        for table in MIGRATED_TABLES
     }
 
 

@@ -4,7 +4,15 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import add_user, delete_row, error_rows, insert_row, owner_of, unresolved_rows, update_row
+from tests.support.crm import (
+    add_user,
+    delete_row,
+    error_rows,
+    insert_row,
+    owner_of,
+    unresolved_rows,
+    update_row,
+)
 
 pytestmark = pytest.mark.parametrize("table", MIGRATED_TABLES)
 

@@ -27,8 +27,8 @@ from lib import registry
 from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
 from lib.guard.identity import PROXY_SECRET_SETTING
 from lib.text import WORD_JOINER
-from tests.browser.proxy import free_ports, running_proxy
-from tests.site import write_site_file
+from tests.support.proxy import free_ports, running_proxy
+from tests.support.site import write_site_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, and with no network but the registries: no sandbox, no background calls home.

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
-from tests.site import set_site_setting
+from tests.support.site import set_site_setting
 
 _quote = postgresql.dialect().identifier_preparer.quote
 
@@ -160,3 +160,11 @@ def unresolved_accounts(connection: Connection, rows: int) -> None:
                 "SELECT 'crm_accounts', id, owner_username, 'user_not_found' FROM crm_accounts"
             )
         )
+
+
+def behind_the_triggers(connection: Connection, sql: str, **parameters) -> None:
+    """A write that no owner trigger sees or remembers, as the backfill's own writes go: how drift
+    gets in (tests/faults/test_bypass.py gets it in the ways a client can)."""
+    connection.execute(text("SELECT migration_ops.stand_owner_triggers_aside()"))
+    connection.execute(text(sql), parameters)
+    connection.execute(text("SELECT set_config('owner_migration.backfill', '', true)"))

@@ -3,7 +3,7 @@
 from sqlalchemy import Engine, text
 
 from lib.registry import MIGRATED_TABLES
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 
 def forget_snapshots(engine: Engine) -> None:

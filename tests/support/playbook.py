@@ -5,6 +5,7 @@ import re
 from sqlalchemy import Connection, text
 
 from lib.db.settings import PROJECT_ROOT
+from lib.registry import MIGRATED_TABLES
 
 SEED_DIR = PROJECT_ROOT.parent / "shared" / "seed"
 PLAYBOOKS = ("owner-fk-playbook.ru.md", "owner-fk-playbook.en.md")
@@ -23,3 +24,9 @@ def playbook_coverage(connection: Connection, table: str) -> tuple:
     # Step 3 is written for crm_accounts and "repeated for crm_opportunities".
     step3 = next(block for block in playbook_sql_blocks() if "resolved_pct" in block)
     return tuple(connection.execute(text(step3.replace("FROM crm_accounts", f"FROM {table}"))).one())
+
+
+def coverage_by_the_playbook(engine) -> dict[str, str]:
+    """Each table's resolved_pct as the playbook's step-3 SQL gives it, as the pages print it."""
+    with engine.connect() as connection:
+        return {table: f"{playbook_coverage(connection, table)[2]}%" for table in MIGRATED_TABLES}

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 
 from lib.db.database import create_engine_for
 from lib.db.settings import PROJECT_ROOT
-from tests.conftest import admin_connection
+from tests.support.database import admin_connection
 
 SERVER_FACTS = text("""
     SELECT current_setting('data_directory') AS data_directory,

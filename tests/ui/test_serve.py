@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import pytest
 
 from lib.db.settings import PROJECT_ROOT
-from tests.browser.proxy import free_ports
-from tests.lib.test_cli import url_of
+from tests.support.cli import url_of
 from tests.support.evidence import forget_snapshots, wait_for_snapshots
+from tests.support.proxy import free_ports
 
 STARTUP_SECONDS = 120
 
@@ -80,6 +80,7 @@ def shapes(lines: list[str]) -> list[str]:
     return [re.sub(r"\d[\d.,:-]*", "N", line) for line in shaped]
 
 
+@pytest.mark.slow
 def test_the_terminal_says_each_step_before_the_url_and_the_server_stops_with_the_console(data_dir):
     first = serve_until_its_url(data_dir)
     steps = [

@@ -1,10 +1,9 @@
 """Databases and reads the backfill tests share."""
 
 import pytest
-from sqlalchemy import text
 
 from lib.registry import MIGRATED_TABLES
-from tests.crm import unfill
+from tests.support.crm import unfill
 
 
 @pytest.fixture
@@ -15,10 +14,3 @@ def unfilled_db(demo_db):
             unfill(connection, table)
         connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
     return demo_db
-
-
-def run_row(engine, run_id):
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT * FROM migration_ops.backfill_runs WHERE id = :id"), {"id": run_id}
-        ).one()

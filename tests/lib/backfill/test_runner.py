@@ -17,15 +17,9 @@ from lib.coverage.counts import table_coverage
 from lib.coverage.forecast import forecast
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.unresolved import remainder_by_reason
-from tests.conftest import wait_for
-from tests.crm import (
-    cli_backfill,
-    error_rows,
-    owner_state,
-    state_after_a_clean_run,
-    unresolved_rows,
-)
-from tests.lib.backfill.conftest import run_row
+from tests.support.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
+from tests.support.polling import wait_for
+from tests.support.runs import run_row
 
 FAST = BatchSettings(batch_size=500, pause_ms=0)
 FIXED_SIZE = RunOptions(tuning=Tuning(target_batch_ms=0))

@@ -18,11 +18,11 @@ from lib.errors import NothingToDo
 from lib.guard.actions import pause_backfill, resume_backfill
 from lib.guard.audit import AuditFilter, audit_entries
 from lib.guard.identity import Identity
-from tests.conftest import DEMO_TEMPLATE, clone, wait_for
-from tests.crm import cli_backfill, owner_state, state_after_a_clean_run
-from tests.lib.backfill.conftest import run_row
-from tests.site import set_site_setting
-from tests.standby import set_replay, streaming_standby
+from tests.support.crm import cli_backfill, owner_state, state_after_a_clean_run
+from tests.support.database import DEMO_TEMPLATE, clone
+from tests.support.polling import wait_for
+from tests.support.runs import run_row
+from tests.support.standby import set_replay, streaming_standby
 
 SMALL = BatchSettings(batch_size=500)
 FIXED = Tuning(target_batch_ms=0)
@@ -30,9 +30,7 @@ OPERATOR = Identity("lead@example.com", "oidc")
 LATEST_RUN = text("SELECT * FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
 
 
-@pytest.fixture(autouse=True)
-def operators(monkeypatch):
-    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+pytestmark = pytest.mark.operators(OPERATOR.name)
 
 
 def latest_run(engine):
@@ -70,6 +68,7 @@ def wait_until_held_by(engine, signal: str):
     return latest_run(engine)
 
 
+@pytest.mark.slow
 def test_a_paused_standby_holds_the_run_within_two_batches_and_it_finishes_once_replay_resumes(
     unfilled_db, server_url
 ):

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from lib.aliases.store import Alias, remove_aliases, write_aliases
 from lib.backfill.settings import BatchSettings
 from lib.drift.verify import run_verify
-from tests.conftest import wait_for
-from tests.crm import add_user, error_rows, insert_row, owner_of
+from tests.support.crm import add_user, error_rows, insert_row, owner_of
+from tests.support.polling import wait_for
 
 
 def waiting(engine, locktype: str) -> bool:

@@ -14,8 +14,8 @@ from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.drift.verify import run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
-from tests.conftest import DEMO_TEMPLATE, clone
-from tests.crm import insert_row, owner_state, update_row
+from tests.support.crm import insert_row, owner_state, update_row
+from tests.support.database import DEMO_TEMPLATE, clone
 
 SMALL = BatchSettings(batch_size=500)
 TABLE = "crm_accounts"

@@ -20,19 +20,11 @@ from lib.drift.verify import (
     write_drift_csv,
 )
 from lib.guard.identity import local_identity
-from tests.crm import add_user, insert_row, update_row
-from tests.lib.test_cli import cli, url_of
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import add_user, behind_the_triggers, insert_row, update_row
+from tests.support.site import set_site_setting
 
 SMALL = BatchSettings(batch_size=500)
-
-
-def behind_the_triggers(connection: Connection, sql: str, **parameters) -> None:
-    """A write that no owner trigger sees or remembers, as the backfill's own writes go: how drift
-    gets in (tests/faults/test_bypass.py gets it in the ways a client can)."""
-    connection.execute(text("SELECT migration_ops.stand_owner_triggers_aside()"))
-    connection.execute(text(sql), parameters)
-    connection.execute(text("SELECT set_config('owner_migration.backfill', '', true)"))
 
 
 def first_id(connection: Connection, table: str, where: str) -> int:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from lib.finish.next_step import AT_TARGET, BACKFILL, REMEDIATE, next_steps
-from tests.crm import unfill
+from tests.support.crm import unfill
 
 
 def steps_of(engine) -> dict:

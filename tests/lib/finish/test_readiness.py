@@ -14,16 +14,11 @@ from lib.errors import SettingError
 from lib.finish.readiness import outlook, readiness, readiness_settings
 from lib.guard.actions import change_triggers
 from lib.registry import OWNER_TRIGGERS
-from tests.crm import owner_triggers_off, update_row
-from tests.finish import DEFAULTS, OPERATOR, age_evidence, bring_to_readiness, verify_passes
-from tests.lib.drift.test_verify import behind_the_triggers
-from tests.lib.test_cli import cli, url_of
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import behind_the_triggers, owner_triggers_off, update_row
+from tests.support.finish import DEFAULTS, OPERATOR, age_evidence, bring_to_readiness, verify_passes
 
-
-@pytest.fixture(autouse=True)
-def operators(monkeypatch):
-    set_site_setting("OWNER_CONSOLE_OPERATORS", OPERATOR.name)
+pytestmark = pytest.mark.operators(OPERATOR.name)
 
 
 @pytest.fixture

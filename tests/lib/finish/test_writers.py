@@ -14,9 +14,9 @@ from lib.coverage.snapshots import take_due_snapshots
 from lib.db.settings import PROJECT_ROOT
 from lib.finish.writers import owner_writers
 from lib.guard.identity import local_identity
-from tests.crm import add_user, insert_row, owner_triggers_off, unfill, update_row
-from tests.lib.test_cli import cli, url_of
-from tests.site import set_site_setting
+from tests.support.cli import cli, url_of
+from tests.support.crm import add_user, insert_row, owner_triggers_off, unfill, update_row
+from tests.support.site import set_site_setting
 
 
 def as_application(engine, name: str):
