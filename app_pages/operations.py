@@ -7,14 +7,18 @@ from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
 from lib.backfill.settings import BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
+from lib.backfill.throttle import throttle_settings
 from lib.db.schema import CLI
-from lib.drift.verify import BADGES as VERIFY_BADGES
+from lib.drift import verify
 from lib.drift.verify import drift_rows, last_verify
 from lib.guard.actions import (
     cancel_backfill,
+    cancel_verify,
     pause_backfill,
+    pause_verify,
     repair_drift,
     resume_backfill,
+    resume_verify,
     start_verify_in_background,
 )
 from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
@@ -75,18 +79,12 @@ def live_runs():
         if active and progress.held:
             waited = f"; {age(progress.held_seconds)} waited in all" if progress.held_seconds >= 1 else ""
             st.warning(f"Waiting before its next batch: {progress.held}{waited}.", icon=":material/pause:")
-        buttons = st.columns(3)
         steering = (
             (PAUSABLE, "Pause", ":material/pause:", pause_backfill),
             (RESUMABLE, "Resume", ":material/play_arrow:", resume_backfill),
             (CANCELLABLE, "Cancel the backfill", ":material/stop:", cancel_backfill),
         )
-        for column, (statuses, label, icon, action) in zip(buttons, steering, strict=True):
-            if latest["status"] in statuses and column.button(
-                label, icon=icon, disabled=not allowed, key=f"operations_{action.__name__}"
-            ):
-                with actions.action_errors_shown():
-                    actions.act(action)
+        actions.steering_buttons(latest["status"], steering, allowed)
     st.subheader("Runs", anchor=False)
     if runs:
         widgets.table(pd.DataFrame(history_rows(runs)))
@@ -145,11 +143,12 @@ def confirm_verify():
     )
     st.caption(
         "It only reads the CRM tables. Its last pass re-reads every row written since it began, so "
-        "its verdict covers the tables as they are when it ends."
+        "its verdict covers the tables as they are when it ends. The console's throttle settings "
+        "hold its batches, as they hold the backfill's."
     )
     if st.button("Start verify", type="primary", key="verify_start", disabled=settings is None):
-        with actions.action_errors_shown():
-            actions.act(start_verify_in_background, settings, fresh)
+        with actions.action_errors_shown(), database.database_problems_shown(retry=False):
+            actions.act(start_verify_in_background, settings, fresh, throttle_settings())
             dialog_closed(VERIFY_DIALOG)
             st.rerun()
 
@@ -162,19 +161,30 @@ if st.session_state.get(VERIFY_DIALOG):
 
 @st.fragment(run_every=2)
 def verify_result():
-    # A dead verify is settled with the dead backfill runs, by live_runs() above.
+    # A verify whose process died is settled by the background jobs (lib/background).
     actions.background_failure_shown("verify")
     run = database.read(last_verify, retry=False)
     if run is None:
         st.caption(f"No verify yet, from the console or `{CLI} verify`.")
         return
-    colour, icon = VERIFY_BADGES[run["status"]]
+    colour, icon = verify.BADGES[run["status"]]
     st.badge(f"verify run {run['id']} {run['status']}", color=colour, icon=icon)
-    when = "updated" if run["status"] == "running" else "finished"
+    active = run["status"] in verify.ACTIVE
+    when = "updated" if active else "finished"
     st.caption(
         f"{when} {age(float(run['age_seconds']))} ago · {run['rows_scanned']:,} rows scanned · "
         f"{counted(run['drift_rows'], 'drifting row')} · started by {run['started_by']} ({run['source']})"
     )
+    if active and run["held_by"]:
+        st.warning(
+            f"Waiting before its next batch: {run['held_by']}: {run['held_detail']}.", icon=":material/pause:"
+        )
+    steering = (
+        (verify.PAUSABLE, "Pause verify", ":material/pause:", pause_verify),
+        (verify.RESUMABLE, "Resume verify", ":material/play_arrow:", resume_verify),
+        (verify.CANCELLABLE, "Cancel verify", ":material/stop:", cancel_verify),
+    )
+    actions.steering_buttons(run["status"], steering, allowed)
     if run["error_message"]:
         st.error(f"It failed: {run['error_message']}", icon=":material/error:")
     if run["by_kind"]:

@@ -1319,8 +1319,14 @@ CREATE TABLE migration_ops.verify_runs (
     drift_rows bigint DEFAULT 0 NOT NULL,
     error_message text,
     changed_since xid,
+    held_by text,
+    held_detail text,
+    held_since timestamp with time zone,
+    held_seconds double precision DEFAULT 0 NOT NULL,
+    paused_by text,
+    cancel_requested_by text,
     CONSTRAINT verify_runs_source_check CHECK ((source = ANY (ARRAY['console'::text, 'cli'::text]))),
-    CONSTRAINT verify_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'passed'::text, 'drift'::text, 'failed'::text, 'interrupted'::text])))
+    CONSTRAINT verify_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'passed'::text, 'drift'::text, 'failed'::text, 'interrupted'::text, 'paused'::text, 'cancelling'::text, 'cancelled'::text])))
 );
 
 

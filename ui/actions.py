@@ -44,6 +44,17 @@ def action_errors_shown(stop: bool = False) -> Iterator[None]:
             st.stop()
 
 
+def steering_buttons(status: str, steering: tuple, allowed: bool) -> None:
+    """A job's pause, resume and cancel, side by side: (statuses, label, icon, action) each, its
+    button shown while the run's `status` is one of its statuses."""
+    for column, (statuses, label, icon, action) in zip(st.columns(len(steering)), steering, strict=True):
+        if status in statuses and column.button(
+            label, icon=icon, disabled=not allowed, key=f"operations_{action.__name__}"
+        ):
+            with action_errors_shown():
+                act(action)
+
+
 def background_failure_shown(action: str) -> None:
     """What stopped the last `action` (backfill, verify) that the visitor started in the background,
     after its start had returned: shown until they start that action again."""

@@ -49,12 +49,10 @@ from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, outlook, readiness, readiness_settings
 from lib.finish.writers import owner_writers
 from lib.guard.actions import (
-    cancel_backfill,
+    STEERING,
     change_triggers,
-    pause_backfill,
     psql_session,
     repair_drift,
-    resume_backfill,
     start_backfill,
     verify,
 )
@@ -219,20 +217,32 @@ def metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def pause(args: argparse.Namespace) -> int:
-    run_id = pause_backfill(open_console_database(), local_identity())
-    print(f"paused run {run_id}: it waits before its next batch, keeping its place, until `lib.cli resume`")
-    return 0
+# What `pause`, `resume` and `cancel` print once done, for the run of the job they took.
+STEERED = {
+    "pause": "paused {run}: it waits before its next batch, keeping its place, until `lib.cli resume{job}`",
+    "resume": "resumed {run}: it goes on from where it waited",
+    "cancel": "asked {run} to stop; it stops between two batches",
+}
 
 
-def resume(args: argparse.Namespace) -> int:
-    run_id = resume_backfill(open_console_database(), local_identity())
-    print(f"resumed run {run_id}: it goes on from where it waited")
+def steer(args: argparse.Namespace) -> int:
+    run_id = STEERING[(args.job, args.step)](open_console_database(), local_identity())
+    run, job = (f"verify run {run_id}", " --job verify") if args.job == "verify" else (f"run {run_id}", "")
+    print(STEERED[args.step].format(run=run, job=job))
     return 0
 
 
 def verify_drift(args: argparse.Namespace) -> int:
+    said = {"held": None}
+
     def report(progress: VerifyProgress) -> None:
+        if progress.held:
+            # Once per reason: a hold is looked at again every second.
+            if progress.held != said["held"]:
+                print(f"waiting before its next batch: {progress.held}", flush=True)
+            said["held"] = progress.held
+            return
+        said["held"] = None
         share = f"{min(progress.scanned / progress.total, 1):.0%} " if progress.total else ""
         print(f"{share}scanned {progress.scanned:,}, {progress.drifting:,} drifting", flush=True)
 
@@ -255,7 +265,7 @@ def verify_drift(args: argparse.Namespace) -> int:
 
 
 def _verify_and_report(engine, settings: BatchSettings, fresh: bool, report) -> VerifyOutcome:
-    outcome = verify(engine, local_identity(), settings, "cli", fresh, report)
+    outcome = verify(engine, local_identity(), settings, "cli", fresh, report, throttle=throttle_settings())
     resumed = " (resumed)" if outcome.resumed else ""
     drifting = counted(outcome.drift_rows, "drifting row")
     print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {drifting}")
@@ -301,12 +311,6 @@ def readiness_gates(args: argparse.Namespace) -> int:
     print(f"not ready: {sum(not gate.holds for gate in gates)} of {len(gates)} gates do not hold")
     print(outlook(gates, datetime.now(UTC)))
     return 1
-
-
-def cancel(args: argparse.Namespace) -> int:
-    run_id = cancel_backfill(open_console_database(), local_identity())
-    print(f"asked run {run_id} to stop; it stops between two batches")
-    return 0
 
 
 def triggers(args: argparse.Namespace) -> int:
@@ -501,13 +505,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_throttle_options(backfill_parser)
     backfill_parser.set_defaults(run=backfill)
-    commands.add_parser("cancel", help="ask the running (or paused) backfill to stop").set_defaults(
-        run=cancel
-    )
-    commands.add_parser(
-        "pause", help="hold the running backfill before its next batch, keeping its place"
-    ).set_defaults(run=pause)
-    commands.add_parser("resume", help="let the paused backfill go on").set_defaults(run=resume)
+    for step, says in (
+        ("cancel", "ask the running (or paused) job to stop"),
+        ("pause", "hold the running job before its next batch, keeping its place"),
+        ("resume", "let the paused job go on"),
+    ):
+        steer_parser = commands.add_parser(step, help=f"{says}: the backfill, or verify with --job verify")
+        steer_parser.add_argument("--job", choices=("backfill", "verify"), default="backfill")
+        steer_parser.set_defaults(run=steer, step=step)
     metrics_parser = commands.add_parser(
         "metrics", help="serve Prometheus metrics of the migration over HTTP"
     )

@@ -4,7 +4,9 @@ aliases are allowed for. lib/drift/sql/verify_batch.sql holds the definition.
 
 One verify at a time, by a session lock of its own. Each batch commits the drifting rows it found
 with the run's position, so that the next run resumes one whose process died, unless it is asked
-for a fresh start. The batch size bounds each statement; the pause between batches throttles it.
+for a fresh start. The batch size bounds each statement. Before each batch the run waits while an
+operator has paused it or a throttle signal holds it (lib/backfill/throttle.py, as for the
+backfill), and an operator's cancel stops it there.
 
 A scan takes time, and a row it has passed may be written again behind it, the more so when a run
 is resumed hours later. So every run ends with a last pass over each table that re-reads every
@@ -24,6 +26,7 @@ from typing import TextIO
 from sqlalchemy import Connection, Engine
 
 from lib.backfill.settings import BatchSettings
+from lib.backfill.throttle import RECHECK_SECONDS, Hold, ThrottleSettings, check_health_query, first_hold
 from lib.db.schema import CLI
 from lib.db.session_lock import JOB_LOCK_WAIT_MS, session_lock
 from lib.errors import Busy, NothingToDo
@@ -32,17 +35,26 @@ from lib.remainder.export import write_rows_csv
 from lib.sql import query
 
 VERIFY_LOCK = "owner-console verify"
-# migration_ops.verify_runs.status; `running` with no verify holding the lock died with its process.
-VERIFY_STATUSES = ("running", "passed", "drift", "failed", "interrupted")
-RESUMABLE = ("running", "interrupted")
+# migration_ops.verify_runs.status. An ACTIVE run with no verify holding the lock died with its
+# process; the next run resumes it.
+VERIFY_STATUSES = ("running", "paused", "cancelling", "passed", "drift", "failed", "interrupted", "cancelled")
+ACTIVE = ("running", "paused", "cancelling")
+# Which statuses an operator may pause, resume or stop.
+PAUSABLE = ("running",)
+RESUMABLE = ("paused",)
+CANCELLABLE = ("running", "paused")
 # How a page shows each status: badge colour and icon.
 BADGES = {
     "running": ("blue", ":material/sync:"),
+    "paused": ("violet", ":material/pause_circle:"),
+    "cancelling": ("orange", ":material/hourglass_top:"),
     "passed": ("green", ":material/check_circle:"),
     "drift": ("red", ":material/error:"),
     "failed": ("red", ":material/error:"),
     "interrupted": ("orange", ":material/power_off:"),
+    "cancelled": ("gray", ":material/cancel:"),
 }
+DEFAULT_THROTTLE = ThrottleSettings()
 # Below every id: the first batch of a table starts here.
 BEFORE_FIRST_ID = -(2**63)
 DRIFT_COLUMNS = (
@@ -68,14 +80,19 @@ class VerifyProgress:
     scanned: int
     drifting: int
     total: int | None
+    held: str | None = None  # what holds the next batch now: a throttle signal, or a pause
 
 
 @dataclass(frozen=True)
 class VerifyOutcome:
     run_id: int
-    status: str  # passed or drift
+    status: str  # passed, drift or cancelled
     drift_rows: int
     resumed: bool
+
+
+class Cancelled(Exception):
+    """An operator asked the run to stop: it stops before its next batch."""
 
 
 def run_verify(
@@ -86,18 +103,28 @@ def run_verify(
     fresh: bool = False,
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
     on_created: Callable[[], None] = lambda: None,
+    throttle: ThrottleSettings = DEFAULT_THROTTLE,
 ) -> VerifyOutcome:
     """One verify run, resuming the last one when its process died, unless `fresh`; on_created()
-    is called once its row is committed."""
+    is called once its row is committed. The signals of `throttle` hold each batch."""
     with session_lock(engine, VERIFY_LOCK, JOB_LOCK_WAIT_MS) as held, engine.connect() as connection:
         if not held:
             raise VerifyAlreadyRunning("A verify is already running in another process; wait for its result.")
+        check_health_query(connection, throttle)
         run_id, resumed = _start(connection, settings, started_by, source, fresh)
         connection.commit()
         on_created()
+        go_ahead = _Steering(connection, run_id, throttle, on_progress)
         try:
-            _scan(connection, run_id, settings, on_progress)
-            _recheck_changed(connection, run_id, settings, on_progress)
+            _scan(connection, run_id, settings, on_progress, go_ahead)
+            _recheck_changed(connection, run_id, settings, on_progress, go_ahead)
+        except Cancelled:
+            connection.rollback()
+            connection.execute(query("verify_cancelled"), {"id": run_id})
+            connection.commit()
+            drifting = connection.execute(query("verify_run"), {"id": run_id}).one().drift_rows
+            connection.commit()
+            return VerifyOutcome(run_id, "cancelled", drifting, resumed)
         except Exception as error:
             connection.rollback()
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -111,6 +138,8 @@ def run_verify(
 
 def _start(connection: Connection, settings: BatchSettings, started_by: str, source: str, fresh: bool):
     """The run to go on with: the last one, when its process died and `fresh` is false; else a new one."""
+    # The caller holds the lock: a run that says it is in progress died with its process.
+    connection.execute(query("verify_interrupted"), {"active": list(ACTIVE)})
     last = connection.execute(query("verify_last_run")).one_or_none()
     parameters = {
         "started_by": started_by,
@@ -119,10 +148,9 @@ def _start(connection: Connection, settings: BatchSettings, started_by: str, sou
         "pause_ms": settings.pause_ms,
     }
     # A run from before changed_since was kept cannot tell what changed behind its scan.
-    if last is not None and last.status in RESUMABLE and last.changed_since is not None and not fresh:
+    if last is not None and last.status == "interrupted" and last.changed_since is not None and not fresh:
         connection.execute(query("verify_resume"), {"id": last.id, **parameters})
         return last.id, True
-    connection.execute(query("verify_interrupted"))
     rows_total = connection.execute(query("backfill_rows_total"), {"tables": list(MIGRATED_TABLES)}).scalar()
     run_id = connection.execute(
         query("verify_create_run"), {**parameters, "rows_total": rows_total}
@@ -135,19 +163,20 @@ def settle_dead_verify(engine: Engine) -> None:
     a run that says it is running makes it try the lock."""
     with engine.connect() as connection:
         last = connection.execute(query("verify_last_run")).one_or_none()
-    if last is None or last.status != "running":
+    if last is None or last.status not in ACTIVE:
         return
     with session_lock(engine, VERIFY_LOCK) as held:
         if held:
             with engine.begin() as connection:
-                connection.execute(query("verify_interrupted"))
+                connection.execute(query("verify_interrupted"), {"active": list(ACTIVE)})
 
 
-def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> None:
+def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progress, go_ahead) -> None:
     run = connection.execute(query("verify_run"), {"id": run_id}).one()
     for table in (table for table in MIGRATED_TABLES if table not in run.tables_done):
         after_id = run.last_id if table == run.current_table and run.last_id is not None else BEFORE_FIRST_ID
         while True:
+            go_ahead(table)
             _batch_timeouts(connection, settings)
             batch = verify_batch(connection, run_id, table, after_id, settings.batch_size)
             recorded = connection.execute(
@@ -172,13 +201,16 @@ def _scan(connection: Connection, run_id: int, settings: BatchSettings, on_progr
             time.sleep(settings.pause_ms / 1000)
 
 
-def _recheck_changed(connection: Connection, run_id: int, settings: BatchSettings, on_progress) -> None:
+def _recheck_changed(
+    connection: Connection, run_id: int, settings: BatchSettings, on_progress, go_ahead
+) -> None:
     """The last pass: every row of each table written since the run began, judged afresh. Its
     drifting rows replace what earlier batches found of the same rows."""
     changed_since = connection.execute(query("verify_run"), {"id": run_id}).one().changed_since
     for table in MIGRATED_TABLES:
         after_id = BEFORE_FIRST_ID
         while True:
+            go_ahead(table)
             _batch_timeouts(connection, settings)
             batch = verify_batch(connection, run_id, table, after_id, settings.batch_size, changed_since)
             recorded = connection.execute(
@@ -191,6 +223,59 @@ def _recheck_changed(connection: Connection, run_id: int, settings: BatchSetting
                 break
             after_id = batch.last_id
             time.sleep(settings.pause_ms / 1000)
+
+
+@dataclass
+class _Steering:
+    """Called before each batch of `table`: waits while an operator has paused the run or a
+    throttle signal holds it, writing why each time it looks again; raises Cancelled when an
+    operator has asked the run to stop."""
+
+    connection: Connection
+    run_id: int
+    throttle: ThrottleSettings
+    on_progress: Callable[[VerifyProgress], None]
+
+    def __call__(self, table: str) -> None:
+        held = False
+        while True:
+            asked = self.connection.execute(query("verify_status"), {"id": self.run_id}).one()
+            self.connection.rollback()
+            if asked.status == "cancelling":
+                raise Cancelled
+            if asked.status == "paused":
+                hold = Hold("paused", f"paused by {asked.paused_by}")
+            else:
+                hold = first_hold(self.connection, self.throttle, table)
+            if hold is None:
+                break
+            recorded = self.connection.execute(
+                query("verify_hold"), {"id": self.run_id, "signal": hold.signal, "detail": hold.detail}
+            ).one()
+            self.connection.commit()
+            held = True
+            self.on_progress(
+                VerifyProgress(
+                    recorded.rows_scanned,
+                    recorded.drift_rows,
+                    recorded.rows_total,
+                    f"{hold.signal}: {hold.detail}",
+                )
+            )
+            time.sleep(RECHECK_SECONDS)
+        if held:
+            self.connection.execute(query("verify_release"), {"id": self.run_id})
+            self.connection.commit()
+
+
+def steer_verify(
+    connection: Connection, statuses: tuple[str, ...], new: str, requested_by: str
+) -> int | None:
+    """Move the verify in progress to `new` (paused, running, cancelling) when its status is one
+    of `statuses`; its id, or None when there is no such run. The caller commits."""
+    return connection.execute(
+        query("verify_steer"), {"from": list(statuses), "new": new, "requested_by": requested_by}
+    ).scalar_one_or_none()
 
 
 def _batch_timeouts(connection: Connection, settings: BatchSettings) -> None:

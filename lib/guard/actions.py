@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from lib.aliases.store import (
@@ -22,7 +22,18 @@ from lib.backfill.loop import DEFAULT_OPTIONS, RunOptions, RunOutcome, run_backf
 from lib.backfill.progress import Progress
 from lib.backfill.runs import request_cancel, request_pause, request_resume
 from lib.backfill.settings import BatchSettings
-from lib.drift.verify import Repair, VerifyOutcome, VerifyProgress, run_verify
+from lib.backfill.throttle import ThrottleSettings
+from lib.drift.verify import (
+    CANCELLABLE,
+    DEFAULT_THROTTLE,
+    PAUSABLE,
+    RESUMABLE,
+    Repair,
+    VerifyOutcome,
+    VerifyProgress,
+    run_verify,
+    steer_verify,
+)
 from lib.drift.verify import repair_drift as repair_rows
 from lib.errors import ActionError, Busy, NothingToDo
 from lib.guard.audit import audited, record_in, sentence_of
@@ -80,16 +91,23 @@ def verify(
     fresh: bool = False,
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
     on_created: Callable[[], None] = lambda: None,
+    throttle: ThrottleSettings = DEFAULT_THROTTLE,
 ) -> VerifyOutcome:
-    """Scan every migrated table for drift and store what it finds; audited with its verdict."""
+    """Scan every migrated table for drift and store what it finds, held by the signals of
+    `throttle`; audited with its verdict."""
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
         "source": source,
         "fresh": fresh,
+        "throttle": throttle.as_json(),
     }
     with audited(engine, identity, "verify", parameters) as attempt:
-        outcome = run_verify(engine, settings, identity.name, source, fresh, on_progress, on_created)
+        outcome = run_verify(
+            engine, settings, identity.name, source, fresh, on_progress, on_created, throttle
+        )
+        if outcome.status == "cancelled":
+            attempt.outcome = "cancelled"
         attempt.detail = (
             f"verify run {outcome.run_id}: {outcome.status}, {counted(outcome.drift_rows, 'drifting row')}"
         )
@@ -125,29 +143,68 @@ def psql_session(engine: Engine, identity: Identity, options: list[str], session
 
 def cancel_backfill(engine: Engine, identity: Identity) -> int:
     """Ask the running (or paused) backfill to stop between two batches; its run id."""
-    return _steer_backfill(engine, identity, "cancel backfill", request_cancel, "asked to stop")
+    return _steer(engine, identity, "cancel backfill", request_cancel, "asked to stop")
 
 
 def pause_backfill(engine: Engine, identity: Identity) -> int:
     """Hold the running backfill before its next batch, keeping its place and its lock; its run id."""
-    return _steer_backfill(engine, identity, "pause backfill", request_pause, "paused")
+    return _steer(engine, identity, "pause backfill", request_pause, "paused")
 
 
 def resume_backfill(engine: Engine, identity: Identity) -> int:
     """Let the paused backfill go on; its run id."""
-    return _steer_backfill(
+    return _steer(
         engine, identity, "resume backfill", lambda connection, name: request_resume(connection), "resumed"
     )
 
 
+def cancel_verify(engine: Engine, identity: Identity) -> int:
+    """Ask the running (or paused) verify to stop before its next batch; its run id."""
+    return _steer(
+        engine, identity, "cancel verify", _verify_steer(CANCELLABLE, "cancelling"), "asked to stop"
+    )
+
+
+def pause_verify(engine: Engine, identity: Identity) -> int:
+    """Hold the running verify before its next batch, keeping its place and its lock; its run id."""
+    return _steer(engine, identity, "pause verify", _verify_steer(PAUSABLE, "paused"), "paused")
+
+
+def resume_verify(engine: Engine, identity: Identity) -> int:
+    """Let the paused verify go on; its run id."""
+    return _steer(engine, identity, "resume verify", _verify_steer(RESUMABLE, "running"), "resumed")
+
+
+# What an operator may ask of a job in progress, by job and step: the CLI's `pause`, `resume` and
+# `cancel` with `--job`.
+STEERING = {
+    ("backfill", "pause"): pause_backfill,
+    ("backfill", "resume"): resume_backfill,
+    ("backfill", "cancel"): cancel_backfill,
+    ("verify", "pause"): pause_verify,
+    ("verify", "resume"): resume_verify,
+    ("verify", "cancel"): cancel_verify,
+}
 NOTHING_TO_STEER = {
     "cancel backfill": "No backfill is running.",
     "pause backfill": "No backfill is running: only a running one can be paused.",
     "resume backfill": "No backfill is paused.",
+    "cancel verify": "No verify is running.",
+    "pause verify": "No verify is running: only a running one can be paused.",
+    "resume verify": "No verify is paused.",
 }
 
 
-def _steer_backfill(engine: Engine, identity: Identity, action: str, request: Callable, done: str) -> int:
+def _verify_steer(statuses: tuple[str, ...], new: str) -> Callable[[Connection, str], int | None]:
+    def request(connection: Connection, requested_by: str) -> int | None:
+        run_id = steer_verify(connection, statuses, new, requested_by)
+        connection.commit()
+        return run_id
+
+    return request
+
+
+def _steer(engine: Engine, identity: Identity, action: str, request: Callable, done: str) -> int:
     with audited(engine, identity, action, {}) as attempt:
         with engine.connect() as connection:
             run_id = request(connection, identity.name)
@@ -282,7 +339,11 @@ def start_backfill_in_background(
 
 
 def start_verify_in_background(
-    engine: Engine, identity: Identity, settings: BatchSettings, fresh: bool = False
+    engine: Engine,
+    identity: Identity,
+    settings: BatchSettings,
+    fresh: bool = False,
+    throttle: ThrottleSettings = DEFAULT_THROTTLE,
 ) -> threading.Thread:
     """Start a console verify on a thread of this process, as a console backfill starts; its
     result is in migration_ops.verify_runs for every viewer. `fresh`: start over rather than resume
@@ -290,7 +351,9 @@ def start_verify_in_background(
     return _in_background(
         identity,
         "verify",
-        lambda created: verify(engine, identity, settings, "console", fresh, on_created=created),
+        lambda created: verify(
+            engine, identity, settings, "console", fresh, on_created=created, throttle=throttle
+        ),
     )
 
 

@@ -65,7 +65,7 @@ def catalog(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0059_cheap_trigger_conditions"
+        assert current_revision(connection) == head_revision() == "0060_verify_steering"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,
@@ -202,9 +202,9 @@ def test_offline_sql_sets_lock_timeout_before_any_ddl_and_indexes_concurrently()
     # CONCURRENTLY needs to run outside a transaction: the block is preceded by a COMMIT.
     owner_part = sql[sql.index("ALTER TABLE crm_accounts ADD COLUMN") :]
     assert owner_part.index("COMMIT;") < owner_part.index("CREATE INDEX CONCURRENTLY")
-    # The foreign keys, the runs table's status check (0052), verify's drift kinds (0056) and the
-    # audit's tools (0057).
-    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 3
+    # The foreign keys, the runs table's status check (0052), verify's drift kinds (0056), the
+    # audit's tools (0057) and verify's status check (0060).
+    assert sql.count("NOT VALID") == len(MIGRATED_TABLES) + 4
     assert "SELECT * FROM run_owner_backfill()" in sql
 
 

@@ -146,3 +146,56 @@ def latest_hold(engine) -> str | None:
         return connection.execute(
             text("SELECT held_by FROM migration_ops.backfill_runs ORDER BY id DESC LIMIT 1")
         ).scalar()
+
+
+def test_a_held_verify_says_why_and_an_operator_pauses_resumes_and_cancels_it(console, demo_db):
+    set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
+    with demo_db.begin() as connection:
+        connection.execute(text("CREATE TABLE ops_health (healthy boolean)"))
+        connection.execute(text("INSERT INTO ops_health VALUES (false)"))
+    health = ThrottleSettings(health_query="SELECT healthy, 'standby pool busy' FROM ops_health")
+    outcome = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            run=run_verify(demo_db, BatchSettings(), "ops.lead", "cli", throttle=health)
+        )
+    )
+    runner.start()
+    wait_for(lambda: latest_verify_hold(demo_db) == "health_query", "verify to wait for its health query")
+    app = console(demo_db, "operations")
+    assert not app.exception
+    shown = texts(app.warning)
+    assert "Waiting before its next batch: health_query: it said standby pool busy." in shown
+    app.button(key="operations_pause_verify").click().run()
+    wait_for(lambda: latest_verify_hold(demo_db) == "paused", "verify to say it is paused")
+    app.run()
+    assert f"Waiting before its next batch: paused: paused by {local_identity().name}." in texts(app.warning)
+    app.button(key="operations_resume_verify").click().run()
+    wait_for(
+        lambda: latest_verify_hold(demo_db) == "health_query", "verify to wait for its health query again"
+    )
+    app.run()
+    app.button(key="operations_cancel_verify").click().run()
+    runner.join(timeout=60)
+    assert outcome["run"].status == "cancelled"
+    app.run()
+    assert not app.exception
+    assert any(
+        "-badge[" in m.value and "verify run" in m.value and "cancelled" in m.value for m in app.markdown
+    )
+    with demo_db.connect() as connection:
+        audited = connection.execute(
+            text("SELECT action, outcome FROM migration_ops.audit_log ORDER BY id")
+        ).all()
+    assert audited == [
+        (action, outcome)
+        for action in ("pause verify", "resume verify", "cancel verify")
+        for outcome in ("started", "succeeded")
+    ]
+
+
+def latest_verify_hold(engine) -> str | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT held_by FROM migration_ops.verify_runs ORDER BY id DESC LIMIT 1")
+        ).scalar()
