@@ -5,28 +5,10 @@ from lib.aliases.store import alias_batches, batch_rows
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
-from lib.backfill.settings import BatchSettings
 from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
-from lib.backfill.throttle import throttle_settings
-from lib.db.schema import CLI
-from lib.drift import verify
-from lib.drift.verify import drift_rows, last_verify
-from lib.guard.actions import (
-    cancel_backfill,
-    cancel_verify,
-    pause_backfill,
-    pause_verify,
-    repair_drift,
-    resume_backfill,
-    resume_verify,
-    start_verify_in_background,
-)
-from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
-from lib.text import age, counted
-from ui import actions, backfill, database, identity, widgets
-
-# The drifting rows a page shows; the CSV has them all.
-DRIFT_ROWS_SHOWN = 1_000
+from lib.guard.actions import cancel_backfill, pause_backfill, resume_backfill
+from lib.text import age
+from ui import actions, backfill, database, identity, verify, widgets
 
 st.title("Operations")
 st.caption(
@@ -36,15 +18,6 @@ st.caption(
 allowed, reason = identity.may_act()
 if not allowed:
     st.info(reason, icon=":material/visibility:")
-
-
-# Whether the verify dialog is open, kept in the session, as ui.backfill does for its own.
-VERIFY_DIALOG = "operations_verify_dialog_open"
-
-
-def dialog_closed(key: str) -> None:
-    st.session_state.pop(key, None)
-
 
 st.header("Backfill", anchor=False)
 backfill.backfill_button("Re-run backfill…", "operations")
@@ -116,111 +89,8 @@ st.caption(
     "the rule. A renamed user's old name, a case variant and an alias are not drift. Run it after "
     "a rollback and the backfill that follows it."
 )
-
-
-@st.dialog("Verify every table", width="large", on_dismiss=lambda: dialog_closed(VERIFY_DIALOG))
-def confirm_verify():
-    left, right = st.columns(2)
-    batch_size = left.number_input(
-        "Batch size (rows)",
-        value=BatchSettings.batch_size,
-        step=1000,
-        help=backfill.bounds_of("batch_size"),
-        key="verify_batch_size",
-    )
-    pause_ms = right.number_input(
-        "Pause between batches (ms)",
-        value=BatchSettings.pause_ms,
-        step=50,
-        help=backfill.bounds_of("pause_ms"),
-        key="verify_pause_ms",
-    )
-    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
-    fresh = st.checkbox(
-        "Start afresh",
-        key="verify_fresh",
-        help="Otherwise a verify whose process died is resumed from its last batch.",
-    )
-    st.caption(
-        "It only reads the CRM tables. Its last pass re-reads every row written since it began, so "
-        "its verdict covers the tables as they are when it ends. The console's throttle settings "
-        "hold its batches, as they hold the backfill's."
-    )
-    if st.button("Start verify", type="primary", key="verify_start", disabled=settings is None):
-        with actions.action_errors_shown(), database.database_problems_shown(retry=False):
-            actions.act(start_verify_in_background, settings, fresh, throttle_settings())
-            dialog_closed(VERIFY_DIALOG)
-            st.rerun()
-
-
-if st.button("Verify now…", icon=":material/fact_check:", disabled=not allowed, key="verify_open"):
-    st.session_state[VERIFY_DIALOG] = True
-if st.session_state.get(VERIFY_DIALOG):
-    confirm_verify()
-
-
-@st.fragment(run_every=2)
-def verify_result():
-    # A verify whose process died is settled by the background jobs (lib/background).
-    actions.background_failure_shown("verify")
-    run = database.read(last_verify, retry=False)
-    if run is None:
-        st.caption(f"No verify yet, from the console or `{CLI} verify`.")
-        return
-    colour, icon = verify.BADGES[run["status"]]
-    st.badge(f"verify run {run['id']} {run['status']}", color=colour, icon=icon)
-    active = run["status"] in verify.ACTIVE
-    when = "updated" if active else "finished"
-    st.caption(
-        f"{when} {age(float(run['age_seconds']))} ago · {run['rows_scanned']:,} rows scanned · "
-        f"{counted(run['drift_rows'], 'drifting row')} · started by {run['started_by']} ({run['source']})"
-    )
-    if active and run["held_by"]:
-        st.warning(
-            f"Waiting before its next batch: {run['held_by']}: {run['held_detail']}.", icon=":material/pause:"
-        )
-    steering = (
-        (verify.PAUSABLE, "Pause verify", ":material/pause:", pause_verify),
-        (verify.RESUMABLE, "Resume verify", ":material/play_arrow:", resume_verify),
-        (verify.CANCELLABLE, "Cancel verify", ":material/stop:", cancel_verify),
-    )
-    actions.steering_buttons(run["status"], steering, allowed)
-    if run["error_message"]:
-        st.error(f"It failed: {run['error_message']}", icon=":material/error:")
-    if run["by_kind"]:
-        kinds = pd.DataFrame(run["by_kind"]).assign(meaning=lambda frame: frame["kind"].map(DRIFT_KINDS))
-        widgets.text_table(kinds.set_index("kind"))
-        rows = database.read(drift_rows, run["id"], DRIFT_ROWS_SHOWN, retry=False)
-        widgets.table(pd.DataFrame(rows))
-        if run["drift_rows"] > len(rows):
-            st.caption(f"The first {len(rows):,} by table and id; the CSV has all {run['drift_rows']:,}.")
-        st.download_button(
-            f"Download the {counted(run['drift_rows'], 'drifting row')} as CSV",
-            data=lambda: database.drift_csv(run["id"]),
-            file_name=f"verify-run-{run['id']}-drift.csv",
-            mime="text/csv",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-    if run["status"] == "drift":
-        st.caption(
-            "Repair brings each drifting row back to the rule: its owner_user_id becomes what the "
-            "rule makes of its username, and its error row follows. Then a fresh verify checks it."
-        )
-        if st.button(
-            f"Repair the {counted(run['drift_rows'], 'drifting row')}",
-            icon=":material/healing:",
-            disabled=not allowed,
-            key="verify_repair",
-        ):
-            with actions.action_errors_shown():
-                actions.act(repair_drift)
-                actions.act(start_verify_in_background, BatchSettings(), True)
-                st.rerun()
-    widgets.show_sql("verify_batch", MIGRATED_TABLES[0], "SQL behind verify (per table, per batch)")
-
-
-verify_result()
+verify.verify_button("Verify now…", allowed)
+verify.live_verify(allowed)
 
 st.header("Triggers", anchor=False)
 widgets.trigger_control("operations")
