@@ -16,11 +16,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine
 
 from lib.backfill.progress import progress_of
-from lib.backfill.runs import backfill_runs, settle_dead_runs
+from lib.backfill.runs import backfill_runs
 from lib.backfill.status import ACTIVE, FINAL
 from lib.backfill.throttle import LIMITS, ThrottleSettings
 from lib.coverage.counts import TARGET_PCT, table_coverage
-from lib.drift.verify import VERIFY_STATUSES, last_verify, settle_dead_verify
+from lib.drift.verify import VERIFY_STATUSES, last_verify
 from lib.finish.readiness import ReadinessSettings, readiness
 from lib.guard.triggers import trigger_states
 from lib.registry import DRIFT_KINDS, MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
@@ -38,9 +38,8 @@ class ConsoleCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
         try:
-            # A run whose process died is reported as interrupted, not as running for ever.
-            settle_dead_runs(self.engine)
-            settle_dead_verify(self.engine)
+            # A run whose process died is settled as interrupted by the metrics server's background
+            # jobs (lib/background), not by each scrape: a scrape takes no job lock.
             with self.engine.connect() as connection:
                 connection.execute(query("metrics_read_only"))
                 families = [family for read in READS for family in read(connection, self)]

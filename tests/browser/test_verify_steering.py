@@ -6,17 +6,11 @@ import re
 from sqlalchemy import text
 
 from tests.support.console import OPERATOR, wait_until_rendered
+from tests.support.runs import latest_verify
 
 # The 8,000 demo rows in 80 batches half a second apart: the run is seen on its way.
 BATCH_SIZE, PAUSE_MS = 100, 500
 RUN_SECONDS = 120
-
-
-def latest_verify(demo):
-    with demo.connect() as connection:
-        return connection.execute(
-            text("SELECT * FROM migration_ops.verify_runs ORDER BY id DESC LIMIT 1")
-        ).one_or_none()
 
 
 def test_an_operator_pauses_a_verify_and_resumes_it_to_its_verdict(operator, demo):

@@ -119,7 +119,8 @@ def test_the_scrape_follows_the_triggers_and_a_backfill_run(demo_db, monkeypatch
 
 
 def test_a_killed_run_is_scraped_as_interrupted_not_running(demo_db):
-    """No console needs to be open: the scrape itself settles a run whose process died."""
+    """No console needs to be open: the metrics server's background jobs settle a run whose
+    process died, within a tick."""
     process = cli_backfill(demo_db, "--batch-size", "100", "--pause-ms", "200")
     assert process.stdout.readline()  # its first progress line: the run is under way
     process.send_signal(signal.SIGKILL)
@@ -129,7 +130,12 @@ def test_a_killed_run_is_scraped_as_interrupted_not_running(demo_db):
     # Its backend goes once it finds its client gone, and its lock with it.
     wait_for(lambda: advisory_locks(demo_db) == 0, "the killed runner's lock to go")
     with metrics_endpoint(demo_db) as url:
-        found = samples(scrape(url))
+
+        def scraped() -> dict:
+            return samples(scrape(url))
+
+        wait_for(lambda: value(scraped(), "backfill_status", status="interrupted") == 1, "the run settled")
+        found = scraped()
     assert value(found, "backfill_status", status="running") == 0
     assert value(found, "backfill_status", status="interrupted") == 1
 

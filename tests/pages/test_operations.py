@@ -14,6 +14,7 @@ from lib.registry import OWNER_TRIGGERS
 from lib.text import as_text
 from tests.support.pages import texts
 from tests.support.polling import wait_for
+from tests.support.runs import latest_verify
 from tests.support.site import set_site_setting
 
 
@@ -195,7 +196,5 @@ def test_a_held_verify_says_why_and_an_operator_pauses_resumes_and_cancels_it(co
 
 
 def latest_verify_hold(engine) -> str | None:
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT held_by FROM migration_ops.verify_runs ORDER BY id DESC LIMIT 1")
-        ).scalar()
+    run = latest_verify(engine)
+    return run and run.held_by

@@ -22,6 +22,7 @@ from lib.guard.audit import AuditFilter, audit_entries
 from lib.guard.identity import Identity, local_identity
 from tests.support.cli import cli, url_of
 from tests.support.polling import wait_for
+from tests.support.runs import latest_verify
 from tests.support.site import set_site_setting
 
 OPERATOR = Identity("lead@example.com", "oidc")
@@ -29,13 +30,6 @@ OPERATOR = Identity("lead@example.com", "oidc")
 SLOWLY = BatchSettings(batch_size=500, pause_ms=100)
 
 pytestmark = pytest.mark.operators(OPERATOR.name)
-
-
-def latest_verify(engine):
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT * FROM migration_ops.verify_runs ORDER BY id DESC LIMIT 1")
-        ).one_or_none()
 
 
 def scanned_some(engine) -> bool:
