@@ -18,7 +18,7 @@ from lib.aliases.store import ProposedAlias
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
 from lib.text import WORD_JOINER
-from tests.support.console import OPERATOR, PAGES, wait_until_rendered
+from tests.support.console import OPERATOR, PAGES, choose_option
 from tests.support.site import set_site_setting
 
 
@@ -121,13 +121,7 @@ def test_the_removal_preview_quotes_a_hostile_alias_verbatim(operator, hostile, 
     aliased = hostile[1]
     page = operator.open("remediation")
     page.get_by_role("tab", name="Aliases").click()
-    field = page.locator("[data-testid=stMultiSelect]").filter(has_text="Aliases to remove")
-    # Below the aliases, in the middle of the window, so that its options open in sight.
-    field.evaluate("element => element.scrollIntoView({block: 'center'})")
-    field.get_by_role("combobox").fill(aliased)
-    page.get_by_role("option", name=aliased, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_until_rendered(page)
+    choose_option(page, "Aliases to remove", aliased)
     page.get_by_text(f"{aliased}: back to unresolved".replace("http", "http" + WORD_JOINER)).wait_for()
     assert_shown_as_text(page, hostile, trap)
     assert Requests.seen == []

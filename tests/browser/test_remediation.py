@@ -8,6 +8,7 @@ from lib.aliases.suggestions import unresolved_names
 from lib.registry import MIGRATED_TABLES
 from tests.support.console import (
     OPERATOR,
+    choose_option,
     grid_rows,
     table_rows,
     wait_for_first_run_to_end,
@@ -117,13 +118,7 @@ def test_an_operator_applies_the_suggestions_runs_the_backfill_and_removes_an_al
     rows_back = sum(removed.rows_by_table.values())
     page = operator.open("remediation")
     page.get_by_role("tab", name="Aliases").click()
-    field = page.locator("[data-testid=stMultiSelect]").filter(has_text="Aliases to remove")
-    # Below the aliases, in the middle of the window, so that its options open in sight.
-    field.evaluate("element => element.scrollIntoView({block: 'center'})")
-    field.get_by_role("combobox").fill(removed.legacy_username)
-    page.get_by_role("option", name=removed.legacy_username, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_until_rendered(page)
+    choose_option(page, "Aliases to remove", removed.legacy_username)
     page.get_by_text(f"{removed.legacy_username}: back to unresolved").wait_for()
     page.get_by_role("button", name="Remove 1 alias", exact=True).click()
     rows_text = "1 row" if rows_back == 1 else f"{rows_back:,} rows"

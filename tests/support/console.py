@@ -229,6 +229,28 @@ def wait_until_rendered(page: Page) -> None:
     )
 
 
+def choose_option(page: Page, label: str, option: str, timeout_seconds: float = 30) -> None:
+    """Types `option` into the multiselect labelled `label` and picks it. A rerun of the page while
+    it is typed (a fragment's refresh that redraws the page) clears the field, so it is typed again
+    until the option shows."""
+    field = page.locator("[data-testid=stMultiSelect]").filter(has_text=label)
+    choice = page.get_by_role("option", name=option, exact=True)
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        wait_until_rendered(page)
+        # In the middle of the window, so that its options open in sight.
+        field.evaluate("element => element.scrollIntoView({block: 'center'})")
+        field.get_by_role("combobox").fill(option)
+        try:
+            choice.click(timeout=3000)
+            break
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+    page.keyboard.press("Escape")
+    wait_until_rendered(page)
+
+
 ENDED_RUN_BADGE = re.compile(r"last run 1 ([a-z]+)")
 
 
