@@ -1,2 +1,0 @@
--- What an operator has asked of the run meanwhile: its status, and who paused it.
-SELECT status, paused_by FROM migration_ops.verify_runs WHERE id = :id;
