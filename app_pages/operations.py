@@ -5,8 +5,7 @@ from lib.aliases.store import alias_batches, batch_rows
 from lib.backfill.progress import progress_of
 from lib.backfill.report import history_rows, run_details
 from lib.backfill.runs import backfill_runs
-from lib.backfill.status import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE
-from lib.guard.actions import cancel_backfill, pause_backfill, resume_backfill
+from lib.jobs.status import ACTIVE, BADGES
 from lib.text import age
 from ui import actions, backfill, database, identity, verify, widgets
 
@@ -52,12 +51,7 @@ def live_runs():
         if active and progress.held:
             waited = f"; {age(progress.held_seconds)} waited in all" if progress.held_seconds >= 1 else ""
             st.warning(f"Waiting before its next batch: {progress.held}{waited}.", icon=":material/pause:")
-        steering = (
-            (PAUSABLE, "Pause", ":material/pause:", pause_backfill),
-            (RESUMABLE, "Resume", ":material/play_arrow:", resume_backfill),
-            (CANCELLABLE, "Cancel the backfill", ":material/stop:", cancel_backfill),
-        )
-        actions.steering_buttons(latest["status"], steering, allowed)
+        actions.steering_buttons("backfill", latest["status"], allowed)
     st.subheader("Runs", anchor=False)
     if runs:
         widgets.table(pd.DataFrame(history_rows(runs)))

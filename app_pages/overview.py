@@ -3,11 +3,11 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from lib.backfill.runs import backfill_runs
-from lib.backfill.status import BADGES
 from lib.coverage.counts import TARGET_PCT
 from lib.db.settings import default_refresh_seconds
 from lib.finish.next_step import AT_TARGET, REMEDIATE, next_steps
 from lib.guard.triggers import trigger_states
+from lib.jobs.status import BADGES
 from lib.remainder.unresolved import unresolved_by_table
 from lib.text import counted
 from ui import database, widgets

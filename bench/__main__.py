@@ -23,9 +23,9 @@ from bench.measures import (
     write_path_figures,
 )
 from lib.aliases.suggestions import compute_suggestions
-from lib.backfill.settings import BatchSettings
 from lib.db.embedded import start_embedded_server
 from lib.db.settings import PROJECT_ROOT
+from lib.jobs.settings import BatchSettings
 
 DATA_DIR = PROJECT_ROOT / ".data" / "bench"
 FULL_EXPORT_ROWS, FULL_WRITES = 100_000, 10_000

@@ -18,16 +18,16 @@ from sqlalchemy.engine import URL
 
 from bench.dataset import Dataset, copy_of_template
 from lib import registry
-from lib.backfill.loop import DEFAULT_OPTIONS, RunOptions, run_backfill
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings
-from lib.backfill.tuning import Tuning
+from lib.backfill.task import DEFAULT_OPTIONS, RunOptions, run_backfill
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.db.database import create_engine_for
 from lib.db.embedded import EMBEDDED_BIN
 from lib.db.settings import PROJECT_ROOT
 from lib.drift.verify import run_verify
 from lib.finish.readiness import readiness, readiness_settings
+from lib.jobs.settings import BatchSettings
+from lib.jobs.throttle import ThrottleSettings
+from lib.jobs.tuning import Tuning
 from lib.metrics.server import metrics_registry
 from lib.registry import MIGRATED_TABLES
 

@@ -55,11 +55,14 @@ GUARD_TRIGGERS = tuple(
     for suffix in ("owner_bypass_check", "owner_errors_delete", "owner_errors_truncate")
 )
 
+# The console's long jobs (lib/jobs/) and the table in migration_ops that holds each one's runs.
+JOB_RUNS_TABLES = {"backfill": "backfill_runs", "verify": "verify_runs"}
+
 # owner_backfill_errors.reason: why a row with an owner has no owner_user_id.
 REASONS = ("user_not_found", "ambiguous_username", "pending_backfill")
 
 # What may hold a backfill run before its next batch (docs/design.md, Throttling), in the order
-# they are checked; any one holds it. lib/backfill/throttle.py measures each.
+# they are checked; any one holds it. lib/jobs/throttle.py measures each.
 THROTTLE_SIGNALS = {
     "replica_lag": "a standby replays too far behind",
     "transaction_age": "a transaction has been open too long for VACUUM to clean up after the batches",

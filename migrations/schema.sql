@@ -1325,6 +1325,10 @@ CREATE TABLE migration_ops.verify_runs (
     held_seconds double precision DEFAULT 0 NOT NULL,
     paused_by text,
     cancel_requested_by text,
+    last_held_by text,
+    error_kind text,
+    error_at timestamp with time zone,
+    retries bigint DEFAULT 0 NOT NULL,
     CONSTRAINT verify_runs_source_check CHECK ((source = ANY (ARRAY['console'::text, 'cli'::text]))),
     CONSTRAINT verify_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'passed'::text, 'drift'::text, 'failed'::text, 'interrupted'::text, 'paused'::text, 'cancelling'::text, 'cancelled'::text])))
 );

@@ -7,7 +7,7 @@ from typing import TypeVar
 import streamlit as st
 
 from lib.errors import ActionError, BadInput
-from lib.guard.actions import background_failure
+from lib.guard.actions import STEPS, background_failure, steer_job
 from lib.text import as_text
 from ui import database, identity
 
@@ -44,15 +44,26 @@ def action_errors_shown(stop: bool = False) -> Iterator[None]:
             st.stop()
 
 
-def steering_buttons(status: str, steering: tuple, allowed: bool) -> None:
-    """A job's pause, resume and cancel, side by side: (statuses, label, icon, action) each, its
-    button shown while the run's `status` is one of its statuses."""
-    for column, (statuses, label, icon, action) in zip(st.columns(len(steering)), steering, strict=True):
+# The buttons that steer a job in progress, by step: label and icon; "{job}" is the job's name.
+STEERING_BUTTONS = {
+    "pause": ("Pause {job}", ":material/pause:"),
+    "resume": ("Resume {job}", ":material/play_arrow:"),
+    "cancel": ("Cancel {job}", ":material/stop:"),
+}
+JOB_NAMES = {"backfill": "the backfill", "verify": "verify"}
+
+
+def steering_buttons(job: str, status: str, allowed: bool) -> None:
+    """The pause, resume and cancel of `job` (backfill, verify), side by side, each shown while the
+    run's `status` is one it applies to."""
+    columns = st.columns(len(STEERING_BUTTONS))
+    for column, (step, (label, icon)) in zip(columns, STEERING_BUTTONS.items(), strict=True):
+        statuses = STEPS[step][0]
         if status in statuses and column.button(
-            label, icon=icon, disabled=not allowed, key=f"operations_{action.__name__}"
+            label.format(job=JOB_NAMES[job]), icon=icon, disabled=not allowed, key=f"operations_{step}_{job}"
         ):
             with action_errors_shown():
-                act(action)
+                act(steer_job, job, step)
 
 
 def background_failure_shown(action: str) -> None:

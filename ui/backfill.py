@@ -5,12 +5,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lib.backfill.loop import RunOptions
-from lib.backfill.settings import BOUNDS, BatchSettings
-from lib.backfill.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
-from lib.backfill.tuning import Tuning
+from lib.backfill.task import RunOptions
 from lib.coverage.forecast import forecast
 from lib.guard.actions import start_backfill_in_background
+from lib.jobs.settings import BOUNDS, BatchSettings
+from lib.jobs.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
+from lib.jobs.tuning import Tuning
 from lib.registry import THROTTLE_SIGNALS
 from lib.text import counted
 from ui import actions, database, identity

@@ -4,17 +4,12 @@ as it goes, with what holds it, its pause, resume and cancel, the drifting rows 
 import pandas as pd
 import streamlit as st
 
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import throttle_settings
 from lib.db.schema import CLI
-from lib.drift.verify import ACTIVE, BADGES, CANCELLABLE, PAUSABLE, RESUMABLE, drift_rows, last_verify
-from lib.guard.actions import (
-    cancel_verify,
-    pause_verify,
-    repair_drift,
-    resume_verify,
-    start_verify_in_background,
-)
+from lib.drift.verify import drift_rows, last_verify
+from lib.guard.actions import repair_drift, start_verify_in_background
+from lib.jobs.settings import BatchSettings
+from lib.jobs.status import ACTIVE, BADGES
+from lib.jobs.throttle import throttle_settings
 from lib.registry import DRIFT_KINDS, MIGRATED_TABLES
 from lib.text import age, counted
 from ui import actions, backfill, database, widgets
@@ -93,12 +88,7 @@ def live_verify(allowed: bool) -> None:
         st.warning(
             f"Waiting before its next batch: {run['held_by']}: {run['held_detail']}.", icon=":material/pause:"
         )
-    steering = (
-        (PAUSABLE, "Pause verify", ":material/pause:", pause_verify),
-        (RESUMABLE, "Resume verify", ":material/play_arrow:", resume_verify),
-        (CANCELLABLE, "Cancel verify", ":material/stop:", cancel_verify),
-    )
-    actions.steering_buttons(run["status"], steering, allowed)
+    actions.steering_buttons("verify", run["status"], allowed)
     if run["error_message"]:
         st.error(f"It failed: {run['error_message']}", icon=":material/error:")
     if run["by_kind"]:

@@ -16,8 +16,8 @@ from decimal import Decimal
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, text
 
-from lib.backfill.status import ACTIVE
 from lib.db.database import require_storable
+from lib.jobs.status import ACTIVE
 from lib.sql import query, query_text
 
 EVIDENCE = {

@@ -1,2 +1,2 @@
-"""The batched, interruptible backfill: settings, statuses, progress, the lock, the runs table,
-the loop and the steps after a run."""
+"""The backfill, a task of lib/jobs/: the task itself, its runs table, its progress, the steps after
+a run and its report."""

@@ -1,16 +1,17 @@
 """The runs table, migration_ops.backfill_runs: every read and write of a run but its status,
-which lib/backfill/status.py changes. Each write is in the caller's transaction."""
+which lib/jobs/status.py changes. Each write is in the caller's transaction."""
 
 import json
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from lib.backfill.lock import backfill_lock
 from lib.backfill.progress import Progress
-from lib.backfill.settings import BatchSettings
-from lib.backfill.status import ACTIVE, CANCELLABLE, PAUSABLE, RESUMABLE, change_status
-from lib.backfill.throttle import Hold, ThrottleSettings
 from lib.coverage.counts import table_coverage
+from lib.jobs.job import BACKFILL
+from lib.jobs.runs import active_runs
+from lib.jobs.settings import BatchSettings
+from lib.jobs.status import change_status
+from lib.jobs.throttle import ThrottleSettings
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.unresolved import remainder_by_reason
 from lib.sql import query
@@ -44,7 +45,7 @@ def create_run(
             "throttle": json.dumps(throttle.as_json()),
         },
     ).scalar_one()
-    change_status(connection, run_id, "queued", "running")
+    change_status(connection, BACKFILL, run_id, "queued", "running")
     return run_id
 
 
@@ -72,18 +73,6 @@ def record_batch(
     ).one()
 
 
-def record_hold(connection: Connection, run_id: int, hold: Hold):
-    """Write why the run waits now; its status and totals."""
-    return connection.execute(
-        query("backfill_hold"), {"id": run_id, "signal": hold.signal, "detail": hold.detail}
-    ).one()
-
-
-def release_hold(connection: Connection, run_id: int) -> None:
-    """The run goes on: the time it waited is added up. Nothing to do when it was not held."""
-    connection.execute(query("backfill_release"), {"id": run_id})
-
-
 def record_reconciled(connection: Connection, run_id: int, reconciled: int, retries: int):
     """Add a reconciliation batch's count; the run's status after it."""
     return connection.execute(
@@ -104,10 +93,6 @@ def progress_after(recorded) -> Progress:
     )
 
 
-def record_table_done(connection: Connection, run_id: int, table: str) -> None:
-    connection.execute(query("backfill_table_done"), {"id": run_id, "table": table})
-
-
 def record_results(connection: Connection, run_id: int) -> None:
     """What the run fixed: coverage after it, and the remainder by reason."""
     connection.execute(
@@ -120,76 +105,12 @@ def record_results(connection: Connection, run_id: int) -> None:
     )
 
 
-def record_failure(connection: Connection, run_id: int, kind: str, message: str) -> None:
-    status = run_row(connection, run_id).status
-    connection.execute(query("backfill_error"), {"id": run_id, "kind": kind, "message": message})
-    change_status(connection, run_id, status, "failed")
-
-
-def active_runs(connection: Connection) -> list:
-    return connection.execute(query("backfill_active_runs"), {"active": list(ACTIVE)}).all()
-
-
-def mark_dead_runs_interrupted(connection: Connection) -> None:
-    """Runs that say they are active died with their process: call this holding the lock."""
-    for run in active_runs(connection):
-        change_status(connection, run.id, run.status, "interrupted")
-    connection.commit()
-
-
-def settle_dead_runs(engine: Engine) -> None:
-    """Mark the runs whose process died as interrupted, when no runner holds the lock now. Only
-    a run that says it is active makes it try the lock."""
-    with engine.connect() as connection:
-        if not active_runs(connection):
-            return
-    with backfill_lock(engine, wait_ms=0) as held:
-        if not held:
-            return  # a runner is alive: its run really is in progress
-        with engine.connect() as connection:
-            mark_dead_runs_interrupted(connection)
-
-
 def backfill_runs(connection: Connection, limit: int) -> list[dict]:
     return [dict(row) for row in connection.execute(query("backfill_runs"), {"limit": limit}).mappings()]
 
 
-def request_cancel(connection: Connection, requested_by: str) -> int | None:
-    """Ask the running (or paused) backfill to stop between two batches; its id, or None if none
-    runs."""
-    return _move_active_run(connection, CANCELLABLE, "cancelling", ("backfill_cancel", requested_by))
-
-
-def request_pause(connection: Connection, requested_by: str) -> int | None:
-    """Hold the running backfill before its next batch until it is resumed; its id, or None if
-    none runs."""
-    return _move_active_run(connection, PAUSABLE, "paused", ("backfill_pause", requested_by))
-
-
-def request_resume(connection: Connection) -> int | None:
-    """Let the paused backfill go on from where it waits; its id, or None if none is paused."""
-    return _move_active_run(connection, RESUMABLE, "running")
-
-
-def _move_active_run(
-    connection: Connection, statuses: tuple[str, ...], new: str, asked_by: tuple[str, str] | None = None
-) -> int | None:
-    """Move the active run to `new` when its status is one of `statuses`, recording who asked with
-    the query `asked_by[0]`; its id, or None (and the transaction ended) when there is none."""
-    found = [run for run in active_runs(connection) if run.status in statuses]
-    if not found:
-        connection.rollback()
-        return None
-    run = found[0]
-    change_status(connection, run.id, run.status, new)
-    if asked_by:
-        connection.execute(query(asked_by[0]), {"id": run.id, "requested_by": asked_by[1]})
-    connection.commit()
-    return run.id
-
-
 def describe_active_run(connection: Connection) -> str:
-    active = active_runs(connection)
+    active = active_runs(connection, BACKFILL)
     if not active:
         return "A backfill is already running in another process."
     run = active[-1]

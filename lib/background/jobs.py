@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.aliases.suggestions import compute_suggestions_if_due
-from lib.backfill.runs import settle_dead_runs
 from lib.coverage.snapshots import take_due_snapshots
-from lib.drift.verify import settle_dead_verify
+from lib.jobs.job import JOBS as LONG_JOBS
+from lib.jobs.runs import settle_dead_runs
 
 # How often the jobs look for work: what falls due is done within this long.
 TICK_SECONDS = 10
@@ -25,8 +25,8 @@ _log = logging.getLogger(__name__)
 
 def settle_dead_jobs(connection: Connection) -> None:
     """Backfill and verify runs whose process died show as interrupted, not as running for ever."""
-    settle_dead_runs(connection.engine)
-    settle_dead_verify(connection.engine)
+    for job in LONG_JOBS.values():
+        settle_dead_runs(connection.engine, job)
 
 
 # In this order each tick. The snapshots are the readiness evidence ("coverage held", "triggers

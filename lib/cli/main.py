@@ -21,18 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from lib.backfill.loop import RunOptions
 from lib.backfill.progress import Progress
-from lib.backfill.settings import BOUNDS as BATCH_BOUNDS
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import (
-    HEALTH_QUERY_SETTING,
-    LIMITS,
-    VACUUM_SETTING,
-    check_health_query,
-    throttle_settings,
-)
-from lib.backfill.tuning import Tuning
+from lib.backfill.task import RunOptions
 from lib.cli.aliases import add_alias_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
@@ -49,15 +39,25 @@ from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, outlook, readiness, readiness_settings
 from lib.finish.writers import owner_writers
 from lib.guard.actions import (
-    STEERING,
     change_triggers,
     psql_session,
     repair_drift,
     start_backfill,
+    steer_job,
     verify,
 )
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
+from lib.jobs.settings import BOUNDS as BATCH_BOUNDS
+from lib.jobs.settings import BatchSettings
+from lib.jobs.throttle import (
+    HEALTH_QUERY_SETTING,
+    LIMITS,
+    VACUUM_SETTING,
+    check_health_query,
+    throttle_settings,
+)
+from lib.jobs.tuning import Tuning
 from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 from lib.text import counted, in_words
@@ -226,7 +226,7 @@ STEERED = {
 
 
 def steer(args: argparse.Namespace) -> int:
-    run_id = STEERING[(args.job, args.step)](open_console_database(), local_identity())
+    run_id = steer_job(open_console_database(), local_identity(), args.job, args.step)
     run, job = (f"verify run {run_id}", " --job verify") if args.job == "verify" else (f"run {run_id}", "")
     print(STEERED[args.step].format(run=run, job=job))
     return 0
@@ -260,6 +260,9 @@ def verify_drift(args: argparse.Namespace) -> int:
     except ActionError as error:
         # Exit 1 means drift here: a verify that could not run says so with 2.
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    if outcome.status == "cancelled":
+        print(f"error: verify run {outcome.run_id} was cancelled before its verdict", file=sys.stderr)
         return 2
     return 1 if outcome.status == "drift" else 0
 
@@ -404,7 +407,7 @@ def print_coverage(connection) -> None:
 def add_throttle_options(parser: argparse.ArgumentParser) -> None:
     throttle = parser.add_argument_group(
         "throttling",
-        "each limit defaults to the console's setting (lib/backfill/throttle.py); 0 turns it off",
+        "each limit defaults to the console's setting (lib/jobs/throttle.py); 0 turns it off",
     )
     for name, limit in LIMITS.items():
         throttle.add_argument(

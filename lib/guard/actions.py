@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from lib.aliases.store import (
@@ -18,27 +18,19 @@ from lib.aliases.store import (
     remove_aliases,
     write_aliases,
 )
-from lib.backfill.loop import DEFAULT_OPTIONS, RunOptions, RunOutcome, run_backfill
 from lib.backfill.progress import Progress
-from lib.backfill.runs import request_cancel, request_pause, request_resume
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings
-from lib.drift.verify import (
-    CANCELLABLE,
-    DEFAULT_THROTTLE,
-    PAUSABLE,
-    RESUMABLE,
-    Repair,
-    VerifyOutcome,
-    VerifyProgress,
-    run_verify,
-    steer_verify,
-)
+from lib.backfill.task import DEFAULT_OPTIONS, RunOptions, RunOutcome, run_backfill
+from lib.drift.verify import DEFAULT_THROTTLE, Repair, VerifyOutcome, VerifyProgress, run_verify
 from lib.drift.verify import repair_drift as repair_rows
 from lib.errors import ActionError, Busy, NothingToDo
 from lib.guard.audit import audited, record_in, sentence_of
 from lib.guard.identity import OPERATOR, Identity
 from lib.guard.triggers import set_triggers
+from lib.jobs.job import JOBS
+from lib.jobs.runs import steer
+from lib.jobs.settings import BatchSettings
+from lib.jobs.status import CANCELLABLE, PAUSABLE, RESUMABLE
+from lib.jobs.throttle import ThrottleSettings
 from lib.sql import query
 from lib.text import counted
 
@@ -106,6 +98,8 @@ def verify(
         outcome = run_verify(
             engine, settings, identity.name, source, fresh, on_progress, on_created, throttle
         )
+        if outcome.status == "failed":
+            raise VerifyFailed(f"verify run {outcome.run_id} failed: {outcome.error}")
         if outcome.status == "cancelled":
             attempt.outcome = "cancelled"
         attempt.detail = (
@@ -141,75 +135,34 @@ def psql_session(engine: Engine, identity: Identity, options: list[str], session
     return status
 
 
-def cancel_backfill(engine: Engine, identity: Identity) -> int:
-    """Ask the running (or paused) backfill to stop between two batches; its run id."""
-    return _steer(engine, identity, "cancel backfill", request_cancel, "asked to stop")
+class VerifyFailed(ActionError):
+    """A verify batch kept hitting its timeouts: the run failed, with what it had found so far."""
 
 
-def pause_backfill(engine: Engine, identity: Identity) -> int:
-    """Hold the running backfill before its next batch, keeping its place and its lock; its run id."""
-    return _steer(engine, identity, "pause backfill", request_pause, "paused")
-
-
-def resume_backfill(engine: Engine, identity: Identity) -> int:
-    """Let the paused backfill go on; its run id."""
-    return _steer(
-        engine, identity, "resume backfill", lambda connection, name: request_resume(connection), "resumed"
-    )
-
-
-def cancel_verify(engine: Engine, identity: Identity) -> int:
-    """Ask the running (or paused) verify to stop before its next batch; its run id."""
-    return _steer(
-        engine, identity, "cancel verify", _verify_steer(CANCELLABLE, "cancelling"), "asked to stop"
-    )
-
-
-def pause_verify(engine: Engine, identity: Identity) -> int:
-    """Hold the running verify before its next batch, keeping its place and its lock; its run id."""
-    return _steer(engine, identity, "pause verify", _verify_steer(PAUSABLE, "paused"), "paused")
-
-
-def resume_verify(engine: Engine, identity: Identity) -> int:
-    """Let the paused verify go on; its run id."""
-    return _steer(engine, identity, "resume verify", _verify_steer(RESUMABLE, "running"), "resumed")
-
-
-# What an operator may ask of a job in progress, by job and step: the CLI's `pause`, `resume` and
-# `cancel` with `--job`.
-STEERING = {
-    ("backfill", "pause"): pause_backfill,
-    ("backfill", "resume"): resume_backfill,
-    ("backfill", "cancel"): cancel_backfill,
-    ("verify", "pause"): pause_verify,
-    ("verify", "resume"): resume_verify,
-    ("verify", "cancel"): cancel_verify,
+# What an operator may ask of a job in progress: the step, the statuses it applies to, the status
+# it moves the run to, and what the audit says of it. The CLI's `pause`, `resume` and `cancel`
+# take the job with `--job`.
+STEPS = {
+    "pause": (PAUSABLE, "paused", "paused"),
+    "resume": (RESUMABLE, "running", "resumed"),
+    "cancel": (CANCELLABLE, "cancelling", "asked to stop"),
 }
 NOTHING_TO_STEER = {
-    "cancel backfill": "No backfill is running.",
-    "pause backfill": "No backfill is running: only a running one can be paused.",
-    "resume backfill": "No backfill is paused.",
-    "cancel verify": "No verify is running.",
-    "pause verify": "No verify is running: only a running one can be paused.",
-    "resume verify": "No verify is paused.",
+    "cancel": "No {job} is running.",
+    "pause": "No {job} is running: only a running one can be paused.",
+    "resume": "No {job} is paused.",
 }
 
 
-def _verify_steer(statuses: tuple[str, ...], new: str) -> Callable[[Connection, str], int | None]:
-    def request(connection: Connection, requested_by: str) -> int | None:
-        run_id = steer_verify(connection, statuses, new, requested_by)
-        connection.commit()
-        return run_id
-
-    return request
-
-
-def _steer(engine: Engine, identity: Identity, action: str, request: Callable, done: str) -> int:
-    with audited(engine, identity, action, {}) as attempt:
-        with engine.connect() as connection:
-            run_id = request(connection, identity.name)
+def steer_job(engine: Engine, identity: Identity, job: str, step: str) -> int:
+    """Pause, resume or cancel (`step`) the `job` (backfill, verify) in progress, between two of
+    its batches; its run id. A paused run keeps its place and its lock."""
+    statuses, new, done = STEPS[step]
+    with audited(engine, identity, f"{step} {job}", {}) as attempt:
+        with engine.begin() as connection:
+            run_id = steer(connection, JOBS[job], statuses, new, identity.name)
         if run_id is None:
-            raise NothingToDo(NOTHING_TO_STEER[action])
+            raise NothingToDo(NOTHING_TO_STEER[step].format(job=job))
         attempt.detail = f"run {run_id} {done}"
     return run_id
 

@@ -1,8 +1,11 @@
-"""Batch settings of a backfill run: defaults, bounds, and one message per bad value."""
+"""Batch settings of a job's run: defaults, bounds, and one message per bad value."""
 
 from dataclasses import dataclass, fields
 
+from sqlalchemy import Connection
+
 from lib.errors import BadInput
+from lib.sql import query
 
 
 class BatchSettingsError(BadInput):
@@ -42,3 +45,14 @@ BOUNDS = {
     "statement_timeout_ms": (1_000, 3_600_000),
     "max_retries": (0, 10),
 }
+
+
+def apply_timeouts(connection: Connection, settings: BatchSettings) -> None:
+    """The settings' lock and statement timeouts, for the rest of the caller's transaction."""
+    connection.execute(
+        query("job_timeouts"),
+        {
+            "lock_timeout": f"{settings.lock_timeout_ms}ms",
+            "statement_timeout": f"{settings.statement_timeout_ms}ms",
+        },
+    )

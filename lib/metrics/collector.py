@@ -17,12 +17,13 @@ from sqlalchemy import Connection, Engine
 
 from lib.backfill.progress import progress_of
 from lib.backfill.runs import backfill_runs
-from lib.backfill.status import ACTIVE, FINAL
-from lib.backfill.throttle import LIMITS, ThrottleSettings
 from lib.coverage.counts import TARGET_PCT, table_coverage
-from lib.drift.verify import VERIFY_STATUSES, last_verify
+from lib.drift.verify import last_verify
 from lib.finish.readiness import ReadinessSettings, readiness
 from lib.guard.triggers import trigger_states
+from lib.jobs.job import BACKFILL, VERIFY
+from lib.jobs.status import ACTIVE, statuses
+from lib.jobs.throttle import LIMITS, ThrottleSettings
 from lib.registry import DRIFT_KINDS, MIGRATED_TABLES, REASONS, THROTTLE_SIGNALS
 from lib.remainder.unresolved import remainder_by_reason
 from lib.sql import query
@@ -99,7 +100,7 @@ def _backfill(connection: Connection, collector: ConsoleCollector) -> Iterator[M
     runs = backfill_runs(connection, limit=1)
     run = runs[0] if runs else None
     status = _gauge("backfill_status", "1 for the status of the latest backfill run", labels=("status",))
-    for name in (*ACTIVE, *FINAL):
+    for name in statuses(BACKFILL):
         status.add_metric([name], int(run is not None and run["status"] == name))
     yield status
     held = _gauge(
@@ -161,7 +162,7 @@ def _throttle(connection: Connection, collector: ConsoleCollector) -> Iterator[M
 def _drift(connection: Connection, collector: ConsoleCollector) -> Iterator[Metric]:
     run = last_verify(connection)
     status = _gauge("verify_status", "1 for the status of the latest verify run", labels=("status",))
-    for name in VERIFY_STATUSES:
+    for name in statuses(VERIFY):
         status.add_metric([name], int(run is not None and run["status"] == name))
     yield status
     found = {(row["table"], row["kind"]): row["rows"] for row in (run["by_kind"] if run else [])}

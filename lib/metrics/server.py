@@ -3,8 +3,8 @@
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from lib.backfill.throttle import ThrottleSettings
 from lib.finish.readiness import ReadinessSettings
+from lib.jobs.throttle import ThrottleSettings
 from lib.metrics.collector import ConsoleCollector
 
 

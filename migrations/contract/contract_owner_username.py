@@ -29,7 +29,7 @@ It lives outside migrations/versions so that `alembic upgrade head` never applie
 migrations/versions (tests/migrations/test_contract.py holds it there).
 
 Revision ID: contract_owner_username
-Revises: 0060_verify_steering
+Revises: 0061_verify_runs_for_one_runner
 """
 
 from alembic import context, op
@@ -41,7 +41,7 @@ from lib.guard.audit import record, record_in
 from lib.guard.identity import OPERATOR, local_identity, role_of
 
 revision = "contract_owner_username"
-down_revision = "0060_verify_steering"
+down_revision = "0061_verify_runs_for_one_runner"
 branch_labels = None
 depends_on = None
 

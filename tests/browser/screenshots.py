@@ -9,13 +9,13 @@ import os
 from playwright.sync_api import Page
 
 from lib.aliases.suggestions import compute_suggestions
-from lib.backfill.settings import BatchSettings
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server
 from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING
 from lib.demo.generator import load_demo
 from lib.guard.actions import start_backfill
 from lib.guard.identity import local_identity
+from lib.jobs.settings import BatchSettings
 from tests.support.console import (
     IDENTITY_ENV,
     OPERATOR,

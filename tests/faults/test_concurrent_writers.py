@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.coverage.counts import scanned_coverage, table_coverage
+from lib.jobs.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
 from tests.support.crm import error_rows, owner_of, resolve, unresolved_rows, update_row
 from tests.support.faults import SCALE, SEED, backend_pid, record, waiting_on

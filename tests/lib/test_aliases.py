@@ -31,15 +31,15 @@ from lib.aliases.suggestions import (
     shown_names,
     unresolved_names,
 )
-from lib.backfill.loop import run_backfill
 from lib.backfill.runs import create_run
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings
+from lib.backfill.task import run_backfill
 from lib.coverage.counts import table_coverage
 from lib.errors import BadInput, Refused
 from lib.guard.actions import add_aliases, drop_aliases
 from lib.guard.audit import AuditFilter, audit_entries, screen_rows
 from lib.guard.identity import Identity, local_identity
+from lib.jobs.settings import BatchSettings
+from lib.jobs.throttle import ThrottleSettings
 from lib.registry import MIGRATED_TABLES
 from tests.support.cli import cli, url_of
 from tests.support.crm import add_user, error_rows, insert_row, owner_of, resolve, unresolved_rows
@@ -519,6 +519,7 @@ def test_a_viewer_cannot_add_remove_or_import_aliases_and_each_refusal_is_audite
     ]
 
 
+@pytest.mark.slow
 def test_the_cli_adds_imports_and_removes_for_an_operator_and_refuses_a_viewer(db, tmp_path, monkeypatch):
     with db.begin() as connection:
         smith = add_user(connection, "john.smith")

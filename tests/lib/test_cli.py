@@ -13,12 +13,12 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.lock import backfill_lock
 from lib.coverage.counts import table_coverage
 from lib.db.schema import APPLY_CONTRACT, ROLL_BACK_CONTRACT, head_revision
 from lib.db.settings import PROJECT_ROOT
 from lib.guard.identity import local_identity
 from lib.guard.triggers import trigger_states
+from lib.jobs.job import BACKFILL
 from tests.support.cli import cli, url_of
 from tests.support.crm import unresolved_accounts
 from tests.support.database import password_login
@@ -260,9 +260,10 @@ def test_cancel_with_no_backfill_running_was_not_done_exits_1_and_is_audited(dem
     assert audited == [("cancel backfill", "started"), ("cancel backfill", "refused")]
 
 
+@pytest.mark.slow
 def test_a_backfill_while_another_holds_the_lock_is_busy_and_exits_1(demo_db, monkeypatch):
     set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
-    with backfill_lock(demo_db) as held:
+    with BACKFILL.lock(demo_db) as held:
         assert held
         result = cli("backfill", database_url=url_of(demo_db))
     assert result.returncode == 1

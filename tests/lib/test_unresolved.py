@@ -93,6 +93,7 @@ def test_neutralise_prefixes_only_text_a_spreadsheet_would_run(value, safe):
     assert neutralise(value) == safe
 
 
+@pytest.mark.slow
 def test_a_100k_row_export_streams_in_bounded_memory(db):
     with db.begin() as connection:
         unresolved_accounts(connection, 100_000)

@@ -10,6 +10,7 @@
 Each example runs in one transaction of its own database, rolled back at the end.
 """
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from tests.support.invariants import OPERATIONS, apply, check_global_invariants
 operations = st.one_of(OPERATIONS)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200,
     deadline=None,

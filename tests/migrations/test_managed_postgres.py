@@ -54,6 +54,7 @@ def owner_of_mowners_account(engine: Engine) -> int | None:
         ).scalar_one()
 
 
+@pytest.mark.slow
 def test_a_non_superuser_database_owner_migrates_backfills_toggles_triggers_and_maps_aliases(
     owned_db, monkeypatch
 ):

@@ -8,11 +8,11 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from lib.backfill.status import ACTIVE, FINAL, TRANSITIONS
 from lib.db.schema import BASELINE_REVISION, CONTRACT_REVISION, alembic_config
 from lib.db.settings import PROJECT_ROOT
-from lib.drift.verify import VERIFY_STATUSES
 from lib.guard.audit import OUTCOMES
+from lib.jobs.job import BACKFILL, VERIFY
+from lib.jobs.status import statuses
 from lib.registry import (
     COVERAGE_TRIGGERS,
     DRIFT_KINDS,
@@ -90,11 +90,10 @@ def test_every_table_allow_list_in_a_database_function_is_the_registrys(db):
 def test_the_check_constraints_allow_exactly_the_registrys_values(db):
     with db.connect() as connection:
         assert check_values(connection, "owner_backfill_errors_reason_check") == REASONS
-        assert set(check_values(connection, "backfill_runs_status_check")) == set(ACTIVE + FINAL)
+        assert set(check_values(connection, "backfill_runs_status_check")) == set(statuses(BACKFILL))
         assert set(check_values(connection, "audit_log_outcome_check")) == set(OUTCOMES)
         assert check_values(connection, "verify_drift_kind_check") == tuple(DRIFT_KINDS)
-        assert set(check_values(connection, "verify_runs_status_check")) == set(VERIFY_STATUSES)
-    assert {status for change in TRANSITIONS for status in change} == set(ACTIVE + FINAL)
+        assert set(check_values(connection, "verify_runs_status_check")) == set(statuses(VERIFY))
 
 
 def test_the_triggers_on_the_migrated_tables_are_the_registrys(db):

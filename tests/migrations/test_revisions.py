@@ -65,7 +65,7 @@ def catalog(connection):
 
 def test_head_has_every_object_with_the_playbooks_names(db):
     with db.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0060_verify_steering"
+        assert current_revision(connection) == head_revision() == "0061_verify_runs_for_one_runner"
         assert catalog(connection) == {
             "triggers": TRIGGERS | COVERAGE_TRIGGERS | WRITE_MEMORY_TRIGGERS | GUARD_TRIGGERS,
             "functions": FUNCTIONS,

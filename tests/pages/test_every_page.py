@@ -8,9 +8,9 @@ import pytest
 import streamlit as st
 from sqlalchemy import text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.guard.identity import local_identity
+from lib.jobs.settings import BatchSettings
 from tests.support.database import admin_connection
 from tests.support.pages import PAGES, texts
 from tests.support.playbook import coverage_by_the_playbook

@@ -5,11 +5,11 @@ import threading
 
 from sqlalchemy import text
 
-from lib.backfill.loop import RunOptions, run_backfill
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings
+from lib.backfill.task import RunOptions, run_backfill
 from lib.drift.verify import run_verify
 from lib.guard.identity import local_identity
+from lib.jobs.settings import BatchSettings
+from lib.jobs.throttle import ThrottleSettings
 from lib.registry import OWNER_TRIGGERS
 from lib.text import as_text
 from tests.support.pages import texts

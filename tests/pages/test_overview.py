@@ -3,9 +3,9 @@ disabled trigger, and rows waiting to be reconciled."""
 
 from sqlalchemy import text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.guard.triggers import rollback_sql
+from lib.jobs.settings import BatchSettings
 from lib.registry import MIGRATED_TABLES
 from tests.support.crm import error_rows
 from tests.support.pages import texts

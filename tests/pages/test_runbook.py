@@ -3,7 +3,7 @@
 import pytest
 
 from lib.errors import Refused
-from lib.guard.actions import cancel_backfill
+from lib.guard.actions import steer_job
 from lib.guard.identity import Identity
 from lib.guard.triggers import rollback_sql
 from tests.support.playbook import playbook_sql_blocks
@@ -39,7 +39,7 @@ def test_runbook_checks_each_rollout_step_and_shows_the_playbook_rollback(consol
 
 def test_the_audit_log_shows_on_the_runbook_page(console, demo_db, monkeypatch):
     with pytest.raises(Refused):
-        cancel_backfill(demo_db, Identity("someone", "oidc"))
+        steer_job(demo_db, Identity("someone", "oidc"), "backfill", "cancel")
     app = console(demo_db, "runbook")
     log = app.table[-1].value
     assert list(log["actor"]) == ["someone"] and list(log["outcome"]) == ["refused"]

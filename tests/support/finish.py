@@ -4,13 +4,13 @@ by ageing the evidence rather than waited for."""
 from sqlalchemy import Engine, text
 
 from lib.aliases.store import ProposedAlias
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.coverage.snapshots import take_due_snapshots
 from lib.drift.verify import run_verify
 from lib.finish.readiness import readiness, readiness_settings
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
+from lib.jobs.settings import BatchSettings
 
 OPERATOR = Identity("lead@example.com", "oidc")
 DEFAULTS = readiness_settings({})

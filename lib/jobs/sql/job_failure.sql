@@ -1,3 +1,4 @@
-UPDATE migration_ops.backfill_runs
+-- What failed the run: the kind of error and its first line.
+UPDATE migration_ops.{runs}
 SET error_kind = :kind, error_message = :message, error_at = now()
 WHERE id = :id;

@@ -1,5 +1,5 @@
 -- The hold is over: its time is added to the time the run has waited in all.
-UPDATE migration_ops.backfill_runs
+UPDATE migration_ops.{runs}
 SET held_seconds = held_seconds + extract(epoch FROM clock_timestamp() - held_since),
     held_by = NULL,
     held_detail = NULL,

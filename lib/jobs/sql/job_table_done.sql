@@ -1,3 +1,4 @@
-UPDATE migration_ops.backfill_runs
-SET tables_done = array_append(tables_done, :table), current_table = NULL, last_id = NULL
+-- The run has finished a table: a resumed run starts after it.
+UPDATE migration_ops.{runs}
+SET tables_done = array_append(tables_done, CAST(:table AS text)), current_table = NULL, last_id = NULL
 WHERE id = :id;

@@ -8,13 +8,15 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.lock import backfill_lock
-from lib.backfill.loop import BackfillAlreadyRunning, RunOptions, run_backfill
-from lib.backfill.runs import request_cancel
-from lib.backfill.settings import BatchSettings
-from lib.backfill.tuning import Tuning
+from lib.backfill.task import RunOptions, run_backfill
 from lib.coverage.counts import table_coverage
 from lib.coverage.forecast import forecast
+from lib.jobs.job import BACKFILL
+from lib.jobs.runner import AlreadyRunning
+from lib.jobs.runs import steer
+from lib.jobs.settings import BatchSettings
+from lib.jobs.status import CANCELLABLE
+from lib.jobs.tuning import Tuning
 from lib.registry import MIGRATED_TABLES
 from lib.remainder.unresolved import remainder_by_reason
 from tests.support.crm import cli_backfill, error_rows, owner_state, state_after_a_clean_run, unresolved_rows
@@ -73,11 +75,12 @@ def test_a_run_resolves_what_the_forecast_said_and_records_what_it_fixed(unfille
     ]
 
 
+@pytest.mark.slow
 def test_a_second_start_from_another_process_is_refused_naming_the_running_run(unfilled_db):
     slow = cli_backfill(unfilled_db, "--batch-size", "100", "--pause-ms", "200")
     try:
         assert "scanned" in slow.stdout.readline()  # its first batch has committed
-        with pytest.raises(BackfillAlreadyRunning, match=r"already running: run \d+, started by .* \(cli\)"):
+        with pytest.raises(AlreadyRunning, match=r"already running: run \d+, started by .* \(cli\)"):
             run_backfill(unfilled_db, FAST, "second", "console")
     finally:
         slow.kill()
@@ -96,7 +99,7 @@ def test_a_start_waits_out_the_consoles_brief_hold_of_the_lock_instead_of_being_
 @contextmanager
 def settle_dead_runs_holding(engine):
     """The lock as settle_dead_runs takes it, held until the block ends."""
-    with backfill_lock(engine, wait_ms=0) as held:
+    with BACKFILL.lock(engine, wait_ms=0) as held:
         assert held
         yield
 
@@ -126,13 +129,13 @@ def returning_users_db(demo_db):
 def test_cancel_stops_between_batches_and_leaves_the_errors_equal_to_the_unresolved(returning_users_db):
     def cancel_after_the_first_batch(progress):
         if progress.scanned == FAST.batch_size:
-            with returning_users_db.connect() as connection:
-                assert request_cancel(connection, "ops.lead") is not None
+            with returning_users_db.begin() as connection:
+                assert steer(connection, BACKFILL, CANCELLABLE, "cancelling", "ops.lead") is not None
 
     outcome = run_backfill(returning_users_db, FAST, "ops.lead", "console", cancel_after_the_first_batch)
     run = run_row(returning_users_db, outcome.run_id)
     assert (outcome.status, run.status, run.cancel_requested_by) == ("cancelled", "cancelled", "ops.lead")
-    assert run.batches == 2  # the batch under way when the request came finished, then it stopped
+    assert run.batches == 1  # asked after its first batch had committed, it stopped before the next
     assert run.rows_resolved > 0
     with returning_users_db.connect() as connection:
         assert set(error_rows(connection)) == unresolved_rows(connection)

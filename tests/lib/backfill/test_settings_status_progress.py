@@ -3,11 +3,12 @@
 import pytest
 
 from lib.backfill.progress import Progress
-from lib.backfill.settings import BatchSettings, BatchSettingsError
-from lib.backfill.status import TRANSITIONS, IllegalTransition, change_status
-from lib.backfill.throttle import ThrottleSettings, throttle_settings
-from lib.backfill.tuning import Tuning, TuningSettingsError, next_batch_size
 from lib.errors import SettingError
+from lib.jobs.job import BACKFILL, JOBS
+from lib.jobs.settings import BatchSettings, BatchSettingsError
+from lib.jobs.status import STOPPED, IllegalTransition, change_status, transitions
+from lib.jobs.throttle import ThrottleSettings, throttle_settings
+from lib.jobs.tuning import Tuning, TuningSettingsError, next_batch_size
 
 
 @pytest.mark.parametrize(
@@ -25,14 +26,19 @@ def test_absurd_batch_settings_are_refused_with_their_bounds(changes, message):
         BatchSettings(**changes)
 
 
-def test_every_status_change_has_a_reason_and_finished_runs_stay_finished():
-    assert all(reason for reason in TRANSITIONS.values())
-    assert not [old for old, _ in TRANSITIONS if old in ("succeeded", "failed", "cancelled", "interrupted")]
+@pytest.mark.parametrize("job", JOBS.values(), ids=JOBS)
+def test_every_status_change_has_a_reason_and_finished_runs_stay_finished(job):
+    changes = transitions(job)
+    assert all(reason for reason in changes.values())
+    ended = (*job.verdicts, *STOPPED)
+    # Only a verify whose process died is taken up again, in its own row.
+    resumed = [("interrupted", "running")] if job.resumes_in_place else []
+    assert [change for change in changes if change[0] in ended] == resumed
 
 
 def test_an_illegal_status_change_is_refused_before_touching_the_database():
-    with pytest.raises(IllegalTransition, match="cannot go from succeeded to running"):
-        change_status(None, 1, "succeeded", "running")
+    with pytest.raises(IllegalTransition, match="a backfill run cannot go from succeeded to running"):
+        change_status(None, BACKFILL, 1, "succeeded", "running")
 
 
 def test_progress_copes_with_an_unknown_and_an_overshot_total():

@@ -6,8 +6,8 @@ import threading
 from sqlalchemy import text
 
 from lib.aliases.store import Alias, remove_aliases, write_aliases
-from lib.backfill.settings import BatchSettings
 from lib.drift.verify import run_verify
+from lib.jobs.settings import BatchSettings
 from tests.support.crm import add_user, error_rows, insert_row, owner_of
 from tests.support.polling import wait_for
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Connection, text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.drift.verify import run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
+from lib.jobs.settings import BatchSettings
 from tests.support.crm import insert_row, owner_state, update_row
 from tests.support.database import DEMO_TEMPLATE, clone
 

@@ -7,19 +7,18 @@ import io
 import pytest
 from sqlalchemy import Connection, text
 
-from lib.backfill.settings import BatchSettings
-from lib.db.session_lock import session_lock
 from lib.drift.verify import (
-    VERIFY_LOCK,
-    VerifyAlreadyRunning,
     drift_rows,
     last_verify,
     repair_drift,
     run_verify,
-    settle_dead_verify,
     write_drift_csv,
 )
 from lib.guard.identity import local_identity
+from lib.jobs.job import VERIFY
+from lib.jobs.runner import AlreadyRunning
+from lib.jobs.runs import settle_dead_runs
+from lib.jobs.settings import BatchSettings
 from tests.support.cli import cli, url_of
 from tests.support.crm import add_user, behind_the_triggers, insert_row, update_row
 from tests.support.site import set_site_setting
@@ -162,7 +161,7 @@ def test_a_killed_verify_is_resumed_from_its_last_batch(demo_db):
         run_verify(demo_db, SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches)
     with demo_db.connect() as connection:
         assert last_verify(connection)["status"] == "running"
-    settle_dead_verify(demo_db)  # as the console does: no verify holds the lock
+    settle_dead_runs(demo_db, VERIFY)  # as the console does: no verify holds the lock
     with demo_db.connect() as connection:
         assert last_verify(connection)["status"] == "interrupted"
 
@@ -188,7 +187,7 @@ def test_a_resumed_verify_finds_drift_written_behind_its_scan(demo_db):
     with demo_db.begin() as connection:
         row = first_id(connection, "crm_accounts", "owner_user_id IS NOT NULL")  # read by batch 1
         behind_the_triggers(connection, "UPDATE crm_accounts SET owner_user_id = NULL WHERE id = :id", id=row)
-    settle_dead_verify(demo_db)
+    settle_dead_runs(demo_db, VERIFY)
 
     outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
 
@@ -199,10 +198,11 @@ def test_a_resumed_verify_finds_drift_written_behind_its_scan(demo_db):
         }
 
 
+@pytest.mark.slow
 def test_a_second_verify_beside_a_running_one_is_refused(demo_db):
-    with session_lock(demo_db, VERIFY_LOCK) as held:
+    with VERIFY.lock(demo_db, wait_ms=0) as held:
         assert held
-        with pytest.raises(VerifyAlreadyRunning):
+        with pytest.raises(AlreadyRunning):
             run_verify(demo_db, SMALL, "ops.lead", "cli")
 
 
@@ -221,6 +221,7 @@ def test_the_drifting_rows_export_as_csv(demo_db):
     assert line[:4] == ["crm_accounts", str(row), "stale_id", "'=cmd()"]
 
 
+@pytest.mark.slow
 def test_the_cli_exits_0_without_drift_1_with_drift_and_2_when_it_cannot_run(demo_db, monkeypatch):
     url = url_of(demo_db)
     assert cli("verify", database_url=url).returncode == 2  # a viewer may not verify
@@ -234,7 +235,7 @@ def test_the_cli_exits_0_without_drift_1_with_drift_and_2_when_it_cannot_run(dem
     drift = cli("verify", database_url=url)
     assert drift.returncode == 1, drift.stderr
     assert "drift, 1 drifting row\n" in drift.stdout and "stale_id" in drift.stdout
-    with session_lock(demo_db, VERIFY_LOCK):
+    with VERIFY.lock(demo_db, wait_ms=0):
         busy = cli("verify", database_url=url)
     assert busy.returncode == 2 and busy.stderr.startswith("error: A verify is already running")
     assert cli("verify", "--batch-size", "0", database_url=url).returncode == 2

@@ -12,14 +12,14 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.settings import BatchSettings
-from lib.backfill.throttle import ThrottleSettings
 from lib.db.settings import PROJECT_ROOT
 from lib.drift.verify import DEFAULT_THROTTLE
-from lib.errors import NothingToDo
-from lib.guard.actions import cancel_verify, pause_verify, resume_verify, verify
+from lib.errors import ActionError, NothingToDo
+from lib.guard.actions import steer_job, verify
 from lib.guard.audit import AuditFilter, audit_entries
 from lib.guard.identity import Identity, local_identity
+from lib.jobs.settings import BatchSettings
+from lib.jobs.throttle import ThrottleSettings
 from tests.support.cli import cli, url_of
 from tests.support.polling import wait_for
 from tests.support.runs import latest_verify
@@ -75,7 +75,7 @@ def audited(engine) -> list[tuple[str, str]]:
 def test_a_paused_verify_keeps_its_place_and_its_lock_until_resumed_then_passes(demo_db):
     with verify_in_background(demo_db) as result:
         wait_for(lambda: scanned_some(demo_db), "a first batch")
-        run_id = pause_verify(demo_db, OPERATOR)
+        run_id = steer_job(demo_db, OPERATOR, "verify", "pause")
         paused = held_by(demo_db, "paused")
         assert (paused.status, paused.held_detail) == ("paused", f"paused by {OPERATOR.name}")
         # The runner looks again each second: two more looks, and not one row more.
@@ -87,7 +87,7 @@ def test_a_paused_verify_keeps_its_place_and_its_lock_until_resumed_then_passes(
         with demo_db.connect() as connection:
             lock = "SELECT pg_try_advisory_lock(hashtext('owner-console verify'))"
             assert connection.execute(text(lock)).scalar_one() is False, "a paused verify gave up its lock"
-        assert resume_verify(demo_db, OPERATOR) == run_id
+        assert steer_job(demo_db, OPERATOR, "verify", "resume") == run_id
     assert (result["outcome"].run_id, result["outcome"].status) == (run_id, "passed")
     finished = latest_verify(demo_db)
     assert finished.rows_scanned == finished.rows_total and finished.held_seconds >= 2
@@ -98,7 +98,7 @@ def test_a_paused_verify_keeps_its_place_and_its_lock_until_resumed_then_passes(
 def test_a_cancelled_verify_stops_before_its_next_batch_and_the_next_one_starts_afresh(demo_db):
     with verify_in_background(demo_db) as result:
         wait_for(lambda: scanned_some(demo_db), "a first batch")
-        run_id = cancel_verify(demo_db, OPERATOR)
+        run_id = steer_job(demo_db, OPERATOR, "verify", "cancel")
     assert (result["outcome"].run_id, result["outcome"].status) == (run_id, "cancelled")
     stopped = latest_verify(demo_db)
     assert stopped.status == "cancelled" and stopped.rows_scanned < stopped.rows_total
@@ -123,13 +123,14 @@ def test_a_health_query_that_says_no_holds_verify_until_it_says_yes(demo_db):
 
 def test_pause_resume_and_cancel_with_no_verify_say_so(demo_db):
     with pytest.raises(NothingToDo, match="No verify is running: only a running one can be paused"):
-        pause_verify(demo_db, OPERATOR)
+        steer_job(demo_db, OPERATOR, "verify", "pause")
     with pytest.raises(NothingToDo, match="No verify is paused"):
-        resume_verify(demo_db, OPERATOR)
+        steer_job(demo_db, OPERATOR, "verify", "resume")
     with pytest.raises(NothingToDo, match="No verify is running"):
-        cancel_verify(demo_db, OPERATOR)
+        steer_job(demo_db, OPERATOR, "verify", "cancel")
 
 
+@pytest.mark.slow
 def test_the_cli_pauses_and_resumes_the_verify_that_the_cli_runs(demo_db):
     set_site_setting("OWNER_CONSOLE_LOCAL_OPERATORS", local_identity().name)
     runner = subprocess.Popen(
@@ -161,3 +162,49 @@ def test_the_cli_pauses_and_resumes_the_verify_that_the_cli_runs(demo_db):
         runner.send_signal(signal.SIGKILL)
     cancelled = cli("cancel", "--job", "verify", database_url=url_of(demo_db))
     assert (cancelled.returncode, cancelled.stderr) == (1, "error: No verify is running.\n")
+
+
+def waiting_for_crm_accounts(engine) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'crm_accounts'::regclass"
+                )
+            ).scalar_one()
+        )
+
+
+def test_a_verify_batch_stopped_by_its_lock_timeout_is_retried_and_the_retry_counted(demo_db):
+    settings = BatchSettings(lock_timeout_ms=100, max_retries=3)
+    result = {}
+    with demo_db.connect() as holder:
+        holder.execute(text("LOCK TABLE crm_accounts IN ACCESS EXCLUSIVE MODE"))
+        thread = threading.Thread(
+            target=lambda: result.update(outcome=verify(demo_db, OPERATOR, settings, "cli"))
+        )
+        thread.start()
+        try:
+            wait_for(lambda: waiting_for_crm_accounts(demo_db), "a verify batch to wait for the lock")
+            # Still locked, it no longer waits: its lock timeout ended the attempt.
+            wait_for(lambda: not waiting_for_crm_accounts(demo_db), "the attempt to time out")
+        finally:
+            holder.rollback()
+            thread.join(timeout=60)
+    assert result["outcome"].status == "passed"
+    run = latest_verify(demo_db)
+    assert (run.status, run.error_message) == ("passed", None)
+    assert run.retries >= 1
+
+
+def test_a_verify_batch_that_keeps_hitting_its_lock_timeout_fails_the_run_with_the_reason(demo_db):
+    settings = BatchSettings(lock_timeout_ms=100, max_retries=1)
+    with demo_db.connect() as holder:
+        holder.execute(text("LOCK TABLE crm_accounts IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(ActionError, match="hit its lock timeout 2 times") as refused:
+            verify(demo_db, OPERATOR, settings, "cli")
+        holder.rollback()
+    run = latest_verify(demo_db)
+    assert (run.status, run.error_kind) == ("failed", "lock timeout")
+    assert str(refused.value) == f"verify run {run.id} failed: {run.error_message}"
+    assert audited(demo_db)[:2] == [("verify", "failed"), ("verify", "started")]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from lib.backfill.settings import BatchSettings
 from lib.coverage.snapshots import take_due_snapshots
 from lib.drift.verify import run_verify
 from lib.errors import SettingError
 from lib.finish.readiness import outlook, readiness, readiness_settings
 from lib.guard.actions import change_triggers
+from lib.jobs.settings import BatchSettings
 from lib.registry import OWNER_TRIGGERS
 from tests.support.cli import cli, url_of
 from tests.support.crm import behind_the_triggers, owner_triggers_off, update_row

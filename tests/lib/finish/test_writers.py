@@ -8,12 +8,12 @@ import sys
 
 from sqlalchemy import create_engine, text
 
-from lib.backfill.loop import run_backfill
-from lib.backfill.settings import BatchSettings
+from lib.backfill.task import run_backfill
 from lib.coverage.snapshots import take_due_snapshots
 from lib.db.settings import PROJECT_ROOT
 from lib.finish.writers import owner_writers
 from lib.guard.identity import local_identity
+from lib.jobs.settings import BatchSettings
 from tests.support.cli import cli, url_of
 from tests.support.crm import add_user, insert_row, owner_triggers_off, unfill, update_row
 from tests.support.site import set_site_setting
