@@ -41,6 +41,28 @@ def bounds_of(setting: str) -> str:
     return f"From {low:,} to {high:,}"
 
 
+def batch_settings(job: str, batch_size_note: str) -> BatchSettings:
+    """The batch size and the pause of a `job`'s run, side by side, as the settings they make."""
+    # No bounds on the fields themselves: out of bounds, a number field keeps its last valid value
+    # and would start a run with it; here the value typed is the one refused, with its bounds.
+    left, right = st.columns(2)
+    batch_size = left.number_input(
+        "Batch size (rows)",
+        value=BatchSettings.batch_size,
+        step=1000,
+        help=f"{bounds_of('batch_size')}. {batch_size_note}",
+        key=f"{job}_batch_size",
+    )
+    pause_ms = right.number_input(
+        "Pause between batches (ms)",
+        value=BatchSettings.pause_ms,
+        step=50,
+        help=bounds_of("pause_ms"),
+        key=f"{job}_pause_ms",
+    )
+    return actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
+
+
 @st.dialog("Re-run the backfill", width="large", on_dismiss=lambda: _closed(OPEN))
 def _confirm(key: str, then_page: str | None) -> None:
     st.markdown("A run now would give, by the dry-run forecast:")
@@ -50,19 +72,7 @@ def _confirm(key: str, then_page: str | None) -> None:
             f"- **{row.table}**: {counted(row.newly_resolved, 'row')} resolved, {row.resolved_pct}%; "
             f"left: {remainder}"
         )
-    # No bounds on the fields themselves: out of bounds, a number field keeps its last valid value
-    # and would start a run with it; here the value typed is the one refused, with its bounds.
-    left, right = st.columns(2)
-    batch_size = left.number_input(
-        "Batch size (rows)",
-        value=BatchSettings.batch_size,
-        step=1000,
-        help=f"{bounds_of('batch_size')}. Where it starts: it then tunes itself toward the target time.",
-    )
-    pause_ms = right.number_input(
-        "Pause between batches (ms)", value=BatchSettings.pause_ms, step=50, help=bounds_of("pause_ms")
-    )
-    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
+    settings = batch_settings("backfill", "Where it starts: it then tunes itself toward the target time.")
     st.caption(
         "Each batch commits on its own and waits at most 2 s for a lock, so writers are never held long."
     )

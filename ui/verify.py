@@ -26,22 +26,7 @@ def _closed() -> None:
 
 @st.dialog("Verify every table", width="large", on_dismiss=lambda: _closed())
 def _confirm_verify():
-    left, right = st.columns(2)
-    batch_size = left.number_input(
-        "Batch size (rows)",
-        value=BatchSettings.batch_size,
-        step=1000,
-        help=backfill.bounds_of("batch_size"),
-        key="verify_batch_size",
-    )
-    pause_ms = right.number_input(
-        "Pause between batches (ms)",
-        value=BatchSettings.pause_ms,
-        step=50,
-        help=backfill.bounds_of("pause_ms"),
-        key="verify_pause_ms",
-    )
-    settings = actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
+    settings = backfill.batch_settings("verify", "It stays as set: it bounds each statement.")
     fresh = st.checkbox(
         "Start afresh",
         key="verify_fresh",

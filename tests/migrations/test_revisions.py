@@ -157,6 +157,7 @@ def test_the_initial_backfill_runs_during_the_upgrade(empty_db):
         assert set(error_rows(connection)) == unresolved_rows(connection)
 
 
+@pytest.mark.slow
 def test_ddl_waits_at_most_the_lock_timeout(empty_db):
     with empty_db.connect() as connection:
         upgrade(connection, BASELINE_REVISION)

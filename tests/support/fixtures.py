@@ -16,6 +16,7 @@ from lib.db.schema import BASELINE_REVISION, upgrade
 from lib.db.settings import PROJECT_ROOT, SITE_FILE_SETTING, parse_database_url
 from lib.demo.generator import load_demo
 from tests.support.console import chromium
+from tests.support.crm import unfill
 from tests.support.database import (
     DEMO_ACCOUNTS,
     DEMO_OPPORTUNITIES,
@@ -92,6 +93,16 @@ def deferred_backfill_db(empty_db) -> Engine:
         connection.commit()
         upgrade(connection, "head", skip_backfill=True)
     return empty_db
+
+
+@pytest.fixture
+def unfilled_db(demo_db) -> Engine:
+    """The demo as if its initial backfill had been deferred: no owner_user_id, no errors."""
+    with demo_db.begin() as connection:
+        for table in registry.MIGRATED_TABLES:
+            unfill(connection, table)
+        connection.exec_driver_sql("DELETE FROM owner_backfill_errors")
+    return demo_db
 
 
 @pytest.fixture(scope="session")

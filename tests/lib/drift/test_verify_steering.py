@@ -72,6 +72,7 @@ def audited(engine) -> list[tuple[str, str]]:
         return [(entry["action"], entry["outcome"]) for entry in audit_entries(connection, AuditFilter(), 20)]
 
 
+@pytest.mark.slow
 def test_a_paused_verify_keeps_its_place_and_its_lock_until_resumed_then_passes(demo_db):
     with verify_in_background(demo_db) as result:
         wait_for(lambda: scanned_some(demo_db), "a first batch")

@@ -1,14 +1,13 @@
-"""Batch settings, status changes and progress: pure rules, no database needed."""
+"""A run's settings (batches, tuning, throttle) and status changes: pure rules, no database needed."""
 
 import pytest
 
-from lib.backfill.progress import Progress
 from lib.errors import SettingError
 from lib.jobs.job import BACKFILL, JOBS
-from lib.jobs.settings import BatchSettings, BatchSettingsError
+from lib.jobs.settings import BatchSettings, RunSettingsError
 from lib.jobs.status import STOPPED, IllegalTransition, change_status, transitions
 from lib.jobs.throttle import ThrottleSettings, throttle_settings
-from lib.jobs.tuning import Tuning, TuningSettingsError, next_batch_size
+from lib.jobs.tuning import Tuning, next_batch_size
 
 
 @pytest.mark.parametrize(
@@ -22,7 +21,7 @@ from lib.jobs.tuning import Tuning, TuningSettingsError, next_batch_size
     ],
 )
 def test_absurd_batch_settings_are_refused_with_their_bounds(changes, message):
-    with pytest.raises(BatchSettingsError, match=message.replace(".", r"\.")):
+    with pytest.raises(RunSettingsError, match=message.replace(".", r"\.")):
         BatchSettings(**changes)
 
 
@@ -39,22 +38,6 @@ def test_every_status_change_has_a_reason_and_finished_runs_stay_finished(job):
 def test_an_illegal_status_change_is_refused_before_touching_the_database():
     with pytest.raises(IllegalTransition, match="a backfill run cannot go from succeeded to running"):
         change_status(None, BACKFILL, 1, "succeeded", "running")
-
-
-def test_progress_copes_with_an_unknown_and_an_overshot_total():
-    unknown = Progress(scanned=500, resolved=1, unresolved=2, total=None, elapsed_seconds=2.0)
-    assert (unknown.fraction, unknown.eta_seconds, unknown.rows_per_second) == (None, None, 250.0)
-    overshot = Progress(scanned=1_200, resolved=0, unresolved=0, total=1_000, elapsed_seconds=1.0)
-    assert (overshot.fraction, overshot.eta_seconds) == (1.0, 0.0)
-    halfway = Progress(scanned=500, resolved=0, unresolved=0, total=1_000, elapsed_seconds=5.0)
-    assert (halfway.fraction, halfway.eta_seconds) == (0.5, 5.0)
-    assert Progress(0, 0, 0, 1_000, 0.0).eta_seconds is None
-
-
-def test_the_rate_and_eta_count_working_time_only():
-    held = Progress(1_000, 990, 10, total=3_000, elapsed_seconds=30, held_seconds=20)
-    assert held.rows_per_second == 100  # 1,000 rows in 10 s of work, not 30 s
-    assert held.eta_seconds == 20  # 2,000 rows left at 100 rows/s; a hold under way comes on top
 
 
 @pytest.mark.parametrize(
@@ -76,7 +59,7 @@ def test_the_batch_size_moves_toward_the_target_time_within_bounds(size, scanned
 
 def test_a_zero_target_keeps_the_batch_size_and_bad_bounds_are_refused():
     assert next_batch_size(10_000, 10_000, 5.0, Tuning(target_batch_ms=0)) == 10_000
-    with pytest.raises(TuningSettingsError, match="min ≤ max"):
+    with pytest.raises(RunSettingsError, match="min ≤ max"):
         Tuning(min_batch_size=20_000, max_batch_size=10_000)
 
 
