@@ -53,32 +53,21 @@ def run_row(connection: Connection, run_id: int):
     return connection.execute(query("backfill_run"), {"id": run_id}).one()
 
 
-def record_batch(
-    connection: Connection, run_id: int, table: str, last_id, batch, retries: int, next_batch_size: int
-):
-    """Add a batch's counts, and the size the next one will have; the run's status and totals
-    after it."""
+def record_batch(connection: Connection, run_id: int, batch, next_batch_size: int):
+    """Add a batch's own counts, and the size the next one will have; the run's totals after it."""
     return connection.execute(
         query("backfill_progress"),
         {
             "id": run_id,
-            "table": table,
-            "last_id": last_id,
-            "scanned": batch.scanned,
             "resolved": batch.resolved,
             "unresolved": batch.unresolved,
-            "retries": retries,
             "next_batch_size": next_batch_size,
         },
     ).one()
 
 
-def record_reconciled(connection: Connection, run_id: int, reconciled: int, retries: int):
-    """Add a reconciliation batch's count; the run's status after it."""
-    return connection.execute(
-        query("backfill_reconciled"),
-        {"id": run_id, "reconciled": reconciled, "retries": retries},
-    ).one()
+def record_reconciled(connection: Connection, run_id: int, reconciled: int) -> None:
+    connection.execute(query("backfill_reconciled"), {"id": run_id, "reconciled": reconciled})
 
 
 def progress_after(recorded) -> Progress:

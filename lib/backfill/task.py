@@ -59,29 +59,31 @@ class Backfill:
     def work(self, run: Run) -> str:
         connection = run.connection
 
-        def reconcile(table: str, after_id: None, size: int) -> tuple[None, int, float]:
-            row, retries, seconds = run.batch(
+        def reconcile(table: str, after_id: None, size: int) -> tuple[None, int]:
+            batch = run.batch(
                 "backfill_reconcile",
                 {"table": table, "batch_size": size},
                 f"a reconciliation batch of {table}",
             )
-            runs.record_reconciled(connection, run.id, row.reconciled, retries)
+            run.record(batch, read=batch.row.reconciled, scanned=0)
+            runs.record_reconciled(connection, run.id, batch.row.reconciled)
             connection.commit()
-            return None, row.reconciled, seconds
+            return None, batch.row.reconciled
 
-        def resolve(table: str, after_id: int | None, size: int) -> tuple[int | None, int, float]:
-            batch, retries, seconds = run.batch(
+        def resolve(table: str, after_id: int | None, size: int) -> tuple[int | None, int]:
+            batch = run.batch(
                 "backfill_batch",
                 {"table": table, "after_id": after_id, "batch_size": size},
                 f"a batch of {table} after id {after_id}" if after_id else f"the first batch of {table}",
             )
-            last_id = batch.last_id if batch.scanned else after_id
-            next_size = run.next_size(batch.scanned, seconds)
-            recorded = runs.record_batch(connection, run.id, table, last_id, batch, retries, next_size)
+            counts = batch.row
+            moved_to = (table, counts.last_id if counts.scanned else after_id)
+            run.record(batch, read=counts.scanned, scanned=counts.scanned, moved_to=moved_to)
+            recorded = runs.record_batch(connection, run.id, counts, run.size)
             connection.commit()
-            if batch.scanned:
+            if counts.scanned:
                 self.on_progress(runs.progress_after(recorded))
-            return batch.last_id, batch.scanned, seconds
+            return counts.last_id, counts.scanned
 
         def table_done(table: str) -> None:
             run.table_done(table)

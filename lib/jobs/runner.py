@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import OperationalError
 
 from lib.errors import Busy
@@ -48,6 +48,15 @@ class BatchFailed(RuntimeError):
         self.kind = kind
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One batch's query as it ended: its row, the retries it took, and its last attempt's seconds."""
+
+    row: Row
+    retries: int
+    seconds: float
+
+
 @dataclass
 class Run:
     """A run in progress, as its task's batches see it: the connection they run on, and the
@@ -68,27 +77,22 @@ class Run:
     def keyset(
         self,
         tables: Iterable[tuple[str, int | None]],
-        batch: Callable[[str, int | None, int], tuple[int | None, int, float]],
+        batch: Callable[[str, int | None, int], tuple[int | None, int]],
         on_table_done: Callable[[str], None] = lambda table: None,
     ) -> None:
         """For each (table, id to start after): batch(table, after_id, size) once the run may go
-        ahead, until a batch reads fewer rows than its size. A batch commits its work and returns
-        the last id it read, the rows it read and the seconds it took."""
+        ahead, until a batch reads fewer rows than its size. A batch runs through `self.batch`,
+        records itself through `self.record`, commits, and returns the last id and the rows it read."""
         for table, after_id in tables:
             while True:
                 self.go_ahead(table)
                 size = self.size
-                last_id, read, seconds = batch(table, after_id, size)
-                self.size = self.next_size(read, seconds)
+                last_id, read = batch(table, after_id, size)
                 if read < size:
                     break
                 after_id = last_id
                 time.sleep(self.settings.pause_ms / 1000)
             on_table_done(table)
-
-    def next_size(self, read: int, seconds: float) -> int:
-        """The size the next batch will have, after one of the current size read `read` rows."""
-        return self.size if self.tuning is None else next_batch_size(self.size, read, seconds, self.tuning)
 
     def go_ahead(self, table: str) -> None:
         """Wait while an operator has paused the run, or a throttle signal holds its next batch on
@@ -122,17 +126,16 @@ class Run:
         if asked.status == "cancelling":
             raise Cancelled
 
-    def batch(self, name: str, parameters: dict, what: str, table: str | None = None):
+    def batch(self, name: str, parameters: dict, what: str, table: str | None = None) -> Batch:
         """The query `name` (for `table`) in its own transaction, under the timeouts; retried with
-        backoff on a timeout. `what` names it in the failure. Its row, its retries, and the seconds
-        its last attempt took."""
+        backoff on a timeout. `what` names it in the failure."""
         settings = self.settings
         for attempt in range(settings.max_retries + 1):
             try:
                 apply_timeouts(self.connection, settings)
                 started = time.monotonic()
                 row = self.connection.execute(query(name, table), parameters).one()
-                return row, attempt, time.monotonic() - started
+                return Batch(row, attempt, time.monotonic() - started)
             except OperationalError as error:
                 self.connection.rollback()
                 kind = RETRYABLE_SQLSTATES.get(getattr(error.orig, "sqlstate", None))
@@ -146,6 +149,27 @@ class Run:
                     ) from None
                 time.sleep(BACKOFF_SECONDS * 2**attempt)
         raise AssertionError("unreachable")
+
+    def record(
+        self, batch: Batch, read: int, scanned: int, moved_to: tuple[str, int | None] | None = None
+    ) -> None:
+        """In the batch's transaction, beside the task's own counts: the rows it scanned, its
+        retries and, when it moved the run on, the (table, last id) a resumed run starts after.
+        The next batch's size follows from the `read` rows this one took its seconds for."""
+        if self.tuning is not None:
+            self.size = next_batch_size(self.size, read, batch.seconds, self.tuning)
+        table, last_id = moved_to or (None, None)
+        self.connection.execute(
+            query("job_batch_done", runs=self.job.runs_table),
+            {
+                "id": self.id,
+                "moved": moved_to is not None,
+                "table": table,
+                "last_id": last_id,
+                "scanned": scanned,
+                "retries": batch.retries,
+            },
+        )
 
     def table_done(self, table: str) -> None:
         """In the caller's transaction: a resumed run starts after `table`."""

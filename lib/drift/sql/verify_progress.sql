@@ -1,10 +1,6 @@
--- A batch's counts, in the batch's own transaction.
+-- A batch's drifting rows, beside the runner's record of it (job_batch_done), in the batch's
+-- transaction; the run's totals after it.
 UPDATE migration_ops.verify_runs
-SET current_table = :table,
-    last_id = :last_id,
-    rows_scanned = rows_scanned + :scanned,
-    drift_rows = drift_rows + :drifting,
-    retries = retries + :retries,
-    heartbeat_at = now()
+SET drift_rows = drift_rows + :drifting
 WHERE id = :id
 RETURNING rows_scanned, drift_rows, rows_total;
