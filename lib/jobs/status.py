@@ -15,20 +15,26 @@ CANCELLABLE = ("running", "paused")
 PAUSABLE = ("running",)
 RESUMABLE = ("paused",)
 
-_CHANGES = {
-    ("queued", "running"): "the runner took the lock and began",
-    ("queued", "interrupted"): "its process died before it began",
-    ("running", "cancelling"): "an operator asked it to stop",
-    ("running", "paused"): "an operator paused it",
-    ("paused", "running"): "an operator resumed it",
-    ("paused", "cancelling"): "an operator asked it to stop",
-    ("paused", "failed"): "the runner hit an error while paused",
-    ("paused", "interrupted"): "its process died while paused",
-    ("running", "failed"): "a batch kept failing, or the runner hit an error",
-    ("running", "interrupted"): "its process died mid-run",
-    ("cancelling", "cancelled"): "it stopped between two batches",
-    ("cancelling", "failed"): "a batch failed while it was stopping",
-    ("cancelling", "interrupted"): "its process died while stopping",
+# Each status a run may move to: from which statuses, and why.
+_CHANGES_TO = {
+    "running": {
+        "queued": "the runner took the lock and began",
+        **dict.fromkeys(RESUMABLE, "an operator resumed it"),
+    },
+    "paused": dict.fromkeys(PAUSABLE, "an operator paused it"),
+    "cancelling": dict.fromkeys(CANCELLABLE, "an operator asked it to stop"),
+    "cancelled": {"cancelling": "it stopped between two batches"},
+    "failed": {
+        "running": "a batch kept failing, or the runner hit an error",
+        "paused": "the runner hit an error while paused",
+        "cancelling": "a batch failed while it was stopping",
+    },
+    "interrupted": {
+        "queued": "its process died before it began",
+        "running": "its process died mid-run",
+        "paused": "its process died while paused",
+        "cancelling": "its process died while stopping",
+    },
 }
 # A run that got to its end takes its verdict from whichever of these it is in.
 _TO_VERDICT = {
@@ -58,7 +64,12 @@ class IllegalTransition(RuntimeError):
 
 def transitions(job: Job) -> dict[tuple[str, str], str]:
     """Every change of status a run of `job` may make, with its reason."""
-    changes = {change: reason for change, reason in _CHANGES.items() if job.queues or "queued" not in change}
+    changes = {
+        (old, new): reason
+        for new, reasons in _CHANGES_TO.items()
+        for old, reason in reasons.items()
+        if job.queues or old != "queued"
+    }
     changes |= {(old, verdict): reason for verdict in job.verdicts for old, reason in _TO_VERDICT.items()}
     if job.resumes_in_place:
         changes["interrupted", "running"] = "a new start took it up where its process died"
