@@ -23,7 +23,7 @@ from lib.coverage.counts import scanned_coverage, table_coverage
 from lib.db.database import create_engine_for
 from lib.db.embedded import EMBEDDED_BIN
 from lib.db.settings import PROJECT_ROOT
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.finish.readiness import readiness, readiness_settings
 from lib.jobs.settings import BatchSettings
 from lib.jobs.throttle import ThrottleSettings
@@ -249,7 +249,7 @@ def _batched_run(
 def verify_figure(engine: Engine, dataset: Dataset, settings: BatchSettings, backfill_rate: float) -> Figure:
     """P7: verify of every row, with the backfill's batch settings, against the backfill's rate."""
     started = time.perf_counter()
-    outcome = run_verify(engine, settings, "bench", "cli")
+    outcome = run_verify(engine, Verify(settings, "bench", "cli"))
     rate = dataset.rows / (time.perf_counter() - started)
     assert outcome.status == "passed", outcome
     return Figure(

@@ -19,7 +19,7 @@ read it.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from sqlalchemy import Connection, Engine
@@ -69,13 +69,17 @@ class VerifyOutcome:
 
 @dataclass
 class Verify:
+    """A verify run as asked for: `fresh` starts over rather than resume a run whose process died,
+    and the signals of `throttle` hold each batch."""
+
     settings: BatchSettings
     started_by: str
     source: str
-    fresh: bool
-    on_progress: Callable[[VerifyProgress], None]
+    fresh: bool = False
+    on_progress: Callable[[VerifyProgress], None] = lambda progress: None
+    throttle: ThrottleSettings = DEFAULT_THROTTLE
     job = VERIFY
-    resumed: bool = False
+    resumed: bool = field(default=False, init=False)
 
     def already_running(self, connection: Connection) -> str:
         return "A verify is already running in another process; wait for its result."
@@ -114,8 +118,8 @@ class Verify:
         started = connection.execute(query("verify_run"), {"id": run.id}).one()
 
         def check(changed_since: str | None):
-            def batch(table: str, after_id: int, size: int) -> tuple[int, int, float]:
-                found, retries, seconds = run.batch(
+            def batch(table: str, after_id: int, size: int) -> tuple[int, int]:
+                found = run.batch(
                     "verify_batch",
                     {
                         "run_id": run.id,
@@ -129,26 +133,24 @@ class Verify:
                     else f"a verify batch of {table} after id {after_id}",
                     table,
                 )
-                scanned = 0 if changed_since else found.scanned
+                counts = found.row
+                if changed_since:  # the last pass reads again what the scan has counted
+                    run.record(found, read=counts.scanned, scanned=0)
+                else:
+                    run.record(
+                        found, read=counts.scanned, scanned=counts.scanned, moved_to=(table, counts.last_id)
+                    )
                 recorded = connection.execute(
-                    query("verify_progress"),
-                    {
-                        "id": run.id,
-                        "table": table,
-                        "last_id": None if changed_since else found.last_id,
-                        "scanned": scanned,
-                        "drifting": found.drifting,
-                        "retries": retries,
-                    },
+                    query("verify_progress"), {"id": run.id, "drifting": counts.drifting}
                 ).one()
-                if not changed_since and found.scanned < size:
+                if not changed_since and counts.scanned < size:
                     # With the last batch: a resumed run never checks the table's tail twice.
                     run.table_done(table)
                 connection.commit()
                 self.on_progress(
                     VerifyProgress(recorded.rows_scanned, recorded.drift_rows, recorded.rows_total)
                 )
-                return found.last_id, found.scanned, seconds
+                return counts.last_id, counts.scanned
 
             return batch
 
@@ -170,26 +172,16 @@ class Verify:
         return "drift" if drifting else "passed"
 
 
-def run_verify(
-    engine: Engine,
-    settings: BatchSettings,
-    started_by: str,
-    source: str,
-    fresh: bool = False,
-    on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
-    on_created: Callable[[], None] = lambda: None,
-    throttle: ThrottleSettings = DEFAULT_THROTTLE,
-) -> VerifyOutcome:
-    """One verify run, resuming the last one when its process died, unless `fresh`; on_created()
-    is called once its row is committed. The signals of `throttle` hold each batch."""
-    task = Verify(settings, started_by, source, fresh, on_progress)
+def run_verify(engine: Engine, task: Verify, on_created: Callable[[], None] = lambda: None) -> VerifyOutcome:
+    """One run of `task`, resuming the last one when its process died, unless it asks for a fresh
+    start; on_created() is called once its row is committed."""
 
     def on_held(connection: Connection, run_id: int) -> None:
         run = connection.execute(query("verify_run"), {"id": run_id}).one()
         held = f"{run.held_by}: {run.held_detail}"
-        on_progress(VerifyProgress(run.rows_scanned, run.drift_rows, run.rows_total, held))
+        task.on_progress(VerifyProgress(run.rows_scanned, run.drift_rows, run.rows_total, held))
 
-    run_id, status = run_task(engine, task, settings, throttle, None, on_held, on_created)
+    run_id, status = run_task(engine, task, task.settings, task.throttle, None, on_held, on_created)
     with engine.connect() as connection:
         run = connection.execute(query("verify_run"), {"id": run_id}).one()
     return VerifyOutcome(run_id, status, run.drift_rows, task.resumed, run.error_message)

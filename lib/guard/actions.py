@@ -20,7 +20,7 @@ from lib.aliases.store import (
 )
 from lib.backfill.progress import Progress
 from lib.backfill.task import DEFAULT_OPTIONS, RunOptions, RunOutcome, run_backfill
-from lib.drift.verify import DEFAULT_THROTTLE, Repair, VerifyOutcome, VerifyProgress, run_verify
+from lib.drift.verify import DEFAULT_THROTTLE, Repair, Verify, VerifyOutcome, VerifyProgress, run_verify
 from lib.drift.verify import repair_drift as repair_rows
 from lib.errors import ActionError, Busy, NothingToDo
 from lib.guard.audit import audited, record_in, sentence_of
@@ -46,7 +46,6 @@ def start_backfill(
     engine: Engine,
     identity: Identity,
     settings: BatchSettings,
-    source: str,
     on_progress: Callable[[Progress], None] = lambda progress: None,
     options: RunOptions = DEFAULT_OPTIONS,
     on_created: Callable[[], None] = lambda: None,
@@ -54,7 +53,7 @@ def start_backfill(
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
-        "source": source,
+        "source": identity.via,
         "throttle": options.throttle.as_json(),
         "tuning": options.tuning.as_json(),
     }
@@ -64,7 +63,7 @@ def start_backfill(
             engine,
             settings,
             identity.name,
-            source,
+            identity.via,
             on_progress,
             lambda connection, run_id: attempt.started_in(connection, f"run {run_id} started"),
             options,
@@ -79,7 +78,6 @@ def verify(
     engine: Engine,
     identity: Identity,
     settings: BatchSettings,
-    source: str,
     fresh: bool = False,
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
     on_created: Callable[[], None] = lambda: None,
@@ -90,14 +88,13 @@ def verify(
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
-        "source": source,
+        "source": identity.via,
         "fresh": fresh,
         "throttle": throttle.as_json(),
     }
     with audited(engine, identity, "verify", parameters) as attempt:
-        outcome = run_verify(
-            engine, settings, identity.name, source, fresh, on_progress, on_created, throttle
-        )
+        task = Verify(settings, identity.name, identity.via, fresh, on_progress, throttle)
+        outcome = run_verify(engine, task, on_created)
         if outcome.status == "failed":
             raise VerifyFailed(f"verify run {outcome.run_id} failed: {outcome.error}")
         if outcome.status == "cancelled":
@@ -285,9 +282,7 @@ def start_backfill_in_background(
     return _in_background(
         identity,
         "backfill",
-        lambda created: start_backfill(
-            engine, identity, settings, "console", options=options, on_created=created
-        ),
+        lambda created: start_backfill(engine, identity, settings, options=options, on_created=created),
     )
 
 
@@ -304,9 +299,7 @@ def start_verify_in_background(
     return _in_background(
         identity,
         "verify",
-        lambda created: verify(
-            engine, identity, settings, "console", fresh, on_created=created, throttle=throttle
-        ),
+        lambda created: verify(engine, identity, settings, fresh, on_created=created, throttle=throttle),
     )
 
 

@@ -47,7 +47,7 @@ def fresh_demo_url() -> str:
             {"OWNER_CONSOLE_LOCAL_OPERATORS": local_identity().name},
         )
     )
-    start_backfill(engine, local_identity(), BatchSettings(), "cli")
+    start_backfill(engine, local_identity(), BatchSettings())
     # And the suggestions the console's background job keeps, so Remediation shows them at once.
     with engine.connect() as connection:
         compute_suggestions(connection)

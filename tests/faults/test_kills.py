@@ -11,7 +11,7 @@ import signal
 from sqlalchemy import Connection, text
 
 from lib.backfill.task import run_backfill
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
 from lib.jobs.settings import BatchSettings
@@ -229,7 +229,7 @@ def test_kills_while_reconciling_each_resume_to_the_state_of_writes_with_the_tri
             with engine.connect() as connection:
                 assert sum(writes_waiting(connection).values()) == 0
                 assert set(error_rows(connection)) == unresolved_rows(connection)
-            assert run_verify(engine, RESUME, "fault-suite", "cli").status == "passed", kind
+            assert run_verify(engine, Verify(RESUME, "fault-suite", "cli")).status == "passed", kind
     record(
         "R1 kills while reconciling, resumed as if triggers were on",
         f"{RECONCILE_KILLS} of {RECONCILE_KILLS}, {waiting:,} rows to reconcile",

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.errors import ActionError, Refused
 from lib.guard.actions import (
     background_failure,
@@ -86,7 +86,7 @@ def test_a_local_user_operates_the_embedded_demo(monkeypatch):
 
 def test_every_action_of_a_viewer_is_refused_and_audited(demo_db):
     with pytest.raises(Refused, match=r"viewer@example.com \(oidc\) is a viewer"):
-        start_backfill(demo_db, VIEWER, BatchSettings(), "console")
+        start_backfill(demo_db, VIEWER, BatchSettings())
     with pytest.raises(Refused):
         steer_job(demo_db, VIEWER, "backfill", "cancel")
     with pytest.raises(Refused):
@@ -117,7 +117,7 @@ def test_an_operator_disables_and_enables_all_four_triggers_and_both_are_audited
 
 
 def test_an_operators_backfill_is_audited_with_its_run(demo_db):
-    outcome = start_backfill(demo_db, OPERATOR, BatchSettings(batch_size=10_000, pause_ms=0), "console")
+    outcome = start_backfill(demo_db, OPERATOR, BatchSettings(batch_size=10_000, pause_ms=0))
     started, ended = audit(demo_db)
     assert [(entry.action, entry.outcome, entry.detail) for entry in (started, ended)] == [
         ("backfill", "started", f"run {outcome.run_id} started"),
@@ -235,7 +235,8 @@ def test_a_console_verify_started_afresh_does_not_resume_an_interrupted_one(demo
 
     with pytest.raises(KeyboardInterrupt):
         run_verify(
-            demo_db, BatchSettings(batch_size=500), OPERATOR.name, "console", on_progress=killed_at_once
+            demo_db,
+            Verify(BatchSettings(batch_size=500), OPERATOR.name, "console", on_progress=killed_at_once),
         )
     settle_dead_runs(demo_db, VERIFY)
     start_verify_in_background(demo_db, OPERATOR, BatchSettings(), True).join()
@@ -264,7 +265,7 @@ STOPPED = "the first verify batch of crm_accounts hit its statement timeout 1 ti
 
 def test_a_verify_stopped_by_its_statement_timeout_is_audited_as_failed_with_the_reason(demo_db):
     with crm_accounts_locked(demo_db), pytest.raises(ActionError, match=STOPPED) as failed:
-        verify(demo_db, OPERATOR, TIMED_OUT, "cli")
+        verify(demo_db, OPERATOR, TIMED_OUT)
     entries = [(entry.action, entry.outcome, entry.detail) for entry in audit(demo_db)]
     assert entries == [("verify", "started", None), ("verify", "failed", str(failed.value))]
 

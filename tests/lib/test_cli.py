@@ -349,7 +349,22 @@ def test_removing_an_alias_that_does_not_exist_exits_1_dry_run_or_not(demo_db):
     assert (dry.returncode, done.returncode) == (1, 1), dry.stdout + done.stdout
 
 
-@pytest.mark.parametrize("command", ["status", "preflight", "readiness"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "status",
+        "demo",
+        "preflight",
+        "backfill",
+        "metrics",
+        "verify",
+        "writers",
+        "readiness",
+        "triggers",
+        "export-unresolved",
+        "psql",
+    ],
+)
 def test_every_command_says_what_it_does_under_help(command):
     result = subprocess.run(
         [sys.executable, "-m", "lib.cli", command, "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True

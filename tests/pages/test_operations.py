@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import text
 
 from lib.backfill.task import RunOptions, run_backfill
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.guard.identity import local_identity
 from lib.jobs.settings import BatchSettings
 from lib.jobs.throttle import ThrottleSettings
@@ -29,7 +29,7 @@ def test_an_operator_runs_verify_and_sees_the_drifting_rows_with_their_kind(cons
         ).scalar()
         connection.execute(text("UPDATE crm_accounts SET owner_username = 'x' WHERE id = :id"), {"id": row})
     # The dialog's button is driven in Chromium (tests/browser/test_incident_rollback.py).
-    assert run_verify(demo_db, BatchSettings(), local_identity().name, "console").status == "drift"
+    assert run_verify(demo_db, Verify(BatchSettings(), local_identity().name, "console")).status == "drift"
 
     app = console(demo_db, "operations")
     assert not app.exception
@@ -158,7 +158,7 @@ def test_a_held_verify_says_why_and_an_operator_pauses_resumes_and_cancels_it(co
     outcome = {}
     runner = threading.Thread(
         target=lambda: outcome.update(
-            run=run_verify(demo_db, BatchSettings(), "ops.lead", "cli", throttle=health)
+            run=run_verify(demo_db, Verify(BatchSettings(), "ops.lead", "cli", throttle=health))
         )
     )
     runner.start()

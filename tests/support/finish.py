@@ -6,7 +6,7 @@ from sqlalchemy import Engine, text
 from lib.aliases.store import ProposedAlias
 from lib.backfill.task import run_backfill
 from lib.coverage.snapshots import take_due_snapshots
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.finish.readiness import readiness, readiness_settings
 from lib.guard.actions import add_aliases
 from lib.guard.identity import Identity
@@ -57,7 +57,7 @@ def remediate_accounts(engine: Engine) -> None:
 
 
 def verify_passes(engine: Engine) -> None:
-    assert run_verify(engine, BatchSettings(batch_size=5_000), "ops.lead", "cli").status == "passed"
+    assert run_verify(engine, Verify(BatchSettings(batch_size=5_000), "ops.lead", "cli")).status == "passed"
 
 
 def bring_to_readiness(engine: Engine) -> None:

@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import text
 
 from lib.aliases.store import Alias, remove_aliases, write_aliases
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.jobs.settings import BatchSettings
 from tests.support.crm import add_user, error_rows, insert_row, owner_of
 from tests.support.polling import wait_for
@@ -67,7 +67,7 @@ def test_an_alias_removed_while_a_batch_waits_on_a_row_lock_counts_the_rows_the_
         assert {key for key, (_, reason) in error_rows(connection).items() if reason == "user_not_found"} == {
             ("crm_accounts", row) for row in rows
         }
-    assert run_verify(db, BatchSettings(), "lead", "cli").status == "passed"
+    assert run_verify(db, Verify(BatchSettings(), "lead", "cli")).status == "passed"
 
 
 def test_a_batch_started_while_an_alias_is_removed_waits_and_resolves_without_it(db):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from lib.backfill.task import run_backfill
 from lib.coverage.counts import scanned_coverage, table_coverage
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.drift.waiting import writes_waiting
 from lib.guard.triggers import rollback_sql
 from lib.jobs.settings import BatchSettings
@@ -85,7 +85,7 @@ def test_a_legacy_write_while_the_triggers_are_off_ends_as_if_they_had_been_on(d
         connection.exec_driver_sql(rollback_sql("ENABLE"))
     with demo_db.connect() as connection:
         assert sum(writes_waiting(connection).values()) == 1
-    assert run_verify(demo_db, SMALL, "ops.lead", "cli").status == "drift"
+    assert run_verify(demo_db, Verify(SMALL, "ops.lead", "cli")).status == "drift"
 
     outcome = run_backfill(demo_db, SMALL, "ops.lead", "cli")
 
@@ -94,7 +94,7 @@ def test_a_legacy_write_while_the_triggers_are_off_ends_as_if_they_had_been_on(d
     with demo_db.connect() as connection:
         assert writes_waiting(connection) == dict.fromkeys(writes_waiting(connection), 0)
         assert table_coverage(connection) == scanned_coverage(connection)
-    assert run_verify(demo_db, SMALL, "ops.lead", "cli").status == "passed"
+    assert run_verify(demo_db, Verify(SMALL, "ops.lead", "cli")).status == "passed"
 
 
 def test_an_id_write_while_the_triggers_are_off_keeps_the_id_and_gets_the_canonical_username(demo_db):
@@ -129,7 +129,7 @@ def test_a_row_deleted_while_the_log_trigger_is_off_takes_its_error_row_along(de
         ).all()
         connection.exec_driver_sql(rollback_sql("ENABLE"))
 
-    assert run_verify(demo_db, SMALL, "ops.lead", "cli").status == "passed"
+    assert run_verify(demo_db, Verify(SMALL, "ops.lead", "cli")).status == "passed"
 
 
 def test_a_row_written_again_with_the_triggers_on_is_left_as_that_write_made_it(demo_db):
@@ -148,7 +148,7 @@ def test_a_row_written_again_with_the_triggers_on_is_left_as_that_write_made_it(
 
     owners = {entry.id: entry for entry in owner_state(demo_db)[0][TABLE]}
     assert (owners[row].owner_username, owners[row].owner_user_id) == tuple(expected)
-    assert run_verify(demo_db, SMALL, "ops.lead", "cli").status == "passed"
+    assert run_verify(demo_db, Verify(SMALL, "ops.lead", "cli")).status == "passed"
 
 
 def test_writes_with_the_triggers_on_are_not_remembered(demo_db):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from lib.drift.verify import (
+    Verify,
     drift_rows,
     last_verify,
     repair_drift,
@@ -31,7 +32,7 @@ def first_id(connection: Connection, table: str, where: str) -> int:
 
 
 def found(engine) -> set[tuple[str, int, str]]:
-    outcome = run_verify(engine, SMALL, "ops.lead", "cli")
+    outcome = run_verify(engine, Verify(SMALL, "ops.lead", "cli"))
     with engine.connect() as connection:
         return {
             (row["table"], row["entity_id"], row["kind"]) for row in drift_rows(connection, outcome.run_id)
@@ -39,7 +40,7 @@ def found(engine) -> set[tuple[str, int, str]]:
 
 
 def test_the_demo_after_its_backfill_has_no_drift(demo_db):
-    outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
+    outcome = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
     assert (outcome.status, outcome.drift_rows, outcome.resumed) == ("passed", 0, False)
     with demo_db.connect() as connection:
         run = last_verify(connection)
@@ -158,19 +159,19 @@ def test_a_killed_verify_is_resumed_from_its_last_batch(demo_db):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_verify(demo_db, SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches)
+        run_verify(demo_db, Verify(SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches))
     with demo_db.connect() as connection:
         assert last_verify(connection)["status"] == "running"
     settle_dead_runs(demo_db, VERIFY)  # as the console does: no verify holds the lock
     with demo_db.connect() as connection:
         assert last_verify(connection)["status"] == "interrupted"
 
-    outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
+    outcome = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
 
     assert outcome.resumed and outcome.status == "drift" and outcome.drift_rows == 1
     with demo_db.connect() as connection:
         assert last_verify(connection)["rows_scanned"] == 8_000
-    fresh = run_verify(demo_db, SMALL, "ops.lead", "cli", fresh=True)
+    fresh = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli", fresh=True))
     assert not fresh.resumed and fresh.run_id != outcome.run_id and fresh.drift_rows == 1
 
 
@@ -183,13 +184,13 @@ def test_a_resumed_verify_finds_drift_written_behind_its_scan(demo_db):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_verify(demo_db, SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches)
+        run_verify(demo_db, Verify(SMALL, "ops.lead", "cli", on_progress=killed_after_three_batches))
     with demo_db.begin() as connection:
         row = first_id(connection, "crm_accounts", "owner_user_id IS NOT NULL")  # read by batch 1
         behind_the_triggers(connection, "UPDATE crm_accounts SET owner_user_id = NULL WHERE id = :id", id=row)
     settle_dead_runs(demo_db, VERIFY)
 
-    outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
+    outcome = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
 
     assert outcome.resumed and outcome.status == "drift"
     with demo_db.connect() as connection:
@@ -203,7 +204,7 @@ def test_a_second_verify_beside_a_running_one_is_refused(demo_db):
     with VERIFY.lock(demo_db, wait_ms=0) as held:
         assert held
         with pytest.raises(AlreadyRunning):
-            run_verify(demo_db, SMALL, "ops.lead", "cli")
+            run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
 
 
 def test_the_drifting_rows_export_as_csv(demo_db):
@@ -212,7 +213,7 @@ def test_the_drifting_rows_export_as_csv(demo_db):
         behind_the_triggers(
             connection, "UPDATE crm_accounts SET owner_username = '=cmd()' WHERE id = :id", id=row
         )
-    outcome = run_verify(demo_db, SMALL, "ops.lead", "cli")
+    outcome = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
     out = io.StringIO()
     with demo_db.connect() as connection:
         assert write_drift_csv(connection, outcome.run_id, out) == 1

@@ -53,7 +53,7 @@ def verify_in_background(engine, throttle: ThrottleSettings = DEFAULT_THROTTLE) 
 
     def run() -> None:
         try:
-            result["outcome"] = verify(engine, OPERATOR, SLOWLY, "cli", throttle=throttle)
+            result["outcome"] = verify(engine, OPERATOR, SLOWLY, throttle=throttle)
         except Exception as error:  # for the test to show, not to lose on the thread
             result["error"] = error
 
@@ -104,7 +104,7 @@ def test_a_cancelled_verify_stops_before_its_next_batch_and_the_next_one_starts_
     stopped = latest_verify(demo_db)
     assert stopped.status == "cancelled" and stopped.rows_scanned < stopped.rows_total
     assert audited(demo_db)[:2] == [("verify", "cancelled"), ("cancel verify", "succeeded")]
-    again = verify(demo_db, OPERATOR, BatchSettings(), "cli")
+    again = verify(demo_db, OPERATOR, BatchSettings())
     assert (again.run_id != run_id, again.resumed, again.status) == (True, False, "passed")
 
 
@@ -181,9 +181,7 @@ def test_a_verify_batch_stopped_by_its_lock_timeout_is_retried_and_the_retry_cou
     result = {}
     with demo_db.connect() as holder:
         holder.execute(text("LOCK TABLE crm_accounts IN ACCESS EXCLUSIVE MODE"))
-        thread = threading.Thread(
-            target=lambda: result.update(outcome=verify(demo_db, OPERATOR, settings, "cli"))
-        )
+        thread = threading.Thread(target=lambda: result.update(outcome=verify(demo_db, OPERATOR, settings)))
         thread.start()
         try:
             wait_for(lambda: waiting_for_crm_accounts(demo_db), "a verify batch to wait for the lock")
@@ -203,7 +201,7 @@ def test_a_verify_batch_that_keeps_hitting_its_lock_timeout_fails_the_run_with_t
     with demo_db.connect() as holder:
         holder.execute(text("LOCK TABLE crm_accounts IN ACCESS EXCLUSIVE MODE"))
         with pytest.raises(ActionError, match="hit its lock timeout 2 times") as refused:
-            verify(demo_db, OPERATOR, settings, "cli")
+            verify(demo_db, OPERATOR, settings)
         holder.rollback()
     run = latest_verify(demo_db)
     assert (run.status, run.error_kind) == ("failed", "lock timeout")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from lib.coverage.snapshots import take_due_snapshots
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.errors import SettingError
 from lib.finish.readiness import outlook, readiness, readiness_settings
 from lib.guard.actions import change_triggers
@@ -73,7 +73,7 @@ def test_verify_must_have_passed_within_the_window(ready_db):
     verify_passes(ready_db)
     with ready_db.begin() as connection:
         behind_the_triggers(connection, "UPDATE crm_accounts SET owner_user_id = NULL WHERE id = 10")
-    assert run_verify(ready_db, BatchSettings(), "ops.lead", "cli").status == "drift"
+    assert run_verify(ready_db, Verify(BatchSettings(), "ops.lead", "cli")).status == "drift"
     assert failing(ready_db)["Verify found no drift"].endswith("drift in 1 row")
 
 

@@ -20,7 +20,7 @@ from lib.db.database import create_engine_for
 from lib.db.schema import downgrade, upgrade
 from lib.db.settings import PROJECT_ROOT, parse_database_url
 from lib.demo.generator import load_demo
-from lib.drift.verify import run_verify
+from lib.drift.verify import Verify, run_verify
 from lib.finish.next_step import next_steps
 from lib.finish.readiness import readiness, readiness_settings
 from lib.jobs.settings import BatchSettings
@@ -89,7 +89,7 @@ def check(url: str) -> None:
     assert TABLE in status, status
     said("lib.cli status lines naming crm_leads", sum(TABLE in line for line in status.splitlines()))
 
-    verified = run_verify(engine, SETTINGS, "ops.lead", "cli")
+    verified = run_verify(engine, Verify(SETTINGS, "ops.lead", "cli"))
     with engine.connect() as connection:
         run = connection.execute(
             text("SELECT * FROM migration_ops.verify_runs WHERE id = :id"), {"id": verified.run_id}
