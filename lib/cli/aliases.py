@@ -21,7 +21,7 @@ from lib.text import counted
 
 
 def add_alias_commands(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("aliases", help="map legacy usernames that no rule resolves to users")
+    parser = commands.add_parser("aliases", help="Map legacy usernames that no rule resolves to users.")
     actions = parser.add_subparsers(dest="alias_command", required=True)
     actions.add_parser("list", help="the aliases, with the rows resolved through each").set_defaults(
         run=list_command

@@ -7,12 +7,14 @@ the database needs a person (argparse's usage errors too). The reason is one sen
 """
 
 import argparse
+import inspect
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +68,10 @@ CRM_EXISTS = text("SELECT to_regclass(CAST(:table AS text)) IS NOT NULL")
 
 
 def status(args: argparse.Namespace) -> None:
+    """Per-table coverage against the target.
+
+    The playbook's step-3 coverage of each migrated table against the 99% target, and the
+    database's revision."""
     engine = open_console_database()
     with engine.connect() as connection:
         print(f"database: {describe_url(engine.url)} at revision {current_revision(connection)}")
@@ -73,6 +79,10 @@ def status(args: argparse.Namespace) -> None:
 
 
 def demo(args: argparse.Namespace) -> None:
+    """Load the demo CRM into the embedded database.
+
+    Users, accounts and opportunities with the legacy usernames a real CRM has, migrated to head
+    with its initial backfill."""
     if configured_database_url() is not None:
         raise SetupError("The demo loads only into the embedded database: unset DATABASE_URL to use it.")
     engine = create_engine_for(open_embedded_database(replace=args.replace))
@@ -93,6 +103,10 @@ def demo(args: argparse.Namespace) -> None:
 
 
 def preflight(args: argparse.Namespace) -> None:
+    """Legacy volume, username matches, forecast.
+
+    The playbook's volume queries, how the distinct usernames match users, and the dry-run
+    forecast of a backfill now. It writes nothing."""
     with open_console_database().connect() as connection:
         volume = legacy_volume(connection)
         for row in username_matches(connection):
@@ -116,6 +130,10 @@ def print_forecast(connection) -> None:
 
 
 def backfill(args: argparse.Namespace) -> int:
+    """Run the batched backfill, or forecast it.
+
+    Reconciles the rows written while the owner triggers were off, then resolves every migrated
+    table in keyset batches, held by the throttle signals; a run whose process died is resumed."""
     # A dry run refuses what the run would: its settings are checked first, the health query too.
     settings = BatchSettings(batch_size=args.batch_size, pause_ms=args.pause_ms)
     options = run_options(args)
@@ -143,7 +161,7 @@ def backfill(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    outcome = start_backfill(engine, local_identity(), settings, "cli", report, options)
+    outcome = start_backfill(engine, local_identity(), settings, report, options)
     reconciled = counted(outcome.rows_reconciled, "row")
     run = f"run {outcome.run_id} {outcome.status}"
     print(f"{run}; reconciled {reconciled} written while the owner triggers were off")
@@ -187,6 +205,10 @@ class HoldReport:
 
 
 def metrics(args: argparse.Namespace) -> int:
+    """Serve Prometheus metrics of the migration over HTTP.
+
+    While it serves, it also takes the coverage snapshots and trigger samples that the
+    readiness gates rely on."""
     # Imported here: the Prometheus client would add a tenth of a second to every other command.
     from prometheus_client import start_http_server
 
@@ -226,6 +248,7 @@ STEERED = {
 
 
 def steer(args: argparse.Namespace) -> int:
+    """Pause, resume or cancel the running job: the backfill, or verify with --job verify."""
     run_id = steer_job(open_console_database(), local_identity(), args.job, args.step)
     run, job = (f"verify run {run_id}", " --job verify") if args.job == "verify" else (f"run {run_id}", "")
     print(STEERED[args.step].format(run=run, job=job))
@@ -233,6 +256,10 @@ def steer(args: argparse.Namespace) -> int:
 
 
 def verify_drift(args: argparse.Namespace) -> int:
+    """Scan every migrated table for drift; exit 0 none, 1 drift, 2 could not run.
+
+    Drift is a row whose owner_user_id or error row disagrees with the rule. Batched, throttled
+    and resumable; it can be paused, resumed and cancelled with --job verify."""
     said = {"held": None}
 
     def report(progress: VerifyProgress) -> None:
@@ -268,7 +295,7 @@ def verify_drift(args: argparse.Namespace) -> int:
 
 
 def _verify_and_report(engine, settings: BatchSettings, fresh: bool, report) -> VerifyOutcome:
-    outcome = verify(engine, local_identity(), settings, "cli", fresh, report, throttle=throttle_settings())
+    outcome = verify(engine, local_identity(), settings, fresh, report, throttle=throttle_settings())
     resumed = " (resumed)" if outcome.resumed else ""
     drifting = counted(outcome.drift_rows, "drifting row")
     print(f"verify run {outcome.run_id}{resumed}: {outcome.status}, {drifting}")
@@ -279,6 +306,9 @@ def _verify_and_report(engine, settings: BatchSettings, fresh: bool, report) -> 
 
 
 def writers(args: argparse.Namespace) -> int:
+    """Who wrote owner fields, per day: legacy path and new path, by application and role.
+
+    As the database recorded it, once a minute per session."""
     with open_console_database().connect() as connection:
         rows = owner_writers(connection, args.days)
     if not rows:
@@ -298,6 +328,10 @@ def writers(args: argparse.Namespace) -> int:
 
 
 def readiness_gates(args: argparse.Namespace) -> int:
+    """The gates before the contract migration; exit 0 only when all hold.
+
+    Each readiness gate of the contract migration with its evidence, and the next step per
+    table. Exit 0 when every gate holds, 1 when one does not, 2 when it cannot tell."""
     settings = readiness_settings()
     with open_console_database().connect() as connection:
         gates = readiness(connection, settings)
@@ -317,8 +351,10 @@ def readiness_gates(args: argparse.Namespace) -> int:
 
 
 def triggers(args: argparse.Namespace) -> int:
-    """The owner triggers' states; with a change, make it once confirmed: --yes, or the change
-    typed at a terminal, as the console asks. Unconfirmed, a dry run that changes nothing."""
+    """List the owner triggers, or enable/disable them.
+
+    With a change, it is made once confirmed: --yes, or the change typed at a terminal, as the
+    console asks. Unconfirmed, a dry run that changes nothing. Operators only; audited."""
     engine = open_console_database()
     if args.change:
         names = args.names or [state.name for state in _trigger_states(engine)]
@@ -347,6 +383,10 @@ def _typed_at_a_terminal(change: str) -> bool:
 
 
 def export_unresolved(args: argparse.Namespace) -> int:
+    """The unresolved rows as CSV on stdout.
+
+    Filtered by table, reason and a part of the username, as the Unresolved page exports them;
+    the count of rows on stderr."""
     rows = UnresolvedFilter(
         tables=tuple(args.table or MIGRATED_TABLES),
         reasons=tuple(args.reason or REASONS),
@@ -368,10 +408,12 @@ def _trigger_states(engine):
 
 
 def psql(args: argparse.Namespace) -> int:
-    """psql on the console's database, for an operator, audited. Its password travels in a
-    password file of this process's own, readable by it alone, never on psql's command line, where
-    `ps` would show it. It opens the database as it stands, whatever its revision: after the
-    contract migration too."""
+    """Open psql on the console's database; other options go to psql.
+
+    For an operator, audited. It opens the database as it stands, whatever its revision: after
+    the contract migration too."""
+    # The password travels in a password file of this process's own, readable by it alone, never
+    # on psql's command line, where `ps` would show it.
     url = configured_database_url() or open_embedded_database()
     # URL.set() ignores None; a URL is a named tuple. parse_database_url left the password there alone.
     conninfo = url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
@@ -482,51 +524,46 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _command(
+    commands: argparse._SubParsersAction, name: str, run: Callable[[argparse.Namespace], int | None]
+) -> argparse.ArgumentParser:
+    """The command `name`, which `run` carries out: its help is the first line of run's docstring,
+    and its description the whole docstring."""
+    described = inspect.getdoc(run)
+    parser = commands.add_parser(name, help=described.splitlines()[0], description=described)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "status",
-        help="per-table coverage against the target",
-        description="The playbook's step-3 coverage of each migrated table against the 99% target.",
-    ).set_defaults(run=status)
-    demo_parser = commands.add_parser("demo", help="load the demo CRM into the embedded database")
+    _command(commands, "status", status)
+    demo_parser = _command(commands, "demo", demo)
     demo_parser.add_argument("--accounts", type=_count, default=DEFAULT_ACCOUNTS)
     demo_parser.add_argument("--opportunities", type=_count, default=DEFAULT_OPPORTUNITIES)
     demo_parser.add_argument("--replace", action="store_true", help="drop an existing demo database first")
-    demo_parser.set_defaults(run=demo)
-    commands.add_parser(
-        "preflight",
-        help="legacy volume, username matches, forecast",
-        description="The playbook's volume queries, how the distinct usernames match users, and the "
-        "dry-run forecast of a backfill now. It writes nothing.",
-    ).set_defaults(run=preflight)
-    backfill_parser = commands.add_parser("backfill", help="run the batched backfill, or forecast it")
+    _command(commands, "preflight", preflight)
+    backfill_parser = _command(commands, "backfill", backfill)
     add_batch_options(backfill_parser)
     backfill_parser.add_argument(
         "--dry-run", action="store_true", help="print what a run would do; write nothing"
     )
     add_throttle_options(backfill_parser)
-    backfill_parser.set_defaults(run=backfill)
     for step, says in (
-        ("cancel", "ask the running (or paused) job to stop"),
-        ("pause", "hold the running job before its next batch, keeping its place"),
-        ("resume", "let the paused job go on"),
+        ("cancel", "Ask the running (or paused) job to stop"),
+        ("pause", "Hold the running job before its next batch, keeping its place"),
+        ("resume", "Let the paused job go on"),
     ):
-        steer_parser = commands.add_parser(step, help=f"{says}: the backfill, or verify with --job verify")
+        steer_parser = commands.add_parser(step, help=f"{says}: the backfill, or verify with --job verify.")
         steer_parser.add_argument("--job", choices=("backfill", "verify"), default="backfill")
         steer_parser.set_defaults(run=steer, step=step)
-    metrics_parser = commands.add_parser(
-        "metrics", help="serve Prometheus metrics of the migration over HTTP"
-    )
+    metrics_parser = _command(commands, "metrics", metrics)
     metrics_parser.add_argument("--port", type=_port, required=True, help="0 picks a free port")
     metrics_parser.add_argument(
         "--address", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; 0.0.0.0 for all)"
     )
-    metrics_parser.set_defaults(run=metrics)
-    verify_parser = commands.add_parser(
-        "verify", help="scan every migrated table for drift; exit 0 none, 1 drift, 2 could not run"
-    )
+    verify_parser = _command(commands, "verify", verify_drift)
     add_batch_options(verify_parser)
     verify_parser.add_argument(
         "--fresh", action="store_true", help="start over instead of resuming a verify whose process died"
@@ -537,19 +574,10 @@ def main(argv: list[str] | None = None) -> int:
         help="when it finds drift, bring the drifting rows back to the rule (operators; audited), "
         "then verify again",
     )
-    verify_parser.set_defaults(run=verify_drift)
-    writers_parser = commands.add_parser(
-        "writers", help="who wrote owner fields, per day: legacy path and new path, by application and role"
-    )
+    writers_parser = _command(commands, "writers", writers)
     writers_parser.add_argument("--days", type=_days, default=7, help="the last N UTC days (default 7)")
-    writers_parser.set_defaults(run=writers)
-    commands.add_parser(
-        "readiness",
-        help="the gates before the contract migration; exit 0 only when all hold",
-        description="Each readiness gate of the contract migration with its evidence, and the next "
-        "step per table. Exit 0 when every gate holds, 1 when one does not, 2 when it cannot tell.",
-    ).set_defaults(run=readiness_gates)
-    triggers_parser = commands.add_parser("triggers", help="list the owner triggers, or enable/disable them")
+    _command(commands, "readiness", readiness_gates)
+    triggers_parser = _command(commands, "triggers", triggers)
     triggers_parser.add_argument("change", nargs="?", choices=("enable", "disable"))
     triggers_parser.add_argument(
         "names", nargs="*", help=f"trigger names; all {in_words(len(OWNER_TRIGGERS))} when none"
@@ -559,17 +587,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="make the change; without, a terminal asks for it typed, else a dry run",
     )
-    triggers_parser.set_defaults(run=triggers)
-    export_parser = commands.add_parser("export-unresolved", help="the unresolved rows as CSV on stdout")
+    export_parser = _command(commands, "export-unresolved", export_unresolved)
     export_parser.add_argument("--table", action="append", choices=MIGRATED_TABLES)
     export_parser.add_argument("--reason", action="append", choices=REASONS)
     export_parser.add_argument("--username-contains", default="")
-    export_parser.set_defaults(run=export_unresolved)
     add_alias_commands(commands)
-    psql_parser = commands.add_parser(
-        "psql", help="open psql on the console's database; other options go to psql"
-    )
-    psql_parser.set_defaults(run=psql)
+    _command(commands, "psql", psql)
     args, args.psql_args = parser.parse_known_args(argv)
     if args.psql_args and args.command != "psql":
         parser.error(f"unrecognized arguments: {' '.join(args.psql_args)}")
