@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from lib.registry import MIGRATED_TABLES
+from lib.coverage.counts import table_coverage
 from lib.sql import query
 
 
@@ -24,7 +24,10 @@ class Forecast:
 
 def forecast(connection: Connection) -> list[Forecast]:
     forecasts = []
-    for table in MIGRATED_TABLES:
-        *figures, remainder = connection.execute(query("forecast", table), {"table": table}).one()
-        forecasts.append(Forecast(table, *figures, remainder=dict(sorted(remainder.items()))))
+    for as_is in table_coverage(connection):
+        *figures, remainder = connection.execute(
+            query("forecast", as_is.table),
+            {"total_legacy": as_is.total_legacy, "resolved_fk": as_is.resolved_fk},
+        ).one()
+        forecasts.append(Forecast(as_is.table, *figures, remainder=dict(sorted(remainder.items()))))
     return forecasts

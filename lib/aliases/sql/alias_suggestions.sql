@@ -51,18 +51,19 @@ WITH unresolved AS (
     WHERE length(u.user_key) BETWEEN 4 AND 65
   ) AS variants
   WHERE variants.variant IN (SELECT v.variant FROM name_variants AS v)
+), name_keys AS (
+  -- A name's own key, and its e-mail local part's: a user's key or e-mail key may match either.
+  SELECT s.legacy_username, s.name_key AS key FROM searched AS s
+  UNION
+  SELECT s.legacy_username, s.local_key FROM searched AS s WHERE s.local_key IS NOT NULL
 ), pairs AS (
   -- One equality join per key, so that each is a hash join.
   SELECT s.legacy_username, u.id AS user_id, false AS near_spelling
   FROM searched AS s JOIN users AS u ON lower(u.username) = lower(s.legacy_username)
   UNION
-  SELECT s.legacy_username, u.id, false FROM searched AS s JOIN users AS u ON u.user_key = s.name_key
+  SELECT k.legacy_username, u.id, false FROM name_keys AS k JOIN users AS u ON u.user_key = k.key
   UNION
-  SELECT s.legacy_username, u.id, false FROM searched AS s JOIN users AS u ON u.email_key = s.name_key
-  UNION
-  SELECT s.legacy_username, u.id, false FROM searched AS s JOIN users AS u ON u.email_key = s.local_key
-  UNION
-  SELECT s.legacy_username, u.id, false FROM searched AS s JOIN users AS u ON u.user_key = s.local_key
+  SELECT k.legacy_username, u.id, false FROM name_keys AS k JOIN users AS u ON u.email_key = k.key
   UNION
   SELECT s.legacy_username, u.id, false FROM searched AS s JOIN users AS u ON u.initials_key = s.name_key
   UNION

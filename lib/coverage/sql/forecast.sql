@@ -1,14 +1,8 @@
 -- Dry run: the coverage a backfill run now would give one table, by the same resolution rule,
 -- without writing, and what would stay unresolved by reason. Only rows still without
--- owner_user_id are resolved, each distinct username once. The figures as they are come from the
--- kept counts (coverage_counts.sql).
-WITH as_is AS (
-  SELECT
-    coalesce(sum(total_legacy), 0)::bigint AS total_legacy,
-    coalesce(sum(resolved_fk), 0)::bigint AS resolved_fk
-  FROM migration_ops.coverage_counts
-  WHERE entity_type = :table
-), pending AS (
+-- owner_user_id are resolved, each distinct username once. The figures as they are,
+-- :total_legacy and :resolved_fk, come from the kept counts (coverage_counts.sql).
+WITH pending AS (
   -- Usernames up to 2,000 bytes are read from the index of them alone; the rare longer ones,
   -- too long for an index entry, from their rows.
   SELECT t.owner_username, count(*) AS rows
@@ -31,10 +25,10 @@ WITH as_is AS (
   SELECT coalesce(sum(o.rows) FILTER (WHERE o.reason IS NULL), 0)::bigint AS rows FROM outcome AS o
 )
 SELECT
-  c.total_legacy,
-  c.resolved_fk + n.rows AS resolved_fk,
-  migration_ops.resolved_pct(c.total_legacy, c.resolved_fk + n.rows) AS resolved_pct,
+  CAST(:total_legacy AS bigint) AS total_legacy,
+  :resolved_fk + n.rows AS resolved_fk,
+  migration_ops.resolved_pct(:total_legacy, :resolved_fk + n.rows) AS resolved_pct,
   n.rows AS newly_resolved,
   (SELECT coalesce(jsonb_object_agg(o.reason, o.rows) FILTER (WHERE o.reason IS NOT NULL), '{}')
    FROM outcome AS o) AS remainder
-FROM as_is AS c, newly_resolved AS n;
+FROM newly_resolved AS n;
