@@ -38,17 +38,18 @@ def live_coverage():
             )
             st.caption(f"{row.resolved_fk:,} of {row.total_legacy:,} owned rows have owner_user_id")
             widgets.show_sql("coverage_counts")
-    st.subheader("History", anchor=False)
+    widgets.header("History", sub=True)
     history = database.read(snapshot_history, hours=hours, retry=False)
     if not history:
         st.info("No snapshot yet: the console takes one per table every minute while it runs.")
     else:
         st.altair_chart(coverage_history(history), width="stretch", height=HISTORY_HEIGHT)
     widgets.show_sql("snapshot_history", label="SQL behind the history")
-    st.subheader("Burn-down to the target", anchor=False)
-    st.caption(
+    widgets.header(
+        "Burn-down to the target",
         "Unresolved rows per table from the same snapshots, up to the live count above, the most "
-        "the target allows, and a forecast at the recent pace while a table is above it."
+        "the target allows, and a forecast at the recent pace while a table is above it.",
+        sub=True,
     )
     tables = burn_downs(history, database.read(trends, retry=False), coverage)
     if tables:

@@ -31,10 +31,10 @@ else:
         icon=":material/hourglass_top:",
     )
 
-st.header("Readiness gates", anchor=False)
+widgets.header("Readiness gates")
 widgets.readiness_gates(gates, details=True)
 
-st.header("Next step per table", anchor=False)
+widgets.header("Next step per table")
 for step in database.read(next_steps):
     with st.container(border=True):
         st.markdown(f"**{step.table}** — {step.resolved_pct}% now, target {TARGET_PCT}%")
@@ -56,7 +56,7 @@ for step in database.read(next_steps):
             st.page_link("app_pages/operations.py", label="Run the backfill", icon=":material/build:")
 widgets.show_sql("forecast", MIGRATED_TABLES[0], "SQL behind the forecast (per table)")
 
-st.header("Who writes owner fields", anchor=False)
+widgets.header("Who writes owner fields")
 days = st.segmented_control(
     "Days", (1, 7, 30), default=7, format_func=lambda d: f"last {d} d", key="writer_days"
 )
@@ -76,7 +76,7 @@ st.caption(
 )
 widgets.show_sql("owner_writers", label="SQL behind the writers")
 
-st.header("The contract migration", anchor=False)
+widgets.header("The contract migration")
 st.markdown(
     "It archives every legacy username that differs from its owner's canonical name, keeps the read "
     "views' output the same, and drops the sync and log triggers, their functions and the "

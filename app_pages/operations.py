@@ -18,7 +18,7 @@ allowed, reason = identity.may_act()
 if not allowed:
     st.info(reason, icon=":material/visibility:")
 
-st.header("Backfill", anchor=False)
+widgets.header("Backfill")
 backfill.backfill_button("Re-run backfill…", "operations")
 
 
@@ -52,7 +52,7 @@ def live_runs():
             waited = f"; {age(progress.held_seconds)} waited in all" if progress.held_seconds >= 1 else ""
             st.warning(f"Waiting before its next batch: {progress.held}{waited}.", icon=":material/pause:")
         actions.steering_buttons("backfill", latest["status"], allowed)
-    st.subheader("Runs", anchor=False)
+    widgets.header("Runs", sub=True)
     if runs:
         widgets.table(pd.DataFrame(history_rows(runs)))
         chosen = st.selectbox("Details of run", [run["id"] for run in runs], key="operations_details_run")
@@ -65,10 +65,11 @@ def live_runs():
 
 live_runs()
 
-st.subheader("Alias batches", anchor=False)
-st.caption(
+widgets.header(
+    "Alias batches",
     "What each batch of approved aliases bought: the rows resolved through its aliases now, as a "
-    "share of total_legacy, and the first backfill run after it, with coverage before and after."
+    "share of total_legacy, and the first backfill run after it, with coverage before and after.",
+    sub=True,
 )
 batches = database.read(alias_batches)
 if batches:
@@ -77,14 +78,14 @@ else:
     st.caption("No aliases approved yet: see Remediation.")
 widgets.show_sql("alias_batches", label="SQL behind the batches")
 
-st.header("Verify", anchor=False)
-st.caption(
+widgets.header(
+    "Verify",
     "A batched scan of every migrated table for drift: rows whose owner_user_id or error row disagrees with "
     "the rule. A renamed user's old name, a case variant and an alias are not drift. Run it after "
-    "a rollback and the backfill that follows it."
+    "a rollback and the backfill that follows it.",
 )
 verify.verify_button("Verify now…", allowed)
 verify.live_verify(allowed)
 
-st.header("Triggers", anchor=False)
+widgets.header("Triggers")
 widgets.trigger_control("operations")

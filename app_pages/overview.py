@@ -46,7 +46,7 @@ def at_a_glance():
 
     for column, row in zip(st.columns(len(coverage)), coverage, strict=True):
         with column, st.container(border=True):
-            st.subheader(row.table, anchor=False)
+            widgets.header(row.table, sub=True)
             left, right = st.columns(2)
             left.metric(
                 "resolved_pct", f"{row.resolved_pct}%", f"{row.resolved_pct - TARGET_PCT:+.2f} pts vs target"

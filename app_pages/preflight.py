@@ -9,7 +9,7 @@ from ui import database, widgets
 st.title("Preflight")
 st.caption("The playbook's volume checks, how the legacy usernames match, and a dry run that writes nothing.")
 
-st.header("Volume of legacy data", anchor=False)
+widgets.header("Volume of legacy data")
 volume = database.read(legacy_volume)
 for column, table in zip(st.columns(len(MIGRATED_TABLES)), MIGRATED_TABLES, strict=True):
     column.metric(f"{table} with an owner", f"{volume[table]:,}")
@@ -25,11 +25,11 @@ widgets.show_queries(
     ],
 )
 
-st.header("Distinct legacy usernames", anchor=False)
-st.caption(
+widgets.header(
+    "Distinct legacy usernames",
     "Each distinct owner_username as written, by how the resolution rule matches it. "
     "Counting them reads every row of every migrated table, so it runs when asked, one count at a time, "
-    f"and a count younger than {database.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks."
+    f"and a count younger than {database.ON_REQUEST_REUSE_SECONDS} s is shared with whoever asks.",
 )
 count_now = st.button(
     "Count the distinct usernames", icon=":material/search:", key="preflight_count_usernames"
@@ -39,11 +39,13 @@ if matches := database.counted_username_matches(count_now):
     st.caption(f"Counted at {matches.computed_at:%H:%M:%S} UTC.")
 widgets.show_sql("username_matches", MIGRATED_TABLES[0], "SQL behind these figures (per table)")
 
-st.header("Dry-run forecast", anchor=False)
-st.caption("What a backfill run now would give, by the same SQL rule as the trigger and the backfill.")
+widgets.header(
+    "Dry-run forecast",
+    "What a backfill run now would give, by the same SQL rule as the trigger and the backfill.",
+)
 for row in database.read(forecast):
     with st.container(border=True):
-        st.subheader(row.table, anchor=False)
+        widgets.header(row.table, sub=True)
         left, middle, right = st.columns(3)
         left.metric("resolved_pct after a run", f"{row.resolved_pct}%")
         middle.metric("rows a run would resolve", f"{row.newly_resolved:,}")

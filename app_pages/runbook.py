@@ -16,14 +16,14 @@ st.caption(
     "The playbook's rollout steps, checked live against the database, its rollback, and the audit log."
 )
 
-st.header("Rollout", anchor=False)
+widgets.header("Rollout")
 for check in database.read(rollout_checks):
     mark = ":material/check_box:" if check.done else ":material/check_box_outline_blank:"
     st.markdown(f"{mark} **{check.step}** — {check.detail}")
     if check.sql_name:
         widgets.show_sql(check.sql_name, check.table, "SQL behind this check")
 
-st.header("Rollback (without dropping data)", anchor=False)
+widgets.header("Rollback (without dropping data)")
 st.markdown(
     "1. Turn off the new write-path requirements in the application (back to the legacy code).\n"
     "2. Leave `owner_user_id` and `owner_backfill_errors` in place, unused.\n"
@@ -35,10 +35,10 @@ st.caption(
     "with ENABLE; then re-run the backfill, which reconciles those rows first, and run verify "
     f"(Operations, or `{CLI} verify`): it should find no drift."
 )
-st.subheader("Change the triggers", anchor=False)
+widgets.header("Change the triggers", sub=True)
 widgets.trigger_control("runbook")
 
-st.header("Finish: the contract migration", anchor=False)
+widgets.header("Finish: the contract migration")
 st.markdown(
     "The playbook leaves dropping the legacy column to a separate migration after stabilisation. "
     "It applies when every readiness gate holds; it checks them again itself."
@@ -50,8 +50,9 @@ st.markdown("2. To roll it back: the column returns from the archive, with every
 st.code(ROLL_BACK_CONTRACT, language="bash")
 st.page_link("app_pages/finish.py", label="Finish: the evidence, next steps, writers", icon=":material/flag:")
 
-st.header("Audit log", anchor=False)
-st.caption("Every attempted action, refused ones included. The database refuses to change or delete it.")
+widgets.header(
+    "Audit log", "Every attempted action, refused ones included. The database refuses to change or delete it."
+)
 with actions.action_errors_shown(stop=True):
     entries = AuditFilter(
         actor_contains=st.text_input("Actor contains", key="runbook_audit_actor", max_chars=200),

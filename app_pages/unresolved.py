@@ -19,7 +19,7 @@ PAGE_SIZES = (50, 100, 500)
 st.title("Unresolved")
 st.caption("Why the remainder is unresolved, row by row, and a CSV of it for the owning teams.")
 
-st.header("By table and reason", anchor=False)
+widgets.header("By table and reason")
 remainder = database.read(remainder_by_reason)
 if not remainder:
     st.info("owner_backfill_errors holds no rows: no unresolved row is recorded.", icon=":material/check:")
@@ -29,7 +29,7 @@ else:
     widgets.table(pd.DataFrame(remainder, columns=["table", "reason", "rows"]))
 widgets.show_sql("remainder_by_reason")
 
-st.header("Rows", anchor=False)
+widgets.header("Rows")
 with actions.action_errors_shown(stop=True):
     rows = UnresolvedFilter(
         tables=tuple(
@@ -73,8 +73,9 @@ st.download_button(
 )
 widgets.show_sql("unresolved_rows")
 
-st.header("Owned by inactive users", anchor=False)
-st.caption("Resolved, since an inactive user still owns their rows, but worth a look.")
+widgets.header(
+    "Owned by inactive users", "Resolved, since an inactive user still owns their rows, but worth a look."
+)
 for table, (count, sample) in database.read(inactive_owner_rows, limit=200).items():
     with st.expander(f"{table}: {counted(count, 'row')}"):
         widgets.table(pd.DataFrame(sample))

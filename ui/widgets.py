@@ -126,6 +126,13 @@ def trigger_control(key: str) -> None:
             st.rerun(scope="app")
 
 
+def header(title: str, caption: str | None = None, sub: bool = False) -> None:
+    """A section's title, without the link anchor Streamlit would add, and what it shows, in a line."""
+    (st.subheader if sub else st.header)(title, anchor=False)
+    if caption:
+        st.caption(caption)
+
+
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
     """A read-only table in the console's one format: counts with thousands separators, ids
     without, times to the second in UTC, an empty text a dash; `labels` renames columns on screen."""
