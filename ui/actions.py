@@ -5,8 +5,9 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
-from lib.errors import ActionError, BadInput
+from lib.errors import ActionError, BadInput, SetupError
 from lib.guard.actions import STEPS, background_failure, steer_job
 from lib.text import as_text
 from ui import database, identity
@@ -24,11 +25,49 @@ def typed_settings(build: Callable[[], T]) -> T | None:
         return None
 
 
-def act(action: Callable[..., T], *args) -> T:
-    """action(engine, visitor, *args): a guarded action, as the visitor. Call it inside
-    action_errors_shown(), with what follows its success in the same block."""
-    with database.database_problems_shown():
-        return action(database.engine(), identity.visitor(), *args)
+def action_button(
+    label: str,
+    action: Callable[..., T],
+    key: str,
+    arguments: Callable[[], tuple] = tuple,
+    then: Callable[[T], None] = lambda result: None,
+    redraw: bool = False,
+    then_page: str | None = None,
+    **button,
+) -> None:
+    """A button that runs action(engine, visitor, *arguments()), a guarded action, in its click's
+    callback: before the page reruns, so that no rerun a refreshing fragment starts can lose the
+    click. arguments() is called then too, so that it reads what the fields hold at the click
+    from st.session_state (a value the page read while drawing can be a rerun behind).
+
+    then(result) follows a success in the callback: a message to keep, a dialog to close. What
+    refused the action, or a database that is away, shows under the button in one sentence. After a
+    success, with `redraw` the whole page is drawn again (for a button in a dialog, or in a fragment
+    whose change the rest of the page shows), or it switches to `then_page`. `button`: st.button's
+    own arguments."""
+    st.button(label, key=key, on_click=_act_on_click, args=(key, action, arguments, then), **button)
+    if refused := st.session_state.pop(f"{key}_refused", None):
+        st.error(refused, icon=":material/block:")
+    if st.session_state.pop(f"{key}_succeeded", False):
+        if then_page:
+            st.switch_page(then_page)
+        if redraw:
+            st.rerun(scope="app")
+
+
+def _act_on_click(
+    key: str, action: Callable[..., T], arguments: Callable[[], tuple], then: Callable[[T], None]
+) -> None:
+    try:
+        result = action(database.engine(), identity.visitor(), *arguments())
+    except ActionError as error:
+        st.session_state[f"{key}_refused"] = as_text(error)
+        return
+    except (SetupError, OperationalError) as error:
+        st.session_state[f"{key}_refused"] = database.problem_sentence(error)
+        return
+    then(result)
+    st.session_state[f"{key}_succeeded"] = True
 
 
 @contextmanager
@@ -58,12 +97,16 @@ def steering_buttons(job: str, status: str, allowed: bool) -> None:
     run's `status` is one it applies to."""
     columns = st.columns(len(STEERING_BUTTONS))
     for column, (step, (label, icon)) in zip(columns, STEERING_BUTTONS.items(), strict=True):
-        statuses = STEPS[step][0]
-        if status in statuses and column.button(
-            label.format(job=JOB_NAMES[job]), icon=icon, disabled=not allowed, key=f"operations_{step}_{job}"
-        ):
-            with action_errors_shown():
-                act(steer_job, job, step)
+        if status in STEPS[step].applies_to:
+            with column:
+                action_button(
+                    label.format(job=JOB_NAMES[job]),
+                    steer_job,
+                    f"operations_{step}_{job}",
+                    lambda step=step: (job, step),
+                    icon=icon,
+                    disabled=not allowed,
+                )
 
 
 def background_failure_shown(action: str) -> None:

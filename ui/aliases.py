@@ -7,7 +7,14 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from lib.aliases.store import ProposedAlias, alias_rows, list_aliases, preview_aliases, preview_removal
+from lib.aliases.store import (
+    ProposedAlias,
+    Removal,
+    alias_rows,
+    list_aliases,
+    preview_aliases,
+    preview_removal,
+)
 from lib.aliases.suggestions import (
     REVIEW_COLUMNS,
     SCORE_SCALE,
@@ -17,7 +24,7 @@ from lib.aliases.suggestions import (
     fold_review_edits,
     review_rows,
 )
-from lib.guard.actions import add_aliases, drop_aliases
+from lib.guard.actions import AliasesAdded, add_aliases, drop_aliases
 from lib.registry import MIGRATED_TABLES
 from lib.text import as_text, counted
 from ui import actions, database, identity, widgets
@@ -50,22 +57,25 @@ def confirm_aliases(proposals: list[ProposedAlias], rejected: list, source: str)
         )
         for row in preview.forecast:
             st.markdown(f"- **{row.table}**: {row.resolved_pct}% after the backfill")
-    note = st.text_input("Note, kept with the batch", key="remediation_note")
-    if st.button(
+    st.text_input("Note, kept with the batch", key="remediation_note")
+    actions.action_button(
         f"Apply {counted(len(accepted), 'alias', 'aliases')}",
+        add_aliases,
+        "remediation_apply",
+        lambda: (proposals, source, st.session_state["remediation_note"], rejected),
+        then=_applied,
+        redraw=True,
         type="primary",
         disabled=not identity.may_act()[0] or not accepted,
-        key="remediation_apply",
-    ):
-        with actions.action_errors_shown():
-            added = actions.act(add_aliases, proposals, source, note, rejected)
-            st.session_state.pop("remediation_edits", None)
-            st.session_state["remediation_done"] = (
-                f"Batch {added.batch_id}: {counted(len(added.check.accepted), 'alias', 'aliases')} "
-                "written and audited. "
-                "Run the backfill to resolve their rows."
-            )
-            st.rerun()
+    )
+
+
+def _applied(added: AliasesAdded) -> None:
+    st.session_state.pop("remediation_edits", None)
+    st.session_state["remediation_done"] = (
+        f"Batch {added.batch_id}: {counted(len(added.check.accepted), 'alias', 'aliases')} "
+        "written and audited. Run the backfill to resolve their rows."
+    )
 
 
 def review_suggestions(
@@ -184,17 +194,20 @@ def alias_list(allowed: bool) -> None:
                     for table in MIGRATED_TABLES
                 )
                 st.markdown(f"- {as_text(removal.legacy_username)}: back to unresolved: {back}")
-        if st.button(
+        actions.action_button(
             f"Remove {counted(len(chosen), 'alias', 'aliases')}",
+            drop_aliases,
+            "remediation_remove",
+            lambda: (st.session_state["remediation_remove_names"],),
+            then=_removed,
             type="primary",
             disabled=not allowed or not chosen,
-            key="remediation_remove",
-        ):
-            with actions.action_errors_shown():
-                removals = actions.act(drop_aliases, chosen)
-                back = sum(sum(removal.unresolved.values()) for removal in removals)
-                st.session_state["remediation_done"] = (
-                    f"{counted(len(removals), 'alias', 'aliases')} removed and audited; "
-                    f"{counted(back, 'row')} unresolved again."
-                )
-                st.rerun()
+        )
+
+
+def _removed(removals: list[Removal]) -> None:
+    back = sum(sum(removal.unresolved.values()) for removal in removals)
+    st.session_state["remediation_done"] = (
+        f"{counted(len(removals), 'alias', 'aliases')} removed and audited; "
+        f"{counted(back, 'row')} unresolved again."
+    )

@@ -9,7 +9,13 @@ from lib.backfill.task import RunOptions
 from lib.coverage.forecast import forecast
 from lib.guard.actions import start_backfill_in_background
 from lib.jobs.settings import BOUNDS, BatchSettings
-from lib.jobs.throttle import HEALTH_QUERY_SETTING, LIMITS, VACUUM_SETTING, throttle_settings
+from lib.jobs.throttle import (
+    HEALTH_QUERY_SETTING,
+    LIMITS,
+    VACUUM_SETTING,
+    ThrottleSettings,
+    throttle_settings,
+)
 from lib.jobs.tuning import Tuning
 from lib.registry import THROTTLE_SIGNALS
 from lib.text import counted
@@ -46,21 +52,43 @@ def batch_settings(job: str, batch_size_note: str) -> BatchSettings:
     # No bounds on the fields themselves: out of bounds, a number field keeps its last valid value
     # and would start a run with it; here the value typed is the one refused, with its bounds.
     left, right = st.columns(2)
-    batch_size = left.number_input(
+    left.number_input(
         "Batch size (rows)",
         value=BatchSettings.batch_size,
         step=1000,
         help=f"{bounds_of('batch_size')}. {batch_size_note}",
         key=f"{job}_batch_size",
     )
-    pause_ms = right.number_input(
+    right.number_input(
         "Pause between batches (ms)",
         value=BatchSettings.pause_ms,
         step=50,
         help=bounds_of("pause_ms"),
         key=f"{job}_pause_ms",
     )
-    return actions.typed_settings(lambda: BatchSettings(batch_size=batch_size, pause_ms=pause_ms))
+    return actions.typed_settings(lambda: typed_batch_settings(job))
+
+
+def typed_batch_settings(job: str) -> BatchSettings:
+    """The batch settings that `job`'s fields hold now, from the session: current in a click's
+    callback too."""
+    return BatchSettings(
+        batch_size=st.session_state[f"{job}_batch_size"], pause_ms=st.session_state[f"{job}_pause_ms"]
+    )
+
+
+def _typed_options(site: ThrottleSettings) -> RunOptions:
+    """The throttle and tuning that the dialog's fields hold now, over the console's `site` settings."""
+    state = st.session_state
+    limits = {f"max_{signal}": state[f"backfill_max_{signal}"] for signal in LIMITS}
+    return RunOptions(
+        throttle=replace(site, **limits, hold_for_vacuum=state["backfill_hold_for_vacuum"]),
+        tuning=Tuning(
+            state["backfill_target_batch_ms"],
+            state["backfill_min_batch_size"],
+            state["backfill_max_batch_size"],
+        ),
+    )
 
 
 @st.dialog("Re-run the backfill", width="large", on_dismiss=lambda: _closed(OPEN))
@@ -84,17 +112,19 @@ def _confirm(key: str, then_page: str | None) -> None:
         with database.database_problems_shown(retry=False):
             site = throttle_settings()
         columns = st.columns(len(LIMITS))
-        limits = {
-            f"max_{signal}": column.number_input(
+        for column, (signal, limit) in zip(columns, LIMITS.items(), strict=True):
+            column.number_input(
                 f"Max {signal.replace('_', ' ')} (s)",
                 value=float(getattr(site, f"max_{signal}")),
                 help=f"0 (off) to {limit.high:,}. Hold while {THROTTLE_SIGNALS[signal]}. "
                 f"Set by {limit.setting}.",
+                key=f"backfill_max_{signal}",
             )
-            for column, (signal, limit) in zip(columns, LIMITS.items(), strict=True)
-        }
-        hold_for_vacuum = st.checkbox(
-            "Hold while VACUUM works on the table being filled", site.hold_for_vacuum, help=VACUUM_SETTING
+        st.checkbox(
+            "Hold while VACUUM works on the table being filled",
+            site.hold_for_vacuum,
+            help=VACUUM_SETTING,
+            key="backfill_hold_for_vacuum",
         )
         if site.health_query:
             st.markdown(f"Health query ({HEALTH_QUERY_SETTING}); the run holds unless it answers true:")
@@ -102,25 +132,28 @@ def _confirm(key: str, then_page: str | None) -> None:
         else:
             st.caption(f"No health query: set one in {HEALTH_QUERY_SETTING}, never on this page.")
         left, middle, right = st.columns(3)
-        target_batch_ms = left.number_input(
+        left.number_input(
             "Target batch time (ms)",
             value=Tuning.target_batch_ms,
             step=50,
             help="0 keeps the batch size fixed",
+            key="backfill_target_batch_ms",
         )
-        min_batch_size = middle.number_input("Smallest batch", value=Tuning.min_batch_size, step=500)
-        max_batch_size = right.number_input("Largest batch", value=Tuning.max_batch_size, step=1000)
-        options = actions.typed_settings(
-            lambda: RunOptions(
-                throttle=replace(site, **limits, hold_for_vacuum=hold_for_vacuum),
-                tuning=Tuning(target_batch_ms, min_batch_size, max_batch_size),
-            )
+        middle.number_input(
+            "Smallest batch", value=Tuning.min_batch_size, step=500, key="backfill_min_batch_size"
         )
-    startable = settings is not None and options is not None
-    if st.button("Start the backfill", type="primary", key=f"{key}_start", disabled=not startable):
-        with actions.action_errors_shown():
-            actions.act(start_backfill_in_background, settings, options)
-            _closed(OPEN)
-            if then_page:
-                st.switch_page(then_page)
-            st.rerun()
+        right.number_input(
+            "Largest batch", value=Tuning.max_batch_size, step=1000, key="backfill_max_batch_size"
+        )
+        options = actions.typed_settings(lambda: _typed_options(site))
+    actions.action_button(
+        "Start the backfill",
+        start_backfill_in_background,
+        f"{key}_start",
+        lambda: (typed_batch_settings("backfill"), _typed_options(site)),
+        then=lambda thread: _closed(OPEN),
+        redraw=True,
+        then_page=then_page,
+        type="primary",
+        disabled=settings is None or options is None,
+    )

@@ -71,13 +71,18 @@ def database_problems_shown(retry: bool = True) -> Iterator[None]:
         yield
     except SettingError as error:
         _stop_with(str(error), retry=False)  # nothing comes back until the setting is fixed
-    except SetupError as error:
-        _stop_with(str(error), retry)
-    except OperationalError as error:
-        if not is_connection_problem(error):
-            raise
-        url = configured_database_url() or _engine().url
-        _stop_with(connection_failure(url, error), retry)
+    except (SetupError, OperationalError) as error:
+        _stop_with(problem_sentence(error), retry)
+
+
+def problem_sentence(error: SetupError | OperationalError) -> str:
+    """What a database that is unreachable, away or not migrated means, in one sentence; an
+    OperationalError that is not about the connection is raised again."""
+    if isinstance(error, SetupError):
+        return str(error)
+    if not is_connection_problem(error):
+        raise error
+    return connection_failure(configured_database_url() or _engine().url, error)
 
 
 def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:

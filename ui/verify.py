@@ -3,10 +3,12 @@ as it goes, with what holds it, its pause, resume and cancel, the drifting rows 
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
 from lib.db.schema import CLI
 from lib.drift.verify import drift_rows, last_verify
 from lib.guard.actions import repair_drift, start_verify_in_background
+from lib.guard.identity import Identity
 from lib.jobs.settings import BatchSettings
 from lib.jobs.status import ACTIVE, BADGES
 from lib.jobs.throttle import throttle_settings
@@ -27,7 +29,7 @@ def _closed() -> None:
 @st.dialog("Verify every table", width="large", on_dismiss=lambda: _closed())
 def _confirm_verify():
     settings = backfill.batch_settings("verify", "It stays as set: it bounds each statement.")
-    fresh = st.checkbox(
+    st.checkbox(
         "Start afresh",
         key="verify_fresh",
         help="Otherwise a verify whose process died is resumed from its last batch.",
@@ -37,11 +39,25 @@ def _confirm_verify():
         "its verdict covers the tables as they are when it ends. The console's throttle settings "
         "hold its batches, as they hold the backfill's."
     )
-    if st.button("Start verify", type="primary", key="verify_start", disabled=settings is None):
-        with actions.action_errors_shown(), database.database_problems_shown(retry=False):
-            actions.act(start_verify_in_background, settings, fresh, throttle_settings())
-            _closed()
-            st.rerun()
+    actions.action_button(
+        "Start verify",
+        start_verify_in_background,
+        "verify_start",
+        lambda: (
+            backfill.typed_batch_settings("verify"),
+            st.session_state["verify_fresh"],
+            throttle_settings(),
+        ),
+        then=lambda thread: _closed(),
+        redraw=True,
+        type="primary",
+        disabled=settings is None,
+    )
+
+
+def _repair_and_verify_afresh(engine: Engine, visitor: Identity) -> None:
+    repair_drift(engine, visitor)
+    start_verify_in_background(engine, visitor, BatchSettings(), True)
 
 
 def verify_button(label: str, allowed: bool) -> None:
@@ -96,14 +112,11 @@ def live_verify(allowed: bool) -> None:
             "Repair brings each drifting row back to the rule: its owner_user_id becomes what the "
             "rule makes of its username, and its error row follows. Then a fresh verify checks it."
         )
-        if st.button(
+        actions.action_button(
             f"Repair the {counted(run['drift_rows'], 'drifting row')}",
+            _repair_and_verify_afresh,
+            "verify_repair",
             icon=":material/healing:",
             disabled=not allowed,
-            key="verify_repair",
-        ):
-            with actions.action_errors_shown():
-                actions.act(repair_drift)
-                actions.act(start_verify_in_background, BatchSettings(), True)
-                st.rerun()
+        )
     widgets.show_sql("verify_batch", MIGRATED_TABLES[0], "SQL behind verify (per table, per batch)")

@@ -9,6 +9,7 @@ import streamlit as st
 from lib.db.schema import current_revision, head_revision
 from lib.db.settings import configured_database_url, describe_url
 from lib.drift.waiting import writes_waiting
+from lib.errors import BadInput
 from lib.finish.readiness import Gate
 from lib.guard.actions import change_triggers
 from lib.guard.identity import role_of
@@ -88,11 +89,8 @@ def trigger_control(key: str) -> None:
     only this form, and the page is redrawn once, after the change, with the form reset."""
     allowed, reason = identity.may_act()
     states = database.read(trigger_states)
-    if done := st.session_state.pop(f"{key}_done", None):
+    if done := st.session_state.get(f"{key}_done"):
         st.success(f"Done: {done}.", icon=":material/check_circle:")
-        # The form starts afresh: no change chosen, nothing typed, so nothing ticked.
-        st.session_state[f"{key}_change"] = None
-        st.session_state[f"{key}_confirm"] = ""
     offered = [change for change, applies in TRIGGER_CHANGES.items() if any(map(applies, states))]
     change = st.radio(
         "Change", offered, index=None, horizontal=True, key=f"{key}_change", disabled=not allowed
@@ -113,17 +111,35 @@ def trigger_control(key: str) -> None:
     typed = st.text_input(label, key=f"{key}_confirm", disabled=not allowed or not phrase)
     if not allowed:
         st.caption(reason)
-    if st.button(
+    actions.action_button(
         phrase.capitalize() or "Change the triggers",
+        change_triggers,
+        f"{key}_apply",
+        lambda: _confirmed_trigger_change(key, states),
+        then=lambda result: _trigger_change_done(key, phrase),
+        # The whole page redraws its banner and trigger states.
+        redraw=True,
         type="primary",
         disabled=not allowed or not phrase or typed.strip() != phrase,
-        key=f"{key}_apply",
-    ):
-        with actions.action_errors_shown():
-            actions.act(change_triggers, names, change == "enable")
-            # The whole page redraws its banner and trigger states, and this form starts afresh.
-            st.session_state[f"{key}_done"] = phrase
-            st.rerun(scope="app")
+    )
+    # Kept until a run of the form gets here: the redraw after a change starts before it.
+    st.session_state.pop(f"{key}_done", None)
+
+
+def _trigger_change_done(key: str, phrase: str) -> None:
+    """The form starts afresh, saying what was done: no change chosen, nothing typed, so nothing ticked."""
+    st.session_state.update({f"{key}_done": phrase, f"{key}_change": None, f"{key}_confirm": ""})
+
+
+def _confirmed_trigger_change(key: str, states: list) -> tuple[list[str], bool]:
+    """The triggers ticked in form `key` and whether they are to be enabled, as the fields hold them
+    at the click; refused unless what is typed still names that change."""
+    state = st.session_state
+    change = state[f"{key}_change"]
+    names = [trigger.name for trigger in states if state.get(f"{key}_{change}_{trigger.name}")]
+    if not names or state[f"{key}_confirm"].strip() != f"{change} {counted(len(names), 'trigger')}":
+        raise BadInput("The typed confirmation no longer names the change chosen: type it again.")
+    return names, change == "enable"
 
 
 def header(title: str, caption: str | None = None, sub: bool = False) -> None:

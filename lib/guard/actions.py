@@ -139,28 +139,34 @@ class VerifyFailed(ActionError):
 # What an operator may ask of a job in progress: the step, the statuses it applies to, the status
 # it moves the run to, and what the audit says of it. The CLI's `pause`, `resume` and `cancel`
 # take the job with `--job`.
+@dataclass(frozen=True)
+class Step:
+    """An operator's step on a job in progress: the statuses it applies to, the status it leads
+    to, what the audit log says was done, and what is said when no run can take it."""
+
+    applies_to: tuple[str, ...]
+    leads_to: str
+    done: str
+    nothing_to_steer: str
+
+
 STEPS = {
-    "pause": (PAUSABLE, "paused", "paused"),
-    "resume": (RESUMABLE, "running", "resumed"),
-    "cancel": (CANCELLABLE, "cancelling", "asked to stop"),
-}
-NOTHING_TO_STEER = {
-    "cancel": "No {job} is running.",
-    "pause": "No {job} is running: only a running one can be paused.",
-    "resume": "No {job} is paused.",
+    "pause": Step(PAUSABLE, "paused", "paused", "No {job} is running: only a running one can be paused."),
+    "resume": Step(RESUMABLE, "running", "resumed", "No {job} is paused."),
+    "cancel": Step(CANCELLABLE, "cancelling", "asked to stop", "No {job} is running."),
 }
 
 
 def steer_job(engine: Engine, identity: Identity, job: str, step: str) -> int:
     """Pause, resume or cancel (`step`) the `job` (backfill, verify) in progress, between two of
     its batches; its run id. A paused run keeps its place and its lock."""
-    statuses, new, done = STEPS[step]
+    taken = STEPS[step]
     with audited(engine, identity, f"{step} {job}", {}) as attempt:
         with engine.begin() as connection:
-            run_id = steer(connection, JOBS[job], statuses, new, identity.name)
+            run_id = steer(connection, JOBS[job], taken.applies_to, taken.leads_to, identity.name)
         if run_id is None:
-            raise NothingToDo(NOTHING_TO_STEER[step].format(job=job))
-        attempt.detail = f"run {run_id} {done}"
+            raise NothingToDo(taken.nothing_to_steer.format(job=job))
+        attempt.detail = f"run {run_id} {taken.done}"
     return run_id
 
 
