@@ -13,7 +13,7 @@ Revises: (the head it is added on)
 
 from alembic import op
 
-from migrations.indexes import drop_if_invalid
+from migrations.indexes import build_concurrently
 from migrations.objects import object_sql, table_sql
 
 revision = "0062_crm_leads"
@@ -60,8 +60,7 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute(f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {TABLE}_owner_user_id_fkey")
         for statement in table_sql("migrated_table_indexes", 1, TABLE):
-            drop_if_invalid(statement.split(" EXISTS ")[1].split()[0])
-            op.execute(statement)
+            build_concurrently(statement)
 
 
 def downgrade() -> None:
