@@ -105,12 +105,8 @@ def kill_backfill(engine, kind: str, rng) -> list[str]:
                 read_progress_lines(process, rng.randint(1, 20))
             if hold:
                 wait_until_it_waits_on(holder, watch, process, kind)
-            backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
         finally:
-            kill(process)
-        holder.rollback()
-        # The killed client's backends notice the closed socket once they are let go.
-        wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
+            kill_runner(process, holder, watch)
         statuses = watch.execute(text("SELECT status FROM migration_ops.backfill_runs ORDER BY id")).scalars()
         return ["interrupted" if status == "running" else status for status in statuses]
 
@@ -123,6 +119,17 @@ def wait_until_it_waits_on(holder: Connection, watch: Connection, process, kind:
         f"the runner to wait on the test's lock ({kind})",
     )
     assert process.poll() is None, f"the runner ended before reaching {kind}: {process.stderr.read()}"
+
+
+def kill_runner(process, holder: Connection, watch: Connection) -> None:
+    """SIGKILL the runner `process`, let go of what `holder` holds, and wait until its backends are
+    gone: a killed client's backends notice the closed socket once they are let go."""
+    try:
+        backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
+    finally:
+        kill(process)
+    holder.rollback()
+    wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
 
 
 def kill(process) -> None:
@@ -257,11 +264,8 @@ def kill_while_reconciling(engine, kind: str, rng) -> int:
         process = cli_backfill(engine, "--batch-size", str(BATCH_SIZE))
         try:
             wait_until_it_waits_on(holder, watch, process, kind)
-            backends = runner_backends(watch, {backend_pid(holder), backend_pid(watch)})
         finally:
-            kill(process)
-        holder.rollback()
-        wait_for(lambda: not still_there(watch, backends), "the killed runner's backends to exit")
+            kill_runner(process, holder, watch)
         reconciled = watch.execute(
             text("SELECT sum(rows_reconciled) FROM migration_ops.backfill_runs")
         ).scalar()

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from lib.db.schema import downgrade, upgrade
 from lib.registry import MIGRATED_TABLES
-from tests.support.crm import add_user, insert_row, owner_of, update_row
+from tests.support.crm import add_alias_in_sql, add_user, insert_row, owner_of, update_row
 
 pytestmark = pytest.mark.parametrize("table", MIGRATED_TABLES)
 
@@ -31,17 +31,7 @@ WRITTEN = (
 def users(db):
     with db.begin() as connection:
         ids = {name: add_user(connection, name) for name in ("jdoe", "JDoe", "Mary.Major", "ann")}
-        connection.execute(
-            text("INSERT INTO migration_ops.alias_batches (created_by, source) VALUES ('t', 'cli')")
-        )
-        connection.execute(
-            text(
-                "INSERT INTO migration_ops.owner_username_aliases "
-                "(legacy_username, user_id, batch_id, created_by) "
-                "VALUES ('m.major', :id, (SELECT max(id) FROM migration_ops.alias_batches), 't')"
-            ),
-            {"id": ids["Mary.Major"]},
-        )
+        add_alias_in_sql(connection, "m.major", ids["Mary.Major"])
     return ids
 
 

@@ -30,6 +30,20 @@ def add_user(connection: Connection, username: str, is_active: bool = True) -> i
     ).scalar_one()
 
 
+def add_alias_in_sql(connection: Connection, legacy_username: str, user_id: int) -> None:
+    """An alias written straight into its table, in a batch of its own, as psql would write it."""
+    batch = connection.execute(
+        text("INSERT INTO migration_ops.alias_batches (created_by, source) VALUES ('t', 'cli') RETURNING id")
+    ).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO migration_ops.owner_username_aliases "
+            "(legacy_username, user_id, batch_id, created_by) VALUES (:legacy, :user_id, :batch, 't')"
+        ),
+        {"legacy": legacy_username, "user_id": user_id, "batch": batch},
+    )
+
+
 def insert_row(connection: Connection, table: str, **owner) -> int:
     """Insert into `table` with only the owner columns given (owner_username, owner_user_id)."""
     values = dict(owner, name="row")

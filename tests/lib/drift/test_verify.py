@@ -21,7 +21,7 @@ from lib.jobs.runner import AlreadyRunning
 from lib.jobs.runs import settle_dead_runs
 from lib.jobs.settings import BatchSettings
 from tests.support.cli import cli, url_of
-from tests.support.crm import add_user, behind_the_triggers, insert_row, update_row
+from tests.support.crm import add_alias_in_sql, add_user, behind_the_triggers, insert_row, update_row
 from tests.support.site import set_site_setting
 
 SMALL = BatchSettings(batch_size=500)
@@ -98,17 +98,7 @@ def test_renames_case_variants_and_aliases_are_not_drift(demo_db):
         # A user created later with the exact name does not take the case variant's row.
         add_user(connection, "ANN")
         connection.execute(text("UPDATE app_users SET username = 'ann.smith' WHERE id = :id"), {"id": user})
-        connection.execute(
-            text("INSERT INTO migration_ops.alias_batches (created_by, source) VALUES ('t', 'cli')")
-        )
-        connection.execute(
-            text(
-                "INSERT INTO migration_ops.owner_username_aliases "
-                "(legacy_username, user_id, batch_id, created_by) "
-                "VALUES ('a.s.', :id, (SELECT max(id) FROM migration_ops.alias_batches), 't')"
-            ),
-            {"id": user},
-        )
+        add_alias_in_sql(connection, "a.s.", user)
         by_alias = insert_row(connection, "crm_accounts", owner_user_id=user)
         behind_the_triggers(
             connection, "UPDATE crm_accounts SET owner_username = 'a.s.' WHERE id = :id", id=by_alias
