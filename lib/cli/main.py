@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from lib.backfill.progress import Progress
 from lib.backfill.task import RunOptions
 from lib.cli.aliases import add_alias_commands
+from lib.cli.fleet import add_fleet_commands
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
 from lib.coverage.preflight import legacy_volume, username_matches
@@ -592,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     export_parser.add_argument("--reason", action="append", choices=REASONS)
     export_parser.add_argument("--username-contains", default="")
     add_alias_commands(commands)
+    add_fleet_commands(commands)
     _command(commands, "psql", psql)
     args, args.psql_args = parser.parse_known_args(argv)
     if args.psql_args and args.command != "psql":

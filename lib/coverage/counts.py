@@ -3,7 +3,7 @@ database keeps exact (migration 0043) rather than by scanning every table."""
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
@@ -13,6 +13,15 @@ from lib.sql import query
 TARGET_PCT = Decimal("99")
 # Coverage shows two decimals: a table reads TARGET_PCT from TARGET_PCT - ROUNDING up.
 ROUNDING = Decimal("0.005")
+
+
+def resolved_pct(total_legacy: int, resolved_fk: int) -> Decimal:
+    """migration_ops.resolved_pct, for counts summed over databases that no one of them holds:
+    100 when there are no owned rows, else the share in percent, rounded half away from zero to two
+    decimals, as PostgreSQL's round() does."""
+    if total_legacy == 0:
+        return Decimal(100)
+    return (Decimal(resolved_fk) * 100 / Decimal(total_legacy)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def rows_needed(total_legacy: int) -> int:

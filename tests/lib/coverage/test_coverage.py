@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from lib.coverage.counts import table_coverage
+from lib.coverage.counts import resolved_pct, table_coverage
 from lib.registry import MIGRATED_TABLES
 from tests.support.crm import insert_row
 from tests.support.playbook import playbook_coverage
@@ -84,3 +84,23 @@ def test_a_recount_repairs_counts_that_writes_behind_every_trigger_left_behind(d
         assert kept["crm_accounts"] != scanned["crm_accounts"]
         connection.execute(text("SELECT migration_ops.recount_coverage('crm_accounts')"))
         assert kept_and_scanned(connection)[0] == scanned
+
+
+def test_resolved_pct_in_python_rounds_as_the_database_does(db):
+    pairs = [(0, 0), (1, 0), (3, 2), (8, 1), (200, 199), (400, 397), (1_000_000, 989_950), (7, 7)]
+    pairs += [
+        (total, resolved) for total in (997, 1_003, 20_001) for resolved in range(total - 40, total + 1)
+    ]
+    with db.connect() as connection:
+        in_sql = (
+            connection.execute(
+                text(
+                    "SELECT migration_ops.resolved_pct(t, r) "
+                    "FROM unnest(CAST(:t AS bigint[]), CAST(:r AS bigint[])) AS p (t, r)"
+                ),
+                {"t": [total for total, _ in pairs], "r": [resolved for _, resolved in pairs]},
+            )
+            .scalars()
+            .all()
+        )
+    assert [resolved_pct(total, resolved) for total, resolved in pairs] == in_sql

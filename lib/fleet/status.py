@@ -1,0 +1,93 @@
+"""Where each member of the fleet stands, read from every member at once, and the rollup: sums of
+the members' counts, never an average of their percentages, so that it equals the playbook's
+step-3 query summed over the members. A member that cannot be read is one sentence; the others are
+read all the same."""
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from lib.coverage.counts import TableCoverage, resolved_pct, table_coverage
+from lib.db.database import connection_failure, create_engine_for
+from lib.db.schema import current_revision
+from lib.errors import SettingError
+from lib.fleet.members import Member
+from lib.registry import MIGRATED_TABLES
+from lib.sql import query
+
+# Members read at once: a fleet of hundreds is read in a few rounds of connections.
+PARALLEL_READS = 16
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    member: Member
+    problem: str | None = None  # why it could not be read, in one sentence
+    revision: str | None = None
+    tables: tuple[TableCoverage, ...] = ()  # empty before the migration keeps coverage counts
+    database: tuple[datetime, int] | None = None  # its server's start and its oid: which database it is
+
+    @property
+    def reachable(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    members: tuple[MemberStatus, ...]
+    rollup: tuple[TableCoverage, ...]
+
+    def same_databases(self) -> list[tuple[Member, Member]]:
+        """The pairs of members that name one database: the rollup would count it twice."""
+        first: dict[tuple[datetime, int], Member] = {}
+        pairs = []
+        for status in self.members:
+            if status.database is None:
+                continue
+            if status.database in first:
+                pairs.append((first[status.database], status.member))
+            else:
+                first[status.database] = status.member
+        return pairs
+
+
+def fleet_status(members: tuple[Member, ...], environ: Mapping[str, str] = os.environ) -> FleetStatus:
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(members))) as pool:
+        statuses = tuple(pool.map(lambda member: member_status(member, environ), members))
+    return FleetStatus(statuses, rollup(statuses))
+
+
+def member_status(member: Member, environ: Mapping[str, str] = os.environ) -> MemberStatus:
+    try:
+        url = member.url(environ)
+    except SettingError as error:
+        return MemberStatus(member, problem=str(error))
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(query("fleet_member")).one()
+            revision = current_revision(connection)
+            tables = tuple(table_coverage(connection)) if found.has_coverage else ()
+    except SQLAlchemyError as error:
+        return MemberStatus(member, problem=connection_failure(url, error))
+    finally:
+        engine.dispose()
+    return MemberStatus(member, None, revision, tables, (found.server_started_at, found.database_oid))
+
+
+def rollup(statuses: tuple[MemberStatus, ...]) -> tuple[TableCoverage, ...]:
+    """Each migrated table's counts summed over the members that have them, and the percentage of
+    the sums, by the rule of migration_ops.resolved_pct."""
+    totals = []
+    for table in MIGRATED_TABLES:
+        counted = [coverage for status in statuses for coverage in status.tables if coverage.table == table]
+        total_legacy = sum(coverage.total_legacy for coverage in counted)
+        resolved_fk = sum(coverage.resolved_fk for coverage in counted)
+        totals.append(
+            TableCoverage(table, total_legacy, resolved_fk, resolved_pct(total_legacy, resolved_fk))
+        )
+    return tuple(totals)
