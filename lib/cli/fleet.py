@@ -1,16 +1,21 @@
-"""`python -m lib.cli fleet status`: every member of the fleet file (lib/fleet/members.py) and the
-rollup of their coverage. Exit 2 when no fleet is configured, when its file cannot be used, when a
-member cannot be read (its line in the file and the reason, one sentence each), or when two members
-are one database."""
+"""`python -m lib.cli fleet status|export-unresolved`: the members of the fleet file
+(lib/fleet/members.py), the rollup of their coverage, and their unresolved rows as one CSV. Exit 2
+when no fleet is configured, when its file cannot be used, when a member cannot be read (its line
+in the file and the reason, one sentence each), or when two members are one database."""
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from lib.errors import SettingError
-from lib.fleet.members import FLEET_SETTING, fleet_file, load_fleet
+from lib.cli.output import open_stdout
+from lib.errors import BadInput, SettingError
+from lib.fleet.export import write_fleet_csv
+from lib.fleet.members import FLEET_SETTING, Member, fleet_file, load_fleet
 from lib.fleet.status import FleetStatus, fleet_status
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, REASONS
+from lib.remainder.unresolved import UnresolvedFilter
+from lib.text import counted
 
 
 def add_fleet_commands(commands: argparse._SubParsersAction) -> None:
@@ -24,13 +29,48 @@ def add_fleet_commands(commands: argparse._SubParsersAction) -> None:
     )
     status.add_argument("--format", choices=("text", "json"), default="text")
     status.set_defaults(run=status_command)
+    export = actions.add_parser(
+        "export-unresolved",
+        help="the unresolved rows of every member, or of the chosen ones, as one CSV on stdout",
+        description="The unresolved rows of the chosen members, tables and reasons, as each member's own "
+        "export gives them, with the member's name first (the database column), in the fleet file's "
+        "order. Every member is reached before a row is written; the counts go to stderr.",
+    )
+    export.add_argument("--member", action="append", help="a member's name; every member when none")
+    export.add_argument("--table", action="append", choices=MIGRATED_TABLES)
+    export.add_argument("--reason", action="append", choices=REASONS)
+    export.add_argument("--username-contains", default="")
+    export.set_defaults(run=export_command)
 
 
-def status_command(args: argparse.Namespace) -> int:
+def configured_fleet() -> tuple[Path, tuple[Member, ...]]:
     path = fleet_file()
     if path is None:
         raise SettingError(f"No fleet is configured: name its file in {FLEET_SETTING}, or as fleet_file.")
-    status = fleet_status(load_fleet(path))
+    return path, load_fleet(path)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    _, members = configured_fleet()
+    unknown = sorted(set(args.member or ()) - {member.name for member in members})
+    if unknown:
+        raise BadInput(f"no member named {', '.join(unknown)} in the fleet file.")
+    chosen = tuple(member for member in members if not args.member or member.name in args.member)
+    rows = UnresolvedFilter(
+        tables=tuple(args.table or MIGRATED_TABLES),
+        reasons=tuple(args.reason or REASONS),
+        username_contains=args.username_contains,
+    )
+    with open_stdout() as out:
+        written = write_fleet_csv(chosen, rows, out)
+    each = ", ".join(f"{name} {count:,}" for name, count in written.items())
+    print(f"{counted(sum(written.values()), 'row')}: {each}", file=sys.stderr)
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    path, members = configured_fleet()
+    status = fleet_status(members)
     if args.format == "json":
         print(json.dumps(as_json(status), indent=2))
     else:

@@ -27,6 +27,7 @@ from lib.backfill.progress import Progress
 from lib.backfill.task import RunOptions
 from lib.cli.aliases import add_alias_commands
 from lib.cli.fleet import add_fleet_commands
+from lib.cli.output import open_stdout
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
 from lib.coverage.preflight import legacy_volume, username_matches
@@ -393,11 +394,7 @@ def export_unresolved(args: argparse.Namespace) -> int:
         reasons=tuple(args.reason or REASONS),
         username_contains=args.username_contains,
     )
-    # Buffered whatever Python's own stdout is (PYTHONUNBUFFERED would make every row a write call).
-    with (
-        open_console_database().connect() as connection,
-        open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", buffering=1 << 16, closefd=False) as out,
-    ):
+    with open_console_database().connect() as connection, open_stdout() as out:
         written = write_csv(connection, rows, out)
     print(counted(written, "row"), file=sys.stderr)
     return 0

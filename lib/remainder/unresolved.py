@@ -65,8 +65,7 @@ def unresolved_page(connection: Connection, rows: UnresolvedFilter, page: int, p
 
 def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> int:
     """Write every filtered row to `out` as CSV, streamed as the server sends them; the row count."""
-    # Closed here, whatever happens in the writing: a stream left open would keep the connection busy.
-    with closing(_stream(connection, rows)) as streamed:
+    with unresolved_row_stream(connection, rows) as streamed:
         return write_rows_csv(out, COLUMNS, streamed)
 
 
@@ -82,6 +81,12 @@ def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[i
         )
         for table in MIGRATED_TABLES
     }
+
+
+def unresolved_row_stream(connection: Connection, rows: UnresolvedFilter) -> closing[Iterator[tuple]]:
+    """Every filtered row, as the server sends them, for a `with` block: the stream is closed with
+    it, whatever happens to the rows, since a stream left open would keep the connection busy."""
+    return closing(_stream(connection, rows))
 
 
 def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
