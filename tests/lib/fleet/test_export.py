@@ -12,18 +12,7 @@ from lib.fleet.members import load_fleet
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 from tests.support.cli import cli, url_of
 from tests.support.crm import insert_row
-
-NOWHERE = "postgresql://nobody@/crm?host=/nonexistent-socket-dir"
-
-
-def fleet_file(tmp_path, *members: tuple[str, str, int]):
-    path = tmp_path / "fleet.toml"
-    path.write_text(
-        "".join(
-            f'[[member]]\nname = "{name}"\nurl = "{url}"\nwave = {wave}\n\n' for name, url, wave in members
-        )
-    )
-    return path
+from tests.support.fleet import NOWHERE, fleet_file
 
 
 def member_csv(engine, rows: UnresolvedFilter) -> list[list[str]]:

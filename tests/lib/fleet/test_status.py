@@ -12,18 +12,7 @@ from lib.fleet.status import fleet_status
 from lib.registry import MIGRATED_TABLES
 from tests.support.cli import cli, url_of
 from tests.support.crm import insert_row
-
-NOWHERE = "postgresql://nobody@/crm?host=/nonexistent-socket-dir"
-
-
-def fleet_file(tmp_path, *members: tuple[str, str, int]):
-    path = tmp_path / "fleet.toml"
-    path.write_text(
-        "".join(
-            f'[[member]]\nname = "{name}"\nurl = "{url}"\nwave = {wave}\n\n' for name, url, wave in members
-        )
-    )
-    return path
+from tests.support.fleet import NOWHERE, fleet_file
 
 
 def test_the_rollup_is_the_step_3_query_summed_over_the_members(tmp_path, demo_db, db):
