@@ -1,4 +1,5 @@
-"""`scripts/bench [--scale S]`: the scale benchmarks P1-P9 in one run, printed as one table.
+"""`scripts/bench [--scale S]`: the scale benchmarks P1-P9 in one run, printed as one table;
+`scripts/bench --fleet`: the fleet's, F1-F2 (bench/fleet.py), instead.
 
 At --scale 1 (the default) the CRM has 2M accounts, 5M opportunities and 100k users, with the
 demo's defect mix, in an embedded PostgreSQL in .data/bench. Each measure runs on its own copy of
@@ -11,6 +12,7 @@ import time
 from sqlalchemy.engine import URL
 
 from bench.dataset import build_template
+from bench.fleet import fleet_figures
 from bench.measures import (
     Figure,
     backfill_figures,
@@ -28,6 +30,8 @@ from lib.db.settings import PROJECT_ROOT
 from lib.jobs.settings import BatchSettings
 
 DATA_DIR = PROJECT_ROOT / ".data" / "bench"
+# The fleet's second server.
+FLEET_SECOND_DATA_DIR = PROJECT_ROOT / ".data" / "bench-fleet-2"
 FULL_EXPORT_ROWS, FULL_WRITES = 100_000, 10_000
 MET = {True: "yes", False: "**no**", None: "—"}
 
@@ -69,10 +73,17 @@ def table(figures: list[Figure]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 2M accounts, 5M opportunities")
+    parser.add_argument(
+        "--fleet", action="store_true", help="the fleet's benchmarks: 200 members on two servers"
+    )
     args = parser.parse_args()
     if not 0 < args.scale <= 10:
         parser.error(f"--scale must be above 0 and at most 10; got {args.scale}")
-    figures = run_benchmarks(start_embedded_server(DATA_DIR), args.scale)
+    if args.fleet:
+        servers = [start_embedded_server(DATA_DIR), start_embedded_server(FLEET_SECOND_DATA_DIR)]
+        figures = fleet_figures(servers, DATA_DIR)
+    else:
+        figures = run_benchmarks(start_embedded_server(DATA_DIR), args.scale)
     print(table(figures))
 
 

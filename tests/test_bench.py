@@ -6,6 +6,7 @@ backfill. No timing is asserted."""
 import pytest
 
 from bench.__main__ import run_benchmarks, table
+from bench.fleet import fleet_figures
 from lib.registry import PAGES
 
 SMOKE_SCALE = 0.0005  # 1,000 accounts, 2,500 opportunities
@@ -24,3 +25,11 @@ def test_the_benchmark_runs_every_measure_at_smoke_scale(server_url):
     # Remediation's first render reads the kept suggestions, as after a run in production.
     assert said[1].startswith("alias suggestions computed and kept in ")
     assert table(figures).count("\n| P") == len(figures)
+
+
+@pytest.mark.slow
+def test_the_fleet_benchmark_runs_at_smoke_size(server_url, tmp_path):
+    said = []
+    figures = fleet_figures([server_url], tmp_path, members=3, say=said.append)
+    assert [figure.key for figure in figures] == ["F1", "F2"]
+    assert said == ["fleet: 3 members on 1 servers"]
