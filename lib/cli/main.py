@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from lib.backfill.progress import Progress
 from lib.backfill.task import RunOptions
 from lib.cli.aliases import add_alias_commands
-from lib.cli.fleet import add_fleet_commands
+from lib.cli.fleet import add_fleet_commands, configured_fleet
 from lib.cli.output import open_stdout
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
@@ -210,15 +210,22 @@ def metrics(args: argparse.Namespace) -> int:
     """Serve Prometheus metrics of the migration over HTTP.
 
     While it serves, it also takes the coverage snapshots and trigger samples that the
-    readiness gates rely on."""
+    readiness gates rely on. With --fleet, every member of the fleet file in one scrape, each
+    series labelled with its database; each member's evidence is then kept by its own console."""
     # Imported here: the Prometheus client would add a tenth of a second to every other command.
     from prometheus_client import start_http_server
 
     from lib.background.jobs import start_background_jobs
+    from lib.metrics.fleet import fleet_metrics_registry
     from lib.metrics.server import metrics_registry
 
-    engine = open_console_database()
-    registry = metrics_registry(engine, throttle_settings(), readiness_settings())
+    if args.fleet:
+        _, members = configured_fleet()
+        registry = fleet_metrics_registry(members, throttle_settings(), readiness_settings())
+        engine = None
+    else:
+        engine = open_console_database()
+        registry = metrics_registry(engine, throttle_settings(), readiness_settings())
     try:
         server, thread = start_http_server(args.port, addr=args.address, registry=registry)
     except OSError as error:  # the port in use, or an address this host does not have
@@ -228,14 +235,15 @@ def metrics(args: argparse.Namespace) -> int:
     # A SIGTERM ends the wait below like Ctrl-C: the server and the database close cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     # The readiness evidence is taken while the metrics are served, whether anyone scrapes or not.
-    jobs = start_background_jobs(engine)
+    jobs = start_background_jobs(engine) if engine is not None else None
     print(f"serving metrics at http://{args.address}:{server.server_port}/metrics", flush=True)
     try:
         thread.join()
     except KeyboardInterrupt:
         pass
     finally:
-        jobs.stop()
+        if jobs is not None:
+            jobs.stop()
         server.shutdown()
         server.server_close()
     return 0
@@ -560,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics_parser.add_argument("--port", type=_port, required=True, help="0 picks a free port")
     metrics_parser.add_argument(
         "--address", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; 0.0.0.0 for all)"
+    )
+    metrics_parser.add_argument(
+        "--fleet", action="store_true", help="every member of the fleet file, each series labelled database"
     )
     verify_parser = _command(commands, "verify", verify_drift)
     add_batch_options(verify_parser)

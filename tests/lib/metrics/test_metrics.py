@@ -1,18 +1,11 @@
 """`python -m lib.cli metrics`: a real scrape over HTTP, checked by Prometheus's own promtool, whose
 step-3 counts equal the playbook's SQL and whose other series follow the database."""
 
-import os
 import signal
 import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from lib.db.settings import PROJECT_ROOT
 from lib.finish.readiness import GATE_IDS
 from lib.guard.identity import local_identity
 from lib.guard.triggers import set_triggers
@@ -20,42 +13,10 @@ from lib.registry import MIGRATED_TABLES, TRIGGER_KINDS, trigger_name
 from tests.support.cli import cli, url_of
 from tests.support.crm import cli_backfill
 from tests.support.evidence import forget_snapshots, wait_for_snapshots
+from tests.support.metrics import metrics_endpoint, samples, scrape
 from tests.support.playbook import playbook_coverage
 from tests.support.polling import wait_for
 from tests.support.site import set_site_setting
-
-
-@contextmanager
-def metrics_endpoint(engine) -> Iterator[str]:
-    """`lib.cli metrics --port 0` on `engine`'s database; its URL, from the line it prints."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lib.cli", "metrics", "--port", "0"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": url_of(engine)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("serving metrics at "), line + process.stderr.read()
-        yield line.removeprefix("serving metrics at ").strip()
-    finally:
-        process.terminate()
-        assert process.wait(timeout=30) == 0, "SIGTERM did not end the metrics server cleanly"
-
-
-def scrape(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.read().decode()
-
-
-def samples(body: str) -> dict[tuple[str, frozenset], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-    }
 
 
 def value(found: dict, name: str, **labels: str) -> float:
