@@ -2,7 +2,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib.registry import PAGES
+from lib.fleet.members import fleet_file
+from lib.registry import FLEET_PAGE, PAGES
 from ui import database, identity, widgets
 
 # The pages live in app_pages/, not pages/: with a pages/ folder, Streamlit runs a cold server's
@@ -15,8 +16,10 @@ FAVICON = str(Path(__file__).parent / "ui" / "favicon.png")
 st.set_page_config(page_title=CONSOLE, page_icon=FAVICON, layout="wide")
 identity.visitor()  # before anything else: a visitor without an identity stops at the door
 
+# With a fleet, its page comes first; the other pages show the console's own database.
+pages = (FLEET_PAGE, *PAGES) if fleet_file() is not None else PAGES
 page = st.navigation(
-    [st.Page(page.file, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]
+    [st.Page(page.file, title=page.title, icon=page.icon, default=page is pages[0]) for page in pages]
 )
 # Each tab says its page, so that several open ones can be told apart.
 st.set_page_config(page_title=f"{page.title} · {CONSOLE}")

@@ -99,6 +99,8 @@ class Page:
         return f"app_pages/{self.name}.py"
 
 
+# The first page when a fleet is configured (lib/fleet): every member at once.
+FLEET_PAGE = Page("fleet", "Fleet", ":material/hub:")
 # In the sidebar's order; the first is the default page, served at the root.
 PAGES = (
     Page("overview", "Overview", ":material/dashboard:"),

@@ -30,6 +30,8 @@ from lib.db.shared_read import Computed, SharedRead
 from lib.demo.startup import open_console_database
 from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
+from lib.fleet.members import configured_members
+from lib.fleet.status import FleetStatus, fleet_status
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 
@@ -96,6 +98,18 @@ def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:
 def _shared_coverage() -> list[TableCoverage]:
     with _engine().connect() as connection:
         return table_coverage(connection)
+
+
+@st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
+def _shared_fleet_status() -> FleetStatus:
+    return fleet_status(configured_members())
+
+
+def fleet_status_now() -> FleetStatus:
+    """Every member of the configured fleet and the rollup, at most a few seconds old, shared by
+    every viewer; a fleet file that cannot be used stops the page with its sentence."""
+    with database_problems_shown(retry=False):
+        return _shared_fleet_status()
 
 
 def coverage_now(retry: bool = True) -> list[TableCoverage]:

@@ -44,6 +44,7 @@ def add_fleet_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def configured_fleet() -> tuple[Path, tuple[Member, ...]]:
+    """The fleet file and its members, or SettingError when no fleet is configured."""
     path = fleet_file()
     if path is None:
         raise SettingError(f"No fleet is configured: name its file in {FLEET_SETTING}, or as fleet_file.")

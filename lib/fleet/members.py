@@ -67,6 +67,12 @@ def fleet_file(environ: Mapping[str, str] = os.environ, secrets_file: Path = SEC
     return Path(raw) if raw else None
 
 
+def configured_members(environ: Mapping[str, str] = os.environ) -> tuple[Member, ...] | None:
+    """The members of the configured fleet file, or None without one."""
+    path = fleet_file(environ)
+    return None if path is None else load_fleet(path)
+
+
 def load_fleet(path: Path) -> tuple[Member, ...]:
     """The members of the fleet file at `path`, in its order, or FleetFileError."""
     try:

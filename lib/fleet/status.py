@@ -93,3 +93,35 @@ def rollup(statuses: tuple[MemberStatus, ...]) -> tuple[TableCoverage, ...]:
             TableCoverage(table, total_legacy, resolved_fk, resolved_pct(total_legacy, resolved_fk))
         )
     return tuple(totals)
+
+
+ROLLUP = "fleet (sum)"
+
+
+def fleet_rows(status: FleetStatus) -> list[dict]:
+    """A row per member that could be read, then the rollup's: its wave, tags and revision, and per
+    table resolved_pct with the counts it comes from."""
+    rows = []
+    for member in (read for read in status.members if read.reachable):
+        row = {
+            "database": member.member.name,
+            "wave": member.member.wave,
+            "tags": ", ".join(member.member.tags),
+            "revision": member.revision or "(not migrated)",
+        }
+        rows.append(row | _coverage_columns(member.tables))
+    return [
+        *rows,
+        {"database": ROLLUP, "wave": None, "tags": "", "revision": ""} | _coverage_columns(status.rollup),
+    ]
+
+
+def _coverage_columns(tables: tuple[TableCoverage, ...]) -> dict:
+    by_table = {coverage.table: coverage for coverage in tables}
+    columns = {}
+    for table in MIGRATED_TABLES:
+        coverage = by_table.get(table)
+        columns[f"{table} %"] = coverage.resolved_pct if coverage else None
+        columns[f"{table} resolved"] = coverage.resolved_fk if coverage else None
+        columns[f"{table} owned"] = coverage.total_legacy if coverage else None
+    return columns

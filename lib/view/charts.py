@@ -13,6 +13,7 @@ import pandas as pd
 
 from lib.coverage.burn_down import BurnDown
 from lib.coverage.counts import TARGET_PCT, TableCoverage
+from lib.fleet.status import FleetStatus
 from lib.registry import MIGRATED_TABLES, REASONS
 
 TARGET_COLOR = "#d62728"
@@ -213,3 +214,37 @@ def remainder_bars(remainder: list[tuple[str, str, int]]) -> alt.Chart:
             tooltip=["entity_type", "reason", alt.Tooltip("cnt:Q", format=",")],
         )
     )
+
+
+def fleet_coverage(status: FleetStatus) -> alt.LayerChart:
+    """Each member's resolved_pct per table, a point each, against the target's rule; the members
+    in their waves' order, each named with its wave."""
+    data = pd.DataFrame(
+        [
+            {
+                "member": f"wave {read.member.wave} · {read.member.name}",
+                "wave": read.member.wave,
+                "table": coverage.table,
+                "resolved_pct": float(coverage.resolved_pct),
+            }
+            for read in status.members
+            for coverage in read.tables
+        ],
+        columns=["member", "wave", "table", "resolved_pct"],
+    )
+    order = list(data.sort_values(["wave", "member"], kind="stable")["member"].drop_duplicates())
+    low = min([float(TARGET_PCT) - 1, *data["resolved_pct"]])
+    points = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("resolved_pct:Q", title="resolved_pct", scale=alt.Scale(domain=[low, 100], nice=False)),
+            y=alt.Y("member:N", sort=order, axis=_names_axis(), title=None),
+            color=alt.Color("table:N", sort=list(MIGRATED_TABLES), legend=_legend()),
+            tooltip=["member", "table", "resolved_pct"],
+        )
+    )
+    rule = (
+        alt.Chart().mark_rule(color="black", strokeDash=[6, 4], size=2).encode(x=alt.datum(float(TARGET_PCT)))
+    )
+    return alt.layer(points, rule)

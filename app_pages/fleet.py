@@ -1,0 +1,38 @@
+import pandas as pd
+import streamlit as st
+
+from lib.coverage.counts import TARGET_PCT
+from lib.fleet.status import fleet_rows
+from lib.view.charts import fleet_coverage
+from ui import database, widgets
+
+st.title("Fleet")
+st.caption(
+    "Every member of the fleet file, read at once, and the rollup: the members' counts summed, never "
+    f"an average of their percentages, against the {TARGET_PCT}% target."
+)
+
+
+@st.fragment(run_every=10)
+def live_fleet():
+    status = database.fleet_status_now()
+    for read in status.members:
+        if not read.reachable:
+            st.error(
+                f"{read.member.name} (line {read.member.line}): {read.problem}",
+                icon=":material/database_off:",
+            )
+    for first, second in status.same_databases():
+        st.error(
+            f"{first.name} and {second.name} are one database: the rollup counts it twice.",
+            icon=":material/content_copy:",
+        )
+    widgets.table(pd.DataFrame(fleet_rows(status)).set_index("database"))
+    widgets.header(
+        "Coverage by member", "Each member's resolved_pct per table, the members in wave order.", sub=True
+    )
+    st.altair_chart(fleet_coverage(status), width="stretch")
+    widgets.show_sql("coverage_counts", label="SQL behind each member's figures")
+
+
+live_fleet()
