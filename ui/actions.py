@@ -55,6 +55,12 @@ def action_button(
             st.rerun(scope="app")
 
 
+def succeeded_just_now(key: str) -> bool:
+    """Whether the action of button `key` has just succeeded and the button, drawn further down,
+    has yet to take it up: what the page would show now is drawn again after it."""
+    return f"{key}_succeeded" in st.session_state
+
+
 def _act_on_click(
     key: str, action: Callable[..., T], arguments: Callable[[], tuple], then: Callable[[T], None]
 ) -> None:

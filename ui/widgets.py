@@ -89,7 +89,8 @@ def trigger_control(key: str) -> None:
     only this form, and the page is redrawn once, after the change, with the form reset."""
     allowed, reason = identity.may_act()
     states = database.read(trigger_states)
-    if done := st.session_state.get(f"{key}_done"):
+    # Said once the page is drawn again after the change, not in the run that leads to it.
+    if (done := st.session_state.get(f"{key}_done")) and not actions.succeeded_just_now(f"{key}_apply"):
         st.success(f"Done: {done}.", icon=":material/check_circle:")
     offered = [change for change, applies in TRIGGER_CHANGES.items() if any(map(applies, states))]
     change = st.radio(

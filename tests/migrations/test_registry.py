@@ -16,6 +16,7 @@ from lib.jobs.status import statuses
 from lib.registry import (
     COVERAGE_TRIGGERS,
     DRIFT_KINDS,
+    FLEET_PAGE,
     GUARD_TRIGGERS,
     MIGRATED_TABLES,
     OWNER_TRIGGERS,
@@ -110,4 +111,4 @@ def test_the_triggers_on_the_migrated_tables_are_the_registrys(db):
 
 def test_every_page_file_is_in_the_registry_and_every_registered_page_has_a_file():
     files = {path.relative_to(PROJECT_ROOT).as_posix() for path in (PROJECT_ROOT / "app_pages").glob("*.py")}
-    assert files == {page.file for page in PAGES}
+    assert files == {page.file for page in (FLEET_PAGE, *PAGES)}
