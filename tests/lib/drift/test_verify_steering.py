@@ -150,7 +150,7 @@ def test_the_cli_pauses_and_resumes_the_verify_that_the_cli_runs(demo_db):
             0,
             f"paused verify run {run_id}: it waits before its next batch, keeping its place, "
             "until `lib.cli resume --job verify`\n",
-        )
+        ), paused.stderr
         waiting = next(line for line in runner.stdout if line.startswith("waiting"))
         assert waiting == f"waiting before its next batch: paused: paused by {local_identity().name}\n"
         resumed = cli("resume", "--job", "verify", database_url=url_of(demo_db))
