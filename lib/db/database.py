@@ -13,11 +13,14 @@ from lib.sql import identifier
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-def create_engine_for(url: URL) -> Engine:
+def create_engine_for(url: URL, **options) -> Engine:
+    """An engine for `url` with the console's connect timeout and application name; `options` go to
+    create_engine (a poolclass, say)."""
     return create_engine(
         url,
         pool_pre_ping=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "owner-console"},
+        **options,
     )
 
 

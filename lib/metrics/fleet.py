@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
-from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from lib.db.database import CONNECT_TIMEOUT_SECONDS
+from lib.db.database import create_engine_for
 from lib.errors import SettingError
 from lib.finish.readiness import ReadinessSettings
 from lib.fleet.members import Member
@@ -55,15 +54,7 @@ def _member_collector(member: Member, throttle: ThrottleSettings, gates: Readine
     except SettingError as error:
         return _Unreadable(str(error))
     # No pool: a fleet of hundreds would keep a connection open on its servers for every member.
-    engine = create_engine(
-        url,
-        poolclass=NullPool,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "application_name": "owner-console metrics",
-        },
-    )
-    return ConsoleCollector(engine, throttle, gates)
+    return ConsoleCollector(create_engine_for(url, poolclass=NullPool), throttle, gates)
 
 
 class _Unreadable(Collector):
