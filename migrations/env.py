@@ -1,70 +1,8 @@
-"""Runs the revisions: each in its own transaction, every statement under lock_timeout.
-
-Online, the connection is the one a caller put in `config.attributes["connection"]` (tests, the
-demo loader), or else one built from the console's settings. Offline (`--sql`), it only needs the
-PostgreSQL dialect.
-"""
-
-import sys
+"""The CRM schema's revisions (migrations/versions/, and migrations/contract/ under `-n contract`),
+run as migrations/running.py runs every environment's."""
 
 from alembic import context
-from sqlalchemy.exc import SQLAlchemyError
 
-from lib.db.database import connection_failure, create_engine_for
-from lib.db.embedded import open_embedded_database
-from lib.db.settings import configured_database_url
-from lib.errors import ActionError, SetupError
+from migrations.running import run_revisions
 
-# Long enough for a busy table, short enough that queued writers never pile up behind a DDL lock.
-LOCK_TIMEOUT = "5s"
-
-config = context.config
-
-
-def run_migrations_offline() -> None:
-    context.configure(
-        dialect_name="postgresql",
-        transaction_per_migration=True,
-        literal_binds=True,
-    )
-    context.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    context.run_migrations()
-
-
-def run_on(connection) -> None:
-    # Session level, so that it also covers the autocommit blocks (CREATE INDEX CONCURRENTLY).
-    connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    connection.commit()
-    context.configure(connection=connection, transaction_per_migration=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
-    given = config.attributes.get("connection")
-    if given is not None:
-        run_on(given)
-        return
-    # From the command line: a sentence on stderr and exit status 1, never a traceback.
-    try:
-        engine = create_engine_for(configured_database_url() or open_embedded_database())
-        try:
-            connection = engine.connect()
-        except SQLAlchemyError as error:
-            raise SetupError(connection_failure(engine.url, error)) from None
-        with connection:
-            run_on(connection)
-    except (SetupError, ActionError) as error:  # ActionError: the contract migration refused
-        sys.exit(f"error: {error}")
-    except SQLAlchemyError as error:
-        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        sys.exit(f"error: the migration failed and its transaction was rolled back: {cause}")
-
-
-if context.is_offline_mode():
-    try:
-        run_migrations_offline()
-    except ActionError as error:  # the contract migration refused its offline SQL
-        sys.exit(f"error: {error}")
-else:
-    run_migrations_online()
+run_revisions(context)

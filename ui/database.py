@@ -30,7 +30,7 @@ from lib.db.shared_read import Computed, SharedRead
 from lib.demo.startup import open_console_database
 from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
-from lib.fleet.members import configured_members
+from lib.fleet.members import configured_fleet
 from lib.fleet.status import FleetStatus, fleet_status
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
@@ -102,7 +102,7 @@ def _shared_coverage() -> list[TableCoverage]:
 
 @st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
 def _shared_fleet_status() -> FleetStatus:
-    return fleet_status(configured_members())
+    return fleet_status(configured_fleet()[1])
 
 
 def fleet_status_now() -> FleetStatus:

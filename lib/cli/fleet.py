@@ -6,12 +6,12 @@ in the file and the reason, one sentence each), or when two members are one data
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from lib.cli.output import open_stdout
-from lib.errors import BadInput, SettingError
+from lib.cli.rollout import add_rollout_commands
+from lib.errors import BadInput
 from lib.fleet.export import write_fleet_csv
-from lib.fleet.members import FLEET_SETTING, Member, fleet_file, load_fleet
+from lib.fleet.members import configured_fleet
 from lib.fleet.status import FleetStatus, fleet_status
 from lib.registry import MIGRATED_TABLES, REASONS
 from lib.remainder.unresolved import UnresolvedFilter
@@ -41,14 +41,7 @@ def add_fleet_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--reason", action="append", choices=REASONS)
     export.add_argument("--username-contains", default="")
     export.set_defaults(run=export_command)
-
-
-def configured_fleet() -> tuple[Path, tuple[Member, ...]]:
-    """The fleet file and its members, or SettingError when no fleet is configured."""
-    path = fleet_file()
-    if path is None:
-        raise SettingError(f"No fleet is configured: name its file in {FLEET_SETTING}, or as fleet_file.")
-    return path, load_fleet(path)
+    add_rollout_commands(actions)
 
 
 def export_command(args: argparse.Namespace) -> int:

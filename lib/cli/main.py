@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from lib.backfill.progress import Progress
 from lib.backfill.task import RunOptions
 from lib.cli.aliases import add_alias_commands
-from lib.cli.fleet import add_fleet_commands, configured_fleet
+from lib.cli.fleet import add_fleet_commands
 from lib.cli.output import open_stdout
 from lib.coverage.counts import TARGET_PCT, table_coverage
 from lib.coverage.forecast import forecast
@@ -42,6 +42,7 @@ from lib.errors import ActionError, BadInput, Refused, SetupError
 from lib.finish.next_step import next_steps
 from lib.finish.readiness import all_hold, outlook, readiness, readiness_settings
 from lib.finish.writers import owner_writers
+from lib.fleet.members import configured_fleet
 from lib.guard.actions import (
     change_triggers,
     psql_session,

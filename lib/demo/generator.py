@@ -171,11 +171,13 @@ def load_demo(
     *,
     user_count: int | None = None,
     skip_backfill: bool = False,
+    migrate: bool = True,
 ) -> DemoReport:
     """Build the baseline on an empty database, copy in the legacy CRM, then migrate to head.
 
     `user_count` defaults to one per 50 accounts (60 at least). With `skip_backfill`, the migration
     leaves every owner_user_id empty, as `-x skip_backfill=true` does, for a backfill to fill.
+    Without `migrate`, the database stays at the baseline: a CRM before the migration.
     """
     if accounts < 1 or opportunities < 0:
         raise ValueError("the demo needs at least one account and no negative counts")
@@ -218,7 +220,8 @@ def load_demo(
     connection.execute(text("ANALYZE app_users, crm_accounts, crm_opportunities"))
     connection.commit()
     loaded = time.perf_counter()
-    upgrade(connection, "head", skip_backfill=skip_backfill)
+    if migrate:
+        upgrade(connection, "head", skip_backfill=skip_backfill)
     migrated = time.perf_counter()
     return DemoReport(
         users=len(users.rows),

@@ -67,10 +67,14 @@ def fleet_file(environ: Mapping[str, str] = os.environ, secrets_file: Path = SEC
     return Path(raw) if raw else None
 
 
-def configured_members(environ: Mapping[str, str] = os.environ) -> tuple[Member, ...] | None:
-    """The members of the configured fleet file, or None without one."""
+def configured_fleet(environ: Mapping[str, str] = os.environ) -> tuple[Path, tuple[Member, ...]]:
+    """The configured fleet file and its members, or SettingError when no fleet is configured."""
     path = fleet_file(environ)
-    return None if path is None else load_fleet(path)
+    if path is None:
+        raise SettingError(
+            f"No fleet is configured: name its file in {FLEET_SETTING}, or as {FLEET_FILE_SETTING}."
+        )
+    return path, load_fleet(path)
 
 
 def load_fleet(path: Path) -> tuple[Member, ...]:

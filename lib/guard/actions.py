@@ -42,6 +42,11 @@ class AliasConflict(Busy):
     """Aliases changed under a write; nothing was written."""
 
 
+def caused_by(rollout: int | None) -> dict:
+    """An audit entry's parameters naming the fleet rollout behind the action, if one is."""
+    return {} if rollout is None else {"rollout": rollout}
+
+
 def start_backfill(
     engine: Engine,
     identity: Identity,
@@ -49,13 +54,16 @@ def start_backfill(
     on_progress: Callable[[Progress], None] = lambda progress: None,
     options: RunOptions = DEFAULT_OPTIONS,
     on_created: Callable[[], None] = lambda: None,
+    rollout: int | None = None,
 ) -> RunOutcome:
+    """One backfill run, audited; `rollout` names the fleet rollout that started it."""
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
         "source": identity.via,
         "throttle": options.throttle.as_json(),
         "tuning": options.tuning.as_json(),
+        **caused_by(rollout),
     }
     # The started row is written with the run itself: a run killed before it ends still has it.
     with audited(engine, identity, "backfill", parameters, started_row=False) as attempt:
@@ -82,15 +90,17 @@ def verify(
     on_progress: Callable[[VerifyProgress], None] = lambda progress: None,
     on_created: Callable[[], None] = lambda: None,
     throttle: ThrottleSettings = DEFAULT_THROTTLE,
+    rollout: int | None = None,
 ) -> VerifyOutcome:
     """Scan every migrated table for drift and store what it finds, held by the signals of
-    `throttle`; audited with its verdict."""
+    `throttle`; audited with its verdict. `rollout` names the fleet rollout that started it."""
     parameters = {
         "batch_size": settings.batch_size,
         "pause_ms": settings.pause_ms,
         "source": identity.via,
         "fresh": fresh,
         "throttle": throttle.as_json(),
+        **caused_by(rollout),
     }
     with audited(engine, identity, "verify", parameters) as attempt:
         task = Verify(settings, identity.name, identity.via, fresh, on_progress, throttle)
@@ -157,11 +167,12 @@ STEPS = {
 }
 
 
-def steer_job(engine: Engine, identity: Identity, job: str, step: str) -> int:
+def steer_job(engine: Engine, identity: Identity, job: str, step: str, rollout: int | None = None) -> int:
     """Pause, resume or cancel (`step`) the `job` (backfill, verify) in progress, between two of
-    its batches; its run id. A paused run keeps its place and its lock."""
+    its batches; its run id. A paused run keeps its place and its lock. `rollout` names the fleet
+    rollout that asked."""
     taken = STEPS[step]
-    with audited(engine, identity, f"{step} {job}", {}) as attempt:
+    with audited(engine, identity, f"{step} {job}", caused_by(rollout)) as attempt:
         with engine.begin() as connection:
             run_id = steer(connection, JOBS[job], taken.applies_to, taken.leads_to, identity.name)
         if run_id is None:

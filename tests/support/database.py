@@ -19,9 +19,19 @@ TEST_SERVER_URL = os.environ.get("TEST_SERVER_URL")
 TEST_DATA_DIR = Path(os.environ.get("TEST_SERVER_DATA_DIR", PROJECT_ROOT / ".data" / "pytest"))
 SCHEMA_TEMPLATE = "template_schema"
 DEMO_TEMPLATE = "template_demo"
+# The demo CRM before the migration: at the baseline revision, owner_username alone.
+LEGACY_TEMPLATE = "template_legacy"
 # Small enough to build in a second, large enough that the quotas still land on both sides of 99%.
 DEMO_ACCOUNTS, DEMO_OPPORTUNITIES = 2_000, 6_000
 _database_numbers = itertools.count()
+
+
+def drop_leftovers(url: URL) -> None:
+    """The databases that tests of an earlier session left on the server, dropped."""
+    with admin_connection(url) as admin:
+        leftovers = admin.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"))
+        for (name,) in leftovers.all():
+            admin.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def build_template(server_url: URL, name: str, step: Callable[[Connection], object]) -> None:

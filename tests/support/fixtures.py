@@ -1,7 +1,8 @@
 """The fixtures every test folder shares: the site file, the test server and its databases, and
 Chromium. tests/conftest.py registers them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,13 @@ from tests.support.database import (
     DEMO_ACCOUNTS,
     DEMO_OPPORTUNITIES,
     DEMO_TEMPLATE,
+    LEGACY_TEMPLATE,
     SCHEMA_TEMPLATE,
     TEST_DATA_DIR,
     TEST_SERVER_URL,
-    admin_connection,
     build_template,
     clone,
+    drop_leftovers,
 )
 from tests.support.site import set_site_setting, write_site_file
 
@@ -51,15 +53,42 @@ def empty_site_file(site_file) -> None:
 def server_url() -> URL:
     """The session's server, with the two templates built afresh."""
     url = parse_database_url(TEST_SERVER_URL) if TEST_SERVER_URL else start_embedded_server(TEST_DATA_DIR)
-    with admin_connection(url) as admin:
-        leftovers = admin.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"))
-        for (name,) in leftovers.all():
-            admin.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    drop_leftovers(url)
     build_template(url, SCHEMA_TEMPLATE, lambda connection: upgrade(connection, "head"))
     build_template(
         url, DEMO_TEMPLATE, lambda connection: load_demo(connection, DEMO_ACCOUNTS, DEMO_OPPORTUNITIES)
     )
     return url
+
+
+@pytest.fixture(scope="session")
+def fleet_servers(server_url) -> tuple[URL, ...]:
+    """Three servers for the fleet's tests: the session's, and two embedded clusters on data
+    folders of their own; each holds the legacy template (the demo CRM at the baseline)."""
+    extra = tuple(start_embedded_server(Path(f"{TEST_DATA_DIR}-fleet-{number}")) for number in (1, 2))
+    for url in extra:
+        drop_leftovers(url)
+    for url in (server_url, *extra):
+        build_template(
+            url,
+            LEGACY_TEMPLATE,
+            lambda connection: load_demo(connection, DEMO_ACCOUNTS, DEMO_OPPORTUNITIES, migrate=False),
+        )
+    return (server_url, *extra)
+
+
+@pytest.fixture
+def databases() -> Iterator[Callable[[URL, str], Engine]]:
+    """databases(server, template) -> a database of its own cloned from the template on that
+    server, dropped after the test."""
+    with ExitStack() as made:
+
+        def make(server: URL, template: str) -> Engine:
+            clones = clone(server, template)
+            made.callback(lambda: next(clones, None))
+            return next(clones)
+
+        yield make
 
 
 @pytest.fixture
