@@ -2,15 +2,17 @@ import pandas as pd
 import streamlit as st
 
 from lib.coverage.counts import TARGET_PCT
+from lib.fleet.rollout import OPEN
 from lib.fleet.status import fleet_rows
 from lib.view.charts import fleet_coverage
-from ui import database, widgets
+from ui import database, fleet, identity, widgets
 
 st.title("Fleet")
 st.caption(
     "Every member of the fleet file, read at once, and the rollup: the members' counts summed, never "
     f"an average of their percentages, against the {TARGET_PCT}% target."
 )
+allowed, reason = identity.may_act()
 
 
 @st.fragment(run_every=10)
@@ -36,3 +38,30 @@ def live_fleet():
 
 
 live_fleet()
+
+widgets.header(
+    "Rollout",
+    "The migration over the fleet, wave by wave from the canary: each member migrated to head, "
+    "backfilled and verified, and the next wave started once every member of the one before passed "
+    "its gates (coverage, no drift, no failed run, soak).",
+)
+if not allowed:
+    st.info(reason, icon=":material/visibility:")
+
+
+@st.fragment(run_every=2)
+def rollout_progress():
+    rollout, rows = fleet.rollout_now()
+    if rollout is None or rollout.status not in OPEN:
+        if rollout is not None:
+            st.caption(f"Rollout {rollout.id} {rollout.status}: {rollout.waiting_on}")
+        fleet.start_button(allowed)
+        if rollout is None:
+            return
+    fleet.rollout_summary(rollout, rows)
+    if rollout.status in OPEN:
+        fleet.rollout_buttons(rollout, allowed)
+        fleet.member_buttons(rows, allowed)
+
+
+rollout_progress()

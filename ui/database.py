@@ -30,7 +30,7 @@ from lib.db.shared_read import Computed, SharedRead
 from lib.demo.startup import open_console_database
 from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
-from lib.fleet.members import configured_fleet
+from lib.fleet.members import configured_fleet, member_named, open_member_database
 from lib.fleet.status import FleetStatus, fleet_status
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
@@ -44,13 +44,30 @@ LIVE_CACHE_SECONDS = 3
 ON_REQUEST_REUSE_SECONDS = 30
 
 
+# The fleet member that this session's pages show (the sidebar's choice), or None for the console's
+# own database: without a fleet, and on the Fleet page.
+CHOSEN_MEMBER = "database_member"
+
+
+def show_member(name: str | None) -> None:
+    """The member that the page about to be drawn reads and acts on; app.py sets it each run."""
+    st.session_state[CHOSEN_MEMBER] = name
+
+
 @st.cache_resource(show_spinner="Opening the database…", on_release=Engine.dispose)
+def _engine_of(member: str | None) -> Engine:
+    if member is None:
+        return open_console_database()
+    return open_member_database(member_named(configured_fleet()[1], member))
+
+
 def _engine() -> Engine:
-    return open_console_database()
+    return _engine_of(st.session_state.get(CHOSEN_MEMBER))
 
 
 def engine() -> Engine:
-    """The console's engine; a database that cannot be opened stops the page with its reason."""
+    """The engine of the database the page shows; one that cannot be opened stops the page with
+    its reason."""
     with database_problems_shown():
         return _engine()
 
@@ -58,8 +75,10 @@ def engine() -> Engine:
 @st.cache_resource(show_spinner=False, on_release=background.BackgroundJobs.stop)
 def start_background_jobs() -> background.BackgroundJobs:
     """The process's background jobs, unless its launcher (ui.serve) already started them: a
-    console run by `streamlit run app.py` starts them with its first page."""
-    return background.start_background_jobs(engine())
+    console run by `streamlit run app.py` starts them with its first page. They keep the console's
+    own database; each fleet member's are kept by its own console."""
+    with database_problems_shown():
+        return background.start_background_jobs(_engine_of(None))
 
 
 @contextmanager
@@ -84,7 +103,9 @@ def problem_sentence(error: SetupError | OperationalError) -> str:
         return str(error)
     if not is_connection_problem(error):
         raise error
-    return connection_failure(configured_database_url() or _engine().url, error)
+    shown = st.session_state.get(CHOSEN_MEMBER)
+    url = configured_database_url() if shown is None else member_named(configured_fleet()[1], shown).url()
+    return connection_failure(url or _engine().url, error)
 
 
 def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:
@@ -95,8 +116,8 @@ def read(fetch: Callable[..., T], *args, retry: bool = True, **kwargs) -> T:
 
 
 @st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
-def _shared_coverage() -> list[TableCoverage]:
-    with _engine().connect() as connection:
+def _shared_coverage(member: str | None) -> list[TableCoverage]:
+    with _engine_of(member).connect() as connection:
         return table_coverage(connection)
 
 
@@ -115,12 +136,12 @@ def fleet_status_now() -> FleetStatus:
 def coverage_now(retry: bool = True) -> list[TableCoverage]:
     """The playbook's step-3 figures, at most a few seconds old, shared by every viewer."""
     with database_problems_shown(retry):
-        return _shared_coverage()
+        return _shared_coverage(st.session_state.get(CHOSEN_MEMBER))
 
 
 @st.cache_resource(show_spinner=False)
-def _shared_reads() -> dict[str, SharedRead]:
-    """One of each per console process, shared by every session."""
+def _shared_reads(member: str | None) -> dict[str, SharedRead]:
+    """One of each per database and console process, shared by every session."""
     return {
         "username_matches": SharedRead("username matches", username_matches),
     }
@@ -148,7 +169,7 @@ def recompute_alias_suggestions() -> None:
 def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | None:
     """The distinct-username counts last taken by anyone, or None; `count_now` counts afresh
     unless they are younger than ON_REQUEST_REUSE_SECONDS."""
-    work = _shared_reads()["username_matches"]
+    work = _shared_reads(st.session_state.get(CHOSEN_MEMBER))["username_matches"]
     if not count_now:
         return work.latest()
     with database_problems_shown(), st.spinner("Counting the distinct usernames…"):

@@ -11,6 +11,7 @@ from lib.db.settings import configured_database_url, describe_url
 from lib.drift.waiting import writes_waiting
 from lib.errors import BadInput
 from lib.finish.readiness import Gate
+from lib.fleet.members import Member
 from lib.guard.actions import change_triggers
 from lib.guard.identity import role_of
 from lib.guard.triggers import trigger_states
@@ -20,12 +21,32 @@ from lib.text import as_text, counted, moment
 from ui import actions, database, identity
 
 
-def sidebar() -> None:
+def member_selector(members: tuple[Member, ...]) -> str:
+    """The fleet member that the pages show: the sidebar's choice, kept in the URL's ?database= so
+    that a link shows the same member, and across pages."""
+    names = [member.name for member in members]
+    asked = st.query_params.get("database") or st.session_state.get(LAST_MEMBER) or names[0]
+    if asked not in names:
+        st.sidebar.error(f"No member of the fleet is named {asked!r}; showing {names[0]}.")
+        asked = names[0]
+    chosen = st.sidebar.selectbox("Database", names, index=names.index(asked), key="member_selector")
+    st.query_params["database"] = st.session_state[LAST_MEMBER] = chosen
+    return chosen
+
+
+LAST_MEMBER = "last_member_shown"
+
+
+def sidebar(member: str | None = None) -> None:
+    """Where the page's figures come from, and who is looking; `member`, the fleet member shown."""
     engine = database.engine()
     revision, head = database.read(current_revision), head_revision()
     with st.sidebar:
-        source = "DATABASE_URL" if configured_database_url() else "embedded demo"
-        st.caption(f"**Database** {describe_url(engine.url)} ({source})")
+        if member is not None:
+            source = "fleet member"
+        else:
+            source = "DATABASE_URL" if configured_database_url() else "embedded demo"
+        st.caption(f"**Database** {member or describe_url(engine.url)} ({source})")
         behind = "" if revision == head else f" — head is {head}"
         st.caption(f"**Revision** {revision}{behind}")
         who = identity.visitor()

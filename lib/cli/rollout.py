@@ -16,7 +16,7 @@ from lib.db.database import connection_failure, create_engine_for
 from lib.finish.readiness import all_hold, readiness, readiness_settings
 from lib.fleet.control import control_engine
 from lib.fleet.members import configured_fleet
-from lib.fleet.plan import plan_for
+from lib.fleet.plan import plan_for, read_plan_file
 from lib.fleet.rollout import (
     latest_rollout,
     retry_member,
@@ -86,7 +86,7 @@ def add_rollout_commands(actions: argparse._SubParsersAction) -> None:
 
 
 def start_command(args: argparse.Namespace, path: Path, members) -> int:
-    plan = plan_for(members, args.plan)
+    plan = plan_for(members, read_plan_file(args.plan) if args.plan else {})
     rollout_id = _with_queue(
         lambda control, queue: start_rollout(control, local_identity(), path, members, plan, queue)
     )

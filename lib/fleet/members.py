@@ -19,8 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+from lib.db.database import check_reachable, create_engine_for
+from lib.db.schema import require_current_schema
 from lib.db.settings import SECRETS_FILE, console_setting, parse_database_url
 from lib.errors import SettingError
 
@@ -75,6 +78,25 @@ def configured_fleet(environ: Mapping[str, str] = os.environ) -> tuple[Path, tup
             f"No fleet is configured: name its file in {FLEET_SETTING}, or as {FLEET_FILE_SETTING}."
         )
     return path, load_fleet(path)
+
+
+def member_named(members: tuple[Member, ...], name: str) -> Member:
+    """The member called `name`, or SettingError naming the choices."""
+    for member in members:
+        if member.name == name:
+            return member
+    raise SettingError(
+        f"No member of the fleet is named {name!r}; the members are {', '.join(m.name for m in members)}."
+    )
+
+
+def open_member_database(member: Member) -> Engine:
+    """An engine on the member at head, or a SetupError saying what to fix: the console shows a
+    member as its own console would, and migrates it only in a rollout."""
+    engine = create_engine_for(member.url())
+    check_reachable(engine)
+    require_current_schema(engine)
+    return engine
 
 
 def load_fleet(path: Path) -> tuple[Member, ...]:

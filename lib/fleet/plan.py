@@ -8,8 +8,10 @@ The waves and their members come from the fleet file; a plan file only changes t
 """
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from lib.errors import SettingError
 from lib.fleet.members import KEY_LINE, Member
@@ -49,9 +51,8 @@ class Plan:
         return self.waves[number]
 
 
-def plan_for(members: tuple[Member, ...], path: Path | None = None) -> Plan:
-    """The plan over `members`: the defaults, changed by the plan file at `path` when given."""
-    settings = _read(path) if path else {}
+def plan_for(members: tuple[Member, ...], settings: Mapping[str, object] = MappingProxyType({})) -> Plan:
+    """The plan over `members`: the defaults, changed by `settings` (a plan file's keys)."""
     concurrency = settings.get("concurrency", DEFAULT_CONCURRENCY)
     numbers = sorted({member.wave for member in members})
     waves = tuple(
@@ -69,7 +70,8 @@ def plan_for(members: tuple[Member, ...], path: Path | None = None) -> Plan:
     )
 
 
-def _read(path: Path) -> dict:
+def read_plan_file(path: Path) -> dict:
+    """The settings of the plan file at `path`, or PlanFileError."""
     try:
         text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)

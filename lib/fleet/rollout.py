@@ -107,6 +107,25 @@ def rollout_members(connection: Connection, rollout_id: int) -> list:
     return connection.execute(query("rollout_members"), {"rollout_id": rollout_id}).all()
 
 
+def wave_lines(rollout: Rollout, rows: list) -> list[str]:
+    """Each wave of the rollout's plan in one sentence: passed, what it waits on while it is under
+    way, or the wave it waits for."""
+    under_way = next((row.wave for row in rows if row.state not in DONE), None)
+    lines = []
+    for wave in rollout.plan.waves:
+        in_wave = [row for row in rows if row.wave == wave.number]
+        name = "Wave 0, the canary" if wave.number == 0 else f"Wave {wave.number}"
+        size = f"{counted(len(in_wave), 'member')}, {wave.concurrency} at a time"
+        if all(row.state in DONE for row in in_wave):
+            skipped = sum(row.state == "skipped" for row in in_wave)
+            lines.append(f"{name} ({size}): passed" + (f", {skipped} skipped." if skipped else "."))
+        elif wave.number == under_way:
+            lines.append(f"{name} ({size}): {rollout.status}. {rollout.waiting_on or ''}".strip())
+        else:
+            lines.append(f"{name} ({size}): waits for wave {wave.number - 1} to pass its gates.")
+    return lines
+
+
 def start_rollout(
     control: Engine,
     identity: Identity,
