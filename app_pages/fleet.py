@@ -4,7 +4,7 @@ import streamlit as st
 from lib.coverage.counts import TARGET_PCT
 from lib.fleet.rollout import OPEN
 from lib.fleet.status import fleet_rows
-from lib.view.charts import fleet_coverage
+from lib.view.charts import bar_chart_height, fleet_coverage
 from ui import database, fleet, identity, widgets
 
 st.title("Fleet")
@@ -29,12 +29,21 @@ def live_fleet():
             f"{first.name} and {second.name} are one database: the rollup counts it twice.",
             icon=":material/content_copy:",
         )
-    widgets.table(pd.DataFrame(fleet_rows(status)).set_index("database"))
+    widgets.table(pd.DataFrame(fleet_rows(status)))
     widgets.header(
         "Coverage by member", "Each member's resolved_pct per table, the members in wave order.", sub=True
     )
-    st.altair_chart(fleet_coverage(status), width="stretch")
+    members_read = sum(read.reachable for read in status.members)
+    st.altair_chart(fleet_coverage(status), width="stretch", height=bar_chart_height(members_read))
     widgets.show_sql("coverage_counts", label="SQL behind each member's figures")
+    st.download_button(
+        "Download every member's unresolved rows as CSV",
+        data=database.fleet_unresolved_csv,
+        file_name="fleet-unresolved-owners.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 live_fleet()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
 import streamlit as st
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from lib.aliases.suggestions import (
@@ -30,6 +30,7 @@ from lib.db.shared_read import Computed, SharedRead
 from lib.demo.startup import open_console_database
 from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
+from lib.fleet.export import write_fleet_csv
 from lib.fleet.members import configured_fleet, member_named, open_member_database
 from lib.fleet.status import FleetStatus, fleet_status
 from lib.guard.audit import AuditFilter, write_audit_csv
@@ -179,22 +180,32 @@ def counted_username_matches(count_now: bool = False) -> Computed[list[dict]] | 
 def unresolved_csv(rows: UnresolvedFilter) -> bytes:
     """The CSV of the filtered rows, built when the download is clicked. The rows stream from
     the database; Streamlit serves the finished file from memory (about 10 MB per 100k rows)."""
-    return _csv_bytes(lambda connection, out: write_csv(connection, rows, out))
+    return _csv_bytes(lambda out: _on_a_connection(write_csv, rows, out))
 
 
 def audit_csv(entries: AuditFilter) -> bytes:
-    return _csv_bytes(lambda connection, out: write_audit_csv(connection, entries, out))
+    return _csv_bytes(lambda out: _on_a_connection(write_audit_csv, entries, out))
 
 
 def drift_csv(run_id: int) -> bytes:
-    return _csv_bytes(lambda connection, out: write_drift_csv(connection, run_id, out))
+    return _csv_bytes(lambda out: _on_a_connection(write_drift_csv, run_id, out))
 
 
-def _csv_bytes(write: Callable[[Connection, TextIO], int]) -> bytes:
+def fleet_unresolved_csv() -> bytes:
+    """Every member's unresolved rows in one CSV, the member's name first, as `lib.cli fleet
+    export-unresolved` writes it."""
+    return _csv_bytes(lambda out: write_fleet_csv(configured_fleet()[1], UnresolvedFilter(), out))
+
+
+def _on_a_connection(write: Callable[..., int], what, out: TextIO) -> int:
+    with _engine().connect() as connection:
+        return write(connection, what, out)
+
+
+def _csv_bytes(write: Callable[[TextIO], object]) -> bytes:
     out = io.BytesIO()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    with _engine().connect() as connection:
-        write(connection, text)
+    write(text)
     text.flush()
     return out.getvalue()
 

@@ -107,7 +107,7 @@ def rollout_summary(rollout: Rollout, rows: list) -> None:
                 }
                 for row in rows
             ]
-        ).set_index("member")
+        )
     )
     if all(row.state in DONE for row in rows):
         st.success("Every wave passed.")

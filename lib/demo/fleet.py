@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
 
 from lib.db.database import create_engine_for, recreate_database
 from lib.db.embedded import start_embedded_server
@@ -60,12 +61,22 @@ BUILDERS: dict[str, Callable[[Connection], None]] = {
 }
 
 
-def build_demo_fleet(count: int, say: Callable[[str], None] = lambda line: None) -> Path:
-    """Create the N member databases afresh and write their fleet file; its path."""
+def build_demo_fleet(
+    count: int,
+    say: Callable[[str], None] = lambda line: None,
+    servers: tuple[URL, ...] | None = None,
+    fleet_file: Path | None = None,
+) -> Path:
+    """Create the N member databases afresh, in turn on each of `servers` (the embedded server and a
+    second one beside it by default), and write their fleet file (beside the data folder by
+    default); its path."""
     if count < 1:
         raise ValueError("a demo fleet has at least one member")
     home = embedded_data_dir()
-    servers = (start_embedded_server(), start_embedded_server(home.parent / f"{home.name}-fleet-2"))
+    servers = servers or (
+        start_embedded_server(),
+        start_embedded_server(home.parent / f"{home.name}-fleet-2"),
+    )
     lines = []
     for number in range(count):
         state = STATES[number % len(STATES)]
@@ -84,6 +95,6 @@ def build_demo_fleet(count: int, say: Callable[[str], None] = lambda line: None)
             f'[[member]]\nname = "{name}"\nurl = "{url.render_as_string(hide_password=False)}"\n'
             f'wave = {wave}\ntags = ["demo", "{state}"]\n'
         )
-    path = home.parent / "fleet-demo.toml"
+    path = fleet_file or home.parent / "fleet-demo.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -121,7 +121,8 @@ def _coverage_columns(tables: tuple[TableCoverage, ...]) -> dict:
     columns = {}
     for table in MIGRATED_TABLES:
         coverage = by_table.get(table)
-        columns[f"{table} %"] = coverage.resolved_pct if coverage else None
+        # A float: a column of numbers, blank where a member has no counts yet.
+        columns[f"{table} %"] = float(coverage.resolved_pct) if coverage else None
         columns[f"{table} resolved"] = coverage.resolved_fk if coverage else None
         columns[f"{table} owned"] = coverage.total_legacy if coverage else None
     return columns

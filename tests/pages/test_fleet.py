@@ -28,7 +28,7 @@ def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
     assert app.title[0].value == "Fleet"
     [error] = texts(app.error)
     assert error.startswith("eu-2 (line 11): Cannot connect to ")
-    frame = app.dataframe[0].value
+    frame = app.dataframe[0].value.set_index("database")
     assert list(frame.index) == ["eu-1", "us-1", "fleet (sum)"]
     for table in MIGRATED_TABLES:
         summed = [0, 0]
@@ -38,7 +38,7 @@ def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
             summed = [summed[0] + total_legacy, summed[1] + resolved_fk]
         rollup = frame.loc["fleet (sum)"]
         assert (rollup[f"{table} owned"], rollup[f"{table} resolved"]) == tuple(summed)
-        assert rollup[f"{table} %"] == resolved_pct(*summed)
+        assert rollup[f"{table} %"] == float(resolved_pct(*summed))
     assert any(has_target_rule(spec) for spec in chart_specs(app))
     # The root serves it: the fleet's page comes first.
     assert console(demo_db).title[0].value == "Fleet"
