@@ -1,5 +1,5 @@
 """`scripts/bench [--scale S]`: the scale benchmarks P1-P9 in one run, printed as one table;
-`scripts/bench --fleet`: the fleet's, F1-F2 (bench/fleet.py), instead.
+`scripts/bench --fleet`: the fleet's, F1-F5 (bench/fleet.py), instead.
 
 At --scale 1 (the default) the CRM has 2M accounts, 5M opportunities and 100k users, with the
 demo's defect mix, in an embedded PostgreSQL in .data/bench. Each measure runs on its own copy of

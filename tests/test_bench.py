@@ -3,6 +3,8 @@ figures it compares must agree: P4 asserts that the console's coverage equals th
 step 3, P6 that the export holds every unresolved row, P7 that verify finds no drift after the
 backfill. No timing is asserted."""
 
+import re
+
 import pytest
 
 from bench.__main__ import run_benchmarks, table
@@ -30,6 +32,12 @@ def test_the_benchmark_runs_every_measure_at_smoke_scale(server_url):
 @pytest.mark.slow
 def test_the_fleet_benchmark_runs_at_smoke_size(server_url, tmp_path):
     said = []
-    figures = fleet_figures([server_url], tmp_path, members=3, say=said.append)
-    assert [figure.key for figure in figures] == ["F1", "F2"]
-    assert said == ["fleet: 3 members on 1 servers"]
+    figures = fleet_figures(
+        [server_url], tmp_path, members=3, rollout_members=3, export_rows=100, say=said.append
+    )
+    assert [figure.key for figure in figures] == ["F1", "F2", "F3", "F4", "F5"]
+    assert said[0] == "fleet: 3 members on 1 servers"
+    assert said[1].startswith("rollout: 3 members in ")
+    # Each member's 100 rows written for it, and the demo's own.
+    written = int(re.search(r"([\d,]+) rows", figures[4].measure)[1].replace(",", ""))
+    assert written > 10 * 100
