@@ -5,6 +5,7 @@ in the file and the reason, one sentence each), or when two members are one data
 
 import argparse
 import json
+from dataclasses import asdict
 import sys
 
 from lib.cli.output import open_stdout
@@ -105,6 +106,7 @@ def as_json(status: FleetStatus) -> dict:
                 "problem": member.problem,
                 "revision": member.revision,
                 "tables": tables(member.tables),
+                "glance": asdict(member.glance) if member.glance else None,
             }
             for member in status.members
         ],

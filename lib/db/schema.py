@@ -1,6 +1,7 @@
 """Alembic revisions of the CRM schema: where the database stands and moving it."""
 
 from argparse import Namespace
+from functools import cache
 
 from alembic import command
 from alembic.config import Config
@@ -41,7 +42,9 @@ def alembic_config(
     return config
 
 
+@cache
 def head_revision() -> str:
+    """The newest revision this console knows: read once, as the revisions ship with the code."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

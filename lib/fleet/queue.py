@@ -29,6 +29,7 @@ MEMBER_STEPS = "fleet.member_steps"
 HEARTBEAT_SECONDS = 2.0
 STALLED_AFTER_SECONDS = 10.0
 RECOVER_EVERY_SECONDS = 2.0
+POLL_SECONDS = 0.5
 WORKER_CONCURRENCY = 8
 
 
@@ -98,6 +99,9 @@ async def _work(
         worker = asyncio.create_task(
             app.run_worker_async(
                 concurrency=concurrency,
+                # A rollout looks again each second, as a task scheduled for then: found within
+                # this long (a task to run now is announced at once, by NOTIFY).
+                fetch_job_polling_interval=POLL_SECONDS,
                 update_heartbeat_interval=HEARTBEAT_SECONDS,
                 stalled_worker_timeout=STALLED_AFTER_SECONDS,
                 install_signal_handlers=install_signal_handlers,

@@ -9,17 +9,31 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.coverage.counts import TableCoverage, resolved_pct, table_coverage
 from lib.db.database import connection_failure, create_engine_for
+from lib.db.schema import head_revision
 from lib.errors import SettingError
+from lib.finish.readiness import ReadinessSettings, readiness, readiness_settings
 from lib.fleet.members import Member
-from lib.registry import MIGRATED_TABLES
+from lib.registry import MIGRATED_TABLES, OWNER_TRIGGERS
 from lib.sql import query
+from lib.text import counted
 
 # Members read at once: a fleet of hundreds is read in a few rounds of connections.
 PARALLEL_READS = 16
+
+
+@dataclass(frozen=True)
+class MemberGlance:
+    """A migrated member's triggers, last run, drift and readiness, each in a few words."""
+
+    triggers: str  # "4 of 4 on"
+    last_run: str  # "run 3 succeeded", "run 4 running, held by replica_lag"
+    drift: str  # "none (verify 2)", "12 rows (verify 5)", "not verified"
+    readiness: str  # "5 of 7 gates hold"
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,7 @@ class MemberStatus:
     revision: str | None = None
     tables: tuple[TableCoverage, ...] = ()  # empty before the migration keeps coverage counts
     database: tuple[datetime, int] | None = None  # its server's start and its oid: which database it is
+    glance: MemberGlance | None = None  # None for a member that is not at head
 
     @property
     def reachable(self) -> bool:
@@ -55,12 +70,15 @@ class FleetStatus:
 
 
 def fleet_status(members: tuple[Member, ...], environ: Mapping[str, str] = os.environ) -> FleetStatus:
+    settings = readiness_settings(environ)
     with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(members))) as pool:
-        statuses = tuple(pool.map(lambda member: member_status(member, environ), members))
+        statuses = tuple(pool.map(lambda member: member_status(member, environ, settings), members))
     return FleetStatus(statuses, rollup(statuses))
 
 
-def member_status(member: Member, environ: Mapping[str, str] = os.environ) -> MemberStatus:
+def member_status(
+    member: Member, environ: Mapping[str, str] = os.environ, settings: ReadinessSettings | None = None
+) -> MemberStatus:
     try:
         url = member.url(environ)
     except SettingError as error:
@@ -74,11 +92,35 @@ def member_status(member: Member, environ: Mapping[str, str] = os.environ) -> Me
                 connection.execute(query("fleet_member_revision")).scalar() if found.has_revision else None
             )
             tables = tuple(table_coverage(connection)) if found.has_coverage else ()
+            at_head = revision is not None and revision == head_revision()
+            glance = _glance(connection, settings or readiness_settings(environ)) if at_head else None
     except SQLAlchemyError as error:
         return MemberStatus(member, problem=connection_failure(url, error))
     finally:
         engine.dispose()
-    return MemberStatus(member, None, revision, tables, (found.server_started_at, found.database_oid))
+    return MemberStatus(member, None, revision, tables, (found.server_started_at, found.database_oid), glance)
+
+
+def _glance(connection: Connection, settings: ReadinessSettings) -> MemberGlance:
+    row = connection.execute(query("fleet_member_state"), {"owner_triggers": list(OWNER_TRIGGERS)}).one()
+    if row.backfill_run is None:
+        last_run = "no backfill run"
+    else:
+        held = f", held by {row.held_by}" if row.held_by else ""
+        last_run = f"run {row.backfill_run} {row.backfill_status}{held}"
+    if row.verify_run is None:
+        drift = "not verified"
+    elif row.verify_status == "passed":
+        drift = f"none (verify {row.verify_run})"
+    else:
+        drift = f"{counted(row.drift_rows, 'row')} (verify {row.verify_run})"
+    gates = readiness(connection, settings)
+    return MemberGlance(
+        f"{row.triggers_on} of {len(OWNER_TRIGGERS)} on",
+        last_run,
+        drift,
+        f"{sum(gate.holds for gate in gates)} of {len(gates)} gates hold",
+    )
 
 
 def rollup(statuses: tuple[MemberStatus, ...]) -> tuple[TableCoverage, ...]:
@@ -99,8 +141,9 @@ ROLLUP = "fleet (sum)"
 
 
 def fleet_rows(status: FleetStatus) -> list[dict]:
-    """A row per member that could be read, then the rollup's: its wave, tags and revision, and per
-    table resolved_pct with the counts it comes from."""
+    """A row per member that could be read, then the rollup's: its wave, tags and revision, per
+    table resolved_pct with the counts it comes from, then its triggers, last run, drift and
+    readiness."""
     rows = []
     for member in (read for read in status.members if read.reachable):
         row = {
@@ -109,7 +152,17 @@ def fleet_rows(status: FleetStatus) -> list[dict]:
             "tags": ", ".join(member.member.tags),
             "revision": member.revision or "(not migrated)",
         }
-        rows.append(row | _coverage_columns(member.tables))
+        glance = member.glance
+        rows.append(
+            row
+            | _coverage_columns(member.tables)
+            | {
+                "triggers": glance.triggers if glance else "",
+                "last run": glance.last_run if glance else "",
+                "drift": glance.drift if glance else "",
+                "readiness": glance.readiness if glance else "",
+            }
+        )
     return [
         *rows,
         {"database": ROLLUP, "wave": None, "tags": "", "revision": ""} | _coverage_columns(status.rollup),

@@ -19,7 +19,16 @@ from lib.backfill.task import RunOptions
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
 from lib.db.schema import current_revision, head_revision, upgrade
 from lib.errors import ActionError, Refused, SetupError
-from lib.fleet.rollout import IN_STEPS, Queue, Rollout, fail_member, members_of, rollout_members, set_member
+from lib.fleet.rollout import (
+    IN_STEPS,
+    Queue,
+    Rollout,
+    advance,
+    fail_member,
+    members_of,
+    rollout_members,
+    set_member,
+)
 from lib.guard.actions import start_backfill, verify
 from lib.guard.audit import record, sentence_of
 from lib.guard.identity import OPERATOR, Identity, role_of
@@ -145,7 +154,9 @@ def run_member_steps(control: Engine, rollout_id: int, name: str, queue: Queue) 
         fail_member(control, rollout, name, f"{step}: {said}")
     finally:
         engine.dispose()
-    queue.advance(rollout_id)
+    # At once, in this task: a free slot of the wave goes to the next member without waiting for
+    # the rollout's next look. The rollout's row lock keeps it one look at a time.
+    advance(control, rollout_id, queue)
 
 
 def _rollout(connection: Connection, rollout_id: int) -> Rollout:

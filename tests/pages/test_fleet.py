@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.coverage.counts import resolved_pct
 from lib.db.settings import PROJECT_ROOT
+from lib.finish.readiness import GATE_IDS
 from lib.guard.identity import local_identity
 from lib.registry import MIGRATED_TABLES
 from tests.support.cli import url_of
@@ -39,6 +40,11 @@ def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
         rollup = frame.loc["fleet (sum)"]
         assert (rollup[f"{table} owned"], rollup[f"{table} resolved"]) == tuple(summed)
         assert rollup[f"{table} %"] == float(resolved_pct(*summed))
+    # Each member at a glance, as its own pages show it.
+    eu_1 = frame.loc["eu-1"]
+    assert (eu_1["triggers"], eu_1["drift"]) == ("4 of 4 on", "not verified")
+    assert eu_1["last run"] == "no backfill run"
+    assert eu_1["readiness"].endswith(f" of {len(GATE_IDS)} gates hold")
     assert any(has_target_rule(spec) for spec in chart_specs(app))
     # The root serves it: the fleet's page comes first.
     assert console(demo_db).title[0].value == "Fleet"
