@@ -5,8 +5,8 @@ in the file and the reason, one sentence each), or when two members are one data
 
 import argparse
 import json
-from dataclasses import asdict
 import sys
+from dataclasses import asdict
 
 from lib.cli.output import open_stdout
 from lib.cli.rollout import add_rollout_commands
