@@ -85,7 +85,7 @@ def _run_gates(connection: Connection) -> list[MemberGate]:
             "verify",
             False,
             f"verify run {verify.id} found drift in {counted(verify.drift_rows, 'row')}: "
-            "repair it on the member's Drift page, then retry the member",
+            "repair it (the member's Operations page, or `lib.cli verify --repair`), then retry the member",
         )
     else:
         verified = MemberGate("verify", False, f"verify run {verify.id} is {verify.status}")
