@@ -29,7 +29,10 @@ def live_fleet():
             f"{first.name} and {second.name} are one database: the rollup counts it twice.",
             icon=":material/content_copy:",
         )
-    widgets.table(pd.DataFrame(fleet_rows(status)))
+    glances = database.fleet_glances_soon(status)
+    widgets.table(pd.DataFrame(fleet_rows(status, glances or {})))
+    if glances is None:
+        st.caption("Reading each member's triggers, last run, drift and readiness…")
     widgets.header(
         "Coverage by member", "Each member's resolved_pct per table, the members in wave order.", sub=True
     )

@@ -4,7 +4,10 @@ back by itself when it returns)."""
 
 import contextlib
 import io
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
@@ -32,7 +35,7 @@ from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.fleet.export import write_fleet_csv
 from lib.fleet.members import configured_fleet, member_named, open_member_database
-from lib.fleet.status import FleetStatus, fleet_status
+from lib.fleet.status import FleetStatus, MemberGlance, fleet_glances, fleet_status
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 
@@ -125,6 +128,44 @@ def _shared_coverage(member: str | None) -> list[TableCoverage]:
 @st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
 def _shared_fleet_status() -> FleetStatus:
     return fleet_status(configured_fleet()[1])
+
+
+class _Glances:
+    """Each member at a glance, read in a thread of its own so that no page waits for it: the
+    latest result, and the read under way. Shared by every session."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-glances")
+        self.latest: dict[str, MemberGlance] | None = None
+        self.reading: Future | None = None
+        self.started = 0.0
+
+    def soon(self, status: FleetStatus) -> dict[str, MemberGlance] | None:
+        with self.lock:
+            if self.reading is not None and self.reading.done():
+                with contextlib.suppress(Exception):  # a failed read keeps the last one
+                    self.latest = self.reading.result()
+                self.reading = None
+            if self.reading is None and time.monotonic() - self.started >= GLANCE_SECONDS:
+                self.reading = self.pool.submit(fleet_glances, status.members)
+                self.started = time.monotonic()
+            return self.latest
+
+
+# How often each member's triggers, runs, drift and readiness are read again.
+GLANCE_SECONDS = 10
+
+
+@st.cache_resource(show_spinner=False)
+def _glances() -> _Glances:
+    return _Glances()
+
+
+def fleet_glances_soon(status: FleetStatus) -> dict[str, MemberGlance] | None:
+    """Each member's triggers, last run, drift and readiness as last read, or None before the
+    first read is done; a new read starts in the background every GLANCE_SECONDS."""
+    return _glances().soon(status)
 
 
 def fleet_status_now() -> FleetStatus:

@@ -6,7 +6,6 @@ in the file and the reason, one sentence each), or when two members are one data
 import argparse
 import json
 import sys
-from dataclasses import asdict
 
 from lib.cli.output import open_stdout
 from lib.cli.rollout import add_rollout_commands
@@ -106,7 +105,6 @@ def as_json(status: FleetStatus) -> dict:
                 "problem": member.problem,
                 "revision": member.revision,
                 "tables": tables(member.tables),
-                "glance": asdict(member.glance) if member.glance else None,
             }
             for member in status.members
         ],

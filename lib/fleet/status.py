@@ -43,7 +43,6 @@ class MemberStatus:
     revision: str | None = None
     tables: tuple[TableCoverage, ...] = ()  # empty before the migration keeps coverage counts
     database: tuple[datetime, int] | None = None  # its server's start and its oid: which database it is
-    glance: MemberGlance | None = None  # None for a member that is not at head
 
     @property
     def reachable(self) -> bool:
@@ -70,15 +69,12 @@ class FleetStatus:
 
 
 def fleet_status(members: tuple[Member, ...], environ: Mapping[str, str] = os.environ) -> FleetStatus:
-    settings = readiness_settings(environ)
     with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(members))) as pool:
-        statuses = tuple(pool.map(lambda member: member_status(member, environ, settings), members))
+        statuses = tuple(pool.map(lambda member: member_status(member, environ), members))
     return FleetStatus(statuses, rollup(statuses))
 
 
-def member_status(
-    member: Member, environ: Mapping[str, str] = os.environ, settings: ReadinessSettings | None = None
-) -> MemberStatus:
+def member_status(member: Member, environ: Mapping[str, str] = os.environ) -> MemberStatus:
     try:
         url = member.url(environ)
     except SettingError as error:
@@ -92,13 +88,38 @@ def member_status(
                 connection.execute(query("fleet_member_revision")).scalar() if found.has_revision else None
             )
             tables = tuple(table_coverage(connection)) if found.has_coverage else ()
-            at_head = revision is not None and revision == head_revision()
-            glance = _glance(connection, settings or readiness_settings(environ)) if at_head else None
     except SQLAlchemyError as error:
         return MemberStatus(member, problem=connection_failure(url, error))
     finally:
         engine.dispose()
-    return MemberStatus(member, None, revision, tables, (found.server_started_at, found.database_oid), glance)
+    return MemberStatus(member, None, revision, tables, (found.server_started_at, found.database_oid))
+
+
+def fleet_glances(
+    statuses: tuple[MemberStatus, ...], environ: Mapping[str, str] = os.environ
+) -> dict[str, MemberGlance]:
+    """Each member at head at a glance, read from every one at once: a second pass after the
+    status, as it reads several times what the status reads (the page shows it when it comes)."""
+    settings = readiness_settings(environ)
+    at_head = [status.member for status in statuses if status.revision == head_revision()]
+    if not at_head:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(at_head))) as pool:
+        glances = pool.map(lambda member: _member_glance(member, environ, settings), at_head)
+    return {member.name: glance for member, glance in zip(at_head, glances, strict=True) if glance}
+
+
+def _member_glance(
+    member: Member, environ: Mapping[str, str], settings: ReadinessSettings
+) -> MemberGlance | None:
+    engine = create_engine_for(member.url(environ))
+    try:
+        with engine.connect() as connection:
+            return _glance(connection, settings)
+    except SQLAlchemyError:
+        return None  # the status says why it cannot be read
+    finally:
+        engine.dispose()
 
 
 def _glance(connection: Connection, settings: ReadinessSettings) -> MemberGlance:
@@ -140,10 +161,10 @@ def rollup(statuses: tuple[MemberStatus, ...]) -> tuple[TableCoverage, ...]:
 ROLLUP = "fleet (sum)"
 
 
-def fleet_rows(status: FleetStatus) -> list[dict]:
+def fleet_rows(status: FleetStatus, glances: Mapping[str, MemberGlance] | None = None) -> list[dict]:
     """A row per member that could be read, then the rollup's: its wave, tags and revision, per
-    table resolved_pct with the counts it comes from, then its triggers, last run, drift and
-    readiness."""
+    table resolved_pct with the counts it comes from, and with `glances`, each member's triggers,
+    last run, drift and readiness."""
     rows = []
     for member in (read for read in status.members if read.reachable):
         row = {
@@ -152,21 +173,25 @@ def fleet_rows(status: FleetStatus) -> list[dict]:
             "tags": ", ".join(member.member.tags),
             "revision": member.revision or "(not migrated)",
         }
-        glance = member.glance
+        glance = (glances or {}).get(member.member.name)
         rows.append(
-            row
-            | _coverage_columns(member.tables)
-            | {
-                "triggers": glance.triggers if glance else "",
-                "last run": glance.last_run if glance else "",
-                "drift": glance.drift if glance else "",
-                "readiness": glance.readiness if glance else "",
-            }
+            row | _coverage_columns(member.tables) | ({} if glances is None else _glance_columns(glance))
         )
     return [
         *rows,
         {"database": ROLLUP, "wave": None, "tags": "", "revision": ""} | _coverage_columns(status.rollup),
     ]
+
+
+def _glance_columns(glance: MemberGlance | None) -> dict:
+    if glance is None:
+        return dict.fromkeys(("triggers", "last run", "drift", "readiness"), "")
+    return {
+        "triggers": glance.triggers,
+        "last run": glance.last_run,
+        "drift": glance.drift,
+        "readiness": glance.readiness,
+    }
 
 
 def _coverage_columns(tables: tuple[TableCoverage, ...]) -> dict:

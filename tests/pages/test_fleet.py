@@ -15,6 +15,7 @@ from tests.support.crm import insert_row
 from tests.support.fleet import NOWHERE, fleet_file
 from tests.support.pages import chart_specs, has_target_rule, texts
 from tests.support.playbook import playbook_coverage
+from ui import database
 
 
 def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
@@ -40,8 +41,11 @@ def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
         rollup = frame.loc["fleet (sum)"]
         assert (rollup[f"{table} owned"], rollup[f"{table} resolved"]) == tuple(summed)
         assert rollup[f"{table} %"] == float(resolved_pct(*summed))
-    # Each member at a glance, as its own pages show it.
-    eu_1 = frame.loc["eu-1"]
+    # Each member at a glance, as its own pages show it: read in the background, shown once read.
+    assert "Reading each member's triggers, last run, drift and readiness…" in texts(app.caption)
+    database._glances().reading.result(timeout=60)
+    app.run()
+    eu_1 = app.dataframe[0].value.set_index("database").loc["eu-1"]
     assert (eu_1["triggers"], eu_1["drift"]) == ("4 of 4 on", "not verified")
     assert eu_1["last run"] == "no backfill run"
     assert eu_1["readiness"].endswith(f" of {len(GATE_IDS)} gates hold")
