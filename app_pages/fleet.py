@@ -29,7 +29,7 @@ def live_fleet():
             f"{first.name} and {second.name} are one database: the rollup counts it twice.",
             icon=":material/content_copy:",
         )
-    glances = database.fleet_glances_soon(status)
+    glances = database.fleet_glances()
     widgets.table(pd.DataFrame(fleet_rows(status, glances or {})))
     if glances is None:
         st.caption("Reading each member's triggers, last run, drift and readiness…")
@@ -61,8 +61,7 @@ if not allowed:
     st.info(reason, icon=":material/visibility:")
 
 
-@st.fragment(run_every=2)
-def rollout_progress():
+def draw_rollout():
     rollout, rows = fleet.rollout_now()
     if rollout is None or rollout.status not in OPEN:
         if rollout is not None:
@@ -74,6 +73,12 @@ def rollout_progress():
     if rollout.status in OPEN:
         fleet.rollout_buttons(rollout, allowed)
         fleet.member_buttons(rows, allowed)
+
+
+@st.fragment(run_every=2)
+def rollout_progress():
+    draw_rollout()
+    database.read_fleet_glances_again()  # last, once the page is drawn, so that it never waits
 
 
 rollout_progress()

@@ -35,7 +35,8 @@ from lib.drift.verify import write_drift_csv
 from lib.errors import SettingError, SetupError
 from lib.fleet.export import write_fleet_csv
 from lib.fleet.members import configured_fleet, member_named, open_member_database
-from lib.fleet.status import FleetStatus, MemberGlance, fleet_glances, fleet_status
+from lib.fleet.status import FleetStatus, MemberGlance, fleet_status
+from lib.fleet.status import fleet_glances as read_fleet_glances
 from lib.guard.audit import AuditFilter, write_audit_csv
 from lib.remainder.unresolved import UnresolvedFilter, write_csv
 
@@ -139,18 +140,21 @@ class _Glances:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-glances")
         self.latest: dict[str, MemberGlance] | None = None
         self.reading: Future | None = None
-        self.started = 0.0
+        self.started = -GLANCE_SECONDS
 
-    def soon(self, status: FleetStatus) -> dict[str, MemberGlance] | None:
+    def result(self) -> dict[str, MemberGlance] | None:
         with self.lock:
             if self.reading is not None and self.reading.done():
                 with contextlib.suppress(Exception):  # a failed read keeps the last one
                     self.latest = self.reading.result()
                 self.reading = None
-            if self.reading is None and time.monotonic() - self.started >= GLANCE_SECONDS:
-                self.reading = self.pool.submit(fleet_glances, status.members)
-                self.started = time.monotonic()
             return self.latest
+
+    def refresh(self, status: FleetStatus) -> None:
+        with self.lock:
+            if self.reading is None and time.monotonic() - self.started >= GLANCE_SECONDS:
+                self.reading = self.pool.submit(read_fleet_glances, status.members)
+                self.started = time.monotonic()
 
 
 # How often each member's triggers, runs, drift and readiness are read again.
@@ -162,10 +166,17 @@ def _glances() -> _Glances:
     return _Glances()
 
 
-def fleet_glances_soon(status: FleetStatus) -> dict[str, MemberGlance] | None:
+def fleet_glances() -> dict[str, MemberGlance] | None:
     """Each member's triggers, last run, drift and readiness as last read, or None before the
-    first read is done; a new read starts in the background every GLANCE_SECONDS."""
-    return _glances().soon(status)
+    first read is in."""
+    return _glances().result()
+
+
+def read_fleet_glances_again() -> None:
+    """Start reading them again in the background when the last read is GLANCE_SECONDS old: the
+    Fleet page calls this once it is drawn, so that the read never slows its drawing."""
+    with database_problems_shown(retry=False):
+        _glances().refresh(_shared_fleet_status())
 
 
 def fleet_status_now() -> FleetStatus:

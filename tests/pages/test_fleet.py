@@ -43,7 +43,7 @@ def test_the_fleet_page_rolls_up_the_members_and_names_the_one_it_cannot_read(
         assert rollup[f"{table} %"] == float(resolved_pct(*summed))
     # Each member at a glance, as its own pages show it: read in the background, shown once read.
     assert "Reading each member's triggers, last run, drift and readiness…" in texts(app.caption)
-    database._glances().reading.result(timeout=60)
+    database._glances().reading.result(timeout=60)  # the read the page started once drawn
     app.run()
     eu_1 = app.dataframe[0].value.set_index("database").loc["eu-1"]
     assert (eu_1["triggers"], eu_1["drift"]) == ("4 of 4 on", "not verified")
