@@ -103,6 +103,11 @@ def latest_rollout(connection: Connection) -> Rollout | None:
     return None if row is None else Rollout.of(row)
 
 
+def locked_rollout(connection: Connection, rollout_id: int) -> Rollout:
+    """The rollout, its row locked for the caller's transaction: one change of its state at a time."""
+    return Rollout.of(connection.execute(query("rollout_by_id"), {"id": rollout_id}).one())
+
+
 def rollout_members(connection: Connection, rollout_id: int) -> list:
     return connection.execute(query("rollout_members"), {"rollout_id": rollout_id}).all()
 
@@ -275,7 +280,7 @@ def advance(control: Engine, rollout_id: int, queue: Queue) -> None:
     way gets members to run up to its concurrency, a finished wave lets the next one start, and the
     last one finishes the rollout. It looks again in a second while the rollout runs."""
     with control.begin() as connection:
-        rollout = Rollout.of(connection.execute(query("rollout_by_id"), {"id": rollout_id}).one())
+        rollout = locked_rollout(connection, rollout_id)
         if rollout.status != "running":
             return
         members = members_of(rollout)
@@ -421,7 +426,7 @@ def _open_rollout(connection: Connection, statuses: tuple[str, ...], doing: str)
     if rollout is None or rollout.status not in statuses:
         state = "no rollout" if rollout is None else f"rollout {rollout.id} is {rollout.status}"
         raise NothingToDo(f"There is nothing to {doing}: {state}.")
-    return Rollout.of(connection.execute(query("rollout_by_id"), {"id": rollout.id}).one())
+    return locked_rollout(connection, rollout.id)
 
 
 def _member_row(connection: Connection, rollout_id: int, member: str):

@@ -11,7 +11,7 @@ run, as the runner resumes any run whose process died.
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -22,9 +22,9 @@ from lib.errors import ActionError, Refused, SetupError
 from lib.fleet.rollout import (
     IN_STEPS,
     Queue,
-    Rollout,
     advance,
     fail_member,
+    locked_rollout,
     members_of,
     rollout_members,
     set_member,
@@ -110,7 +110,7 @@ STEPS: dict[str, tuple[str, Callable[[Engine, Identity, int], dict]]] = {
 def run_member_steps(control: Engine, rollout_id: int, name: str, queue: Queue) -> None:
     """The task: the member's steps not yet done in its attempt, then its gates are looked at."""
     with control.begin() as connection:
-        rollout = _rollout(connection, rollout_id)
+        rollout = locked_rollout(connection, rollout_id)
         row = next(row for row in rollout_members(connection, rollout_id) if row.member == name)
     if rollout.status != "running" or row.state not in IN_STEPS:
         return  # paused, halted or over; or this task ran before, and its member has moved on
@@ -128,7 +128,7 @@ def run_member_steps(control: Engine, rollout_id: int, name: str, queue: Queue) 
             if step in row.steps_done:
                 continue
             with control.begin() as connection:
-                if _rollout(connection, rollout_id).status != "running":
+                if locked_rollout(connection, rollout_id).status != "running":
                     set_member(connection, rollout_id, name, "queued")  # resume queues it again
                     return
                 set_member(connection, rollout_id, name, state)
@@ -157,10 +157,6 @@ def run_member_steps(control: Engine, rollout_id: int, name: str, queue: Queue) 
     # At once, in this task: a free slot of the wave goes to the next member without waiting for
     # the rollout's next look. The rollout's row lock keeps it one look at a time.
     advance(control, rollout_id, queue)
-
-
-def _rollout(connection: Connection, rollout_id: int) -> Rollout:
-    return Rollout.of(connection.execute(query("rollout_by_id"), {"id": rollout_id}).one())
 
 
 def _run_error(engine: Engine, run_id: int) -> str:
