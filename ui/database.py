@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TextIO, TypeVar
+from typing import BinaryIO, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -249,16 +249,14 @@ def fleet_unresolved_csv() -> bytes:
     return _csv_bytes(lambda out: write_fleet_csv(configured_fleet()[1], UnresolvedFilter(), out))
 
 
-def _on_a_connection(write: Callable[..., int], what, out: TextIO) -> int:
+def _on_a_connection(write: Callable[..., int], what, out: BinaryIO) -> int:
     with _engine().connect() as connection:
         return write(connection, what, out)
 
 
-def _csv_bytes(write: Callable[[TextIO], object]) -> bytes:
+def _csv_bytes(write: Callable[[BinaryIO], object]) -> bytes:
     out = io.BytesIO()
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    write(text)
-    text.flush()
+    write(out)
     return out.getvalue()
 
 

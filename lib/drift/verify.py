@@ -20,7 +20,7 @@ read it.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO
 
 from sqlalchemy import Connection, Engine
 
@@ -32,7 +32,7 @@ from lib.jobs.settings import BatchSettings, apply_timeouts
 from lib.jobs.status import change_status
 from lib.jobs.throttle import ThrottleSettings
 from lib.registry import MIGRATED_TABLES
-from lib.remainder.export import write_rows_csv
+from lib.remainder.export import copy_csv, write_header
 from lib.sql import query
 
 DEFAULT_THROTTLE = ThrottleSettings()
@@ -48,6 +48,7 @@ DRIFT_COLUMNS = (
     "error_reason",
     "found_at",
 )
+DRIFT_TEXT_COLUMNS = ("table", "kind", "owner_username", "error_username", "error_reason")
 
 
 @dataclass(frozen=True)
@@ -256,9 +257,8 @@ def drift_rows(connection: Connection, run_id: int, limit: int | None = None) ->
     return [dict(row) for row in rows.mappings()]
 
 
-def write_drift_csv(connection: Connection, run_id: int, out: TextIO) -> int:
+def write_drift_csv(connection: Connection, run_id: int, out: BinaryIO) -> int:
     """Every drifting row of the run as CSV; how many."""
-    rows = connection.execution_options(stream_results=True, max_row_buffer=5_000).execute(
-        query("verify_drift_rows"), {"run_id": run_id, "limit": None}
-    )
-    return write_rows_csv(out, DRIFT_COLUMNS, rows)
+    write_header(out, DRIFT_COLUMNS)
+    params = {"run_id": run_id, "limit": None}
+    return copy_csv(connection, "verify_drift_rows", params, out, DRIFT_COLUMNS, DRIFT_TEXT_COLUMNS)

@@ -4,8 +4,8 @@ reached before the first row is written, so that a file is never missing a membe
 
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, closing, contextmanager
-from typing import TextIO
+from contextlib import ExitStack, contextmanager
+from typing import BinaryIO
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,33 +13,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from lib.db.database import connection_failure, create_engine_for
 from lib.errors import SetupError
 from lib.fleet.members import Member
-from lib.remainder.export import write_rows_csv
-from lib.remainder.unresolved import COLUMNS, UnresolvedFilter, unresolved_row_stream
+from lib.remainder.export import write_header
+from lib.remainder.unresolved import COLUMNS, UnresolvedFilter, copy_unresolved_rows
 
 FLEET_COLUMNS = ("database", *COLUMNS)
 
 
 def write_fleet_csv(
-    members: tuple[Member, ...], rows: UnresolvedFilter, out: TextIO, environ: Mapping[str, str] = os.environ
+    members: tuple[Member, ...],
+    rows: UnresolvedFilter,
+    out: BinaryIO,
+    environ: Mapping[str, str] = os.environ,
 ) -> dict[str, int]:
     """The filtered unresolved rows of every member, in the fleet file's order, as one CSV to
     `out`; the rows written per member. SetupError, before anything is written, naming the first
     member that cannot be reached."""
-    written: dict[str, int] = {}
     with ExitStack() as stack:
         connections = [(member, stack.enter_context(_connected(member, environ))) for member in members]
-
-        def every_row() -> Iterator[tuple]:
-            for member, connection in connections:
-                written[member.name] = 0
-                with unresolved_row_stream(connection, rows) as streamed:
-                    for row in streamed:
-                        written[member.name] += 1
-                        yield (member.name, *row)
-
-        with closing(every_row()) as streamed:
-            write_rows_csv(out, FLEET_COLUMNS, streamed)
-    return written
+        write_header(out, FLEET_COLUMNS)
+        return {
+            member.name: copy_unresolved_rows(connection, rows, out, {"database": member.name})
+            for member, connection in connections
+        }
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lib.db.database import require_storable
 from lib.errors import ActionError, Refused
 from lib.guard.identity import OPERATOR, Identity, role_of
-from lib.remainder.export import write_rows_csv
+from lib.remainder.export import copy_csv, write_header
 from lib.sql import query
 from lib.text import moment
 
@@ -36,6 +36,7 @@ ACTIONS = (
 )
 OUTCOMES = ("refused", "started", "succeeded", "failed", "cancelled")
 COLUMNS = ("at", "actor", "actor_source", "via", "role", "action", "outcome", "parameters", "detail")
+TEXT_COLUMNS = COLUMNS[1:]
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,6 @@ def touched(parameters: dict, detail: str | None) -> str:
     return " · ".join([*parts, *([detail] if detail else [])]) or "—"
 
 
-def write_audit_csv(connection, entries: AuditFilter, out: TextIO) -> int:
-    rows = connection.execute(query("audit_entries"), entries.params(None))
-    return write_rows_csv(out, COLUMNS, rows)
+def write_audit_csv(connection, entries: AuditFilter, out: BinaryIO) -> int:
+    write_header(out, COLUMNS)
+    return copy_csv(connection, "audit_entries", entries.params(None), out, COLUMNS, TEXT_COLUMNS)

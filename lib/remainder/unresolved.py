@@ -1,15 +1,14 @@
 """The unresolved remainder: breakdown, filtered drill-down, CSV export, inactive owners."""
 
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO
 
 from sqlalchemy import Connection
 
 from lib.db.database import require_storable
 from lib.registry import MIGRATED_TABLES, REASONS
-from lib.remainder.export import write_rows_csv
+from lib.remainder.export import copy_csv, write_header
 from lib.sql import query
 
 COLUMNS = (
@@ -21,7 +20,7 @@ COLUMNS = (
     "first_seen_at",
     "last_seen_at",
 )
-EXPORT_BATCH_ROWS = 2_000
+TEXT_COLUMNS = ("entity_type", "entity_name", "owner_username", "reason")
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,19 @@ def unresolved_page(connection: Connection, rows: UnresolvedFilter, page: int, p
     return [dict(row) for row in connection.execute(query("unresolved_rows"), params).mappings()]
 
 
-def write_csv(connection: Connection, rows: UnresolvedFilter, out: TextIO) -> int:
-    """Write every filtered row to `out` as CSV, streamed as the server sends them; the row count."""
-    with unresolved_row_stream(connection, rows) as streamed:
-        return write_rows_csv(out, COLUMNS, streamed)
+def write_csv(connection: Connection, rows: UnresolvedFilter, out: BinaryIO) -> int:
+    """Every filtered row to `out` as CSV, with its header, as COPY sends them; the row count."""
+    write_header(out, COLUMNS)
+    return copy_unresolved_rows(connection, rows, out)
+
+
+def copy_unresolved_rows(
+    connection: Connection, rows: UnresolvedFilter, out: BinaryIO, leading: Mapping[str, str] = {}
+) -> int:
+    """The filtered rows as CSV lines, without a header, after the `leading` constant cells (column:
+    value); how many."""
+    params = rows.params() | {"limit": None, "offset": 0}
+    return copy_csv(connection, "unresolved_rows", params, out, COLUMNS, TEXT_COLUMNS, leading)
 
 
 def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[int, list[dict]]]:
@@ -81,19 +89,3 @@ def inactive_owner_rows(connection: Connection, limit: int) -> dict[str, tuple[i
         )
         for table in MIGRATED_TABLES
     }
-
-
-def unresolved_row_stream(connection: Connection, rows: UnresolvedFilter) -> closing[Iterator[tuple]]:
-    """Every filtered row, as the server sends them, for a `with` block: the stream is closed with
-    it, whatever happens to the rows, since a stream left open would keep the connection busy."""
-    return closing(_stream(connection, rows))
-
-
-def _stream(connection: Connection, rows: UnresolvedFilter) -> Iterator[tuple]:
-    statement = query("unresolved_rows").compile(dialect=connection.dialect)
-    params = statement.construct_params(rows.params() | {"limit": None, "offset": 0})
-    # psycopg's streaming, under SQLAlchemy: the server sends the rows on while they are being
-    # written, where a server-side cursor waits for a FETCH round trip per batch (P6 in
-    # docs/PERFORMANCE.md). Only EXPORT_BATCH_ROWS rows are held at a time either way.
-    with connection.connection.driver_connection.cursor() as cursor:
-        yield from cursor.stream(str(statement), params, size=EXPORT_BATCH_ROWS)

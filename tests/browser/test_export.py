@@ -12,7 +12,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The file's first line, as a spreadsheet shows it to the teams that own the rows.
 HEADER = "entity_type,entity_id,entity_name,owner_username,reason,first_seen_at,last_seen_at"
 ACCOUNTS_NOT_FOUND = """
-    SELECT e.entity_type, e.entity_id, a.name, e.owner_username, e.reason, e.first_seen_at, e.last_seen_at
+    SELECT e.entity_type, e.entity_id, a.name, e.owner_username, e.reason, e.first_seen_at::text,
+           e.last_seen_at::text
     FROM owner_backfill_errors AS e
     JOIN crm_accounts AS a ON a.id = e.entity_id
     WHERE e.entity_type = 'crm_accounts' AND e.reason = 'user_not_found'

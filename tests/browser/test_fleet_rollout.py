@@ -32,7 +32,8 @@ from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.operators(OPERATOR)
 UNRESOLVED = """
-    SELECT entity_type, entity_id, entity_name, owner_username, reason, first_seen_at, last_seen_at
+    SELECT entity_type, entity_id, entity_name, owner_username, reason, first_seen_at::text,
+           last_seen_at::text
     FROM migration_ops.unresolved_owner_rows
     ORDER BY entity_type, entity_id
 """

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from psycopg import DataError as DriverDataError
-from sqlalchemy import text
+from sqlalchemy import Text, literal, select, text
 from sqlalchemy.exc import DataError
 
 from lib.guard.identity import local_identity
-from lib.remainder.export import neutralise
+from lib.remainder.export import spreadsheet_safe
 from lib.remainder.unresolved import UnresolvedFilter, count_unresolved, unresolved_page, write_csv
 from lib.text import as_text
 from tests.support.cli import cli, url_of
@@ -109,11 +109,11 @@ def check_hostile_username(connection, username: str) -> None:
     assert next(found for found in page if found["entity_id"] == row)["owner_username"] == username
 
     # The CSV gives the text back exactly, neutralised when a spreadsheet would run it.
-    out = io.StringIO(newline="")
+    out = io.BytesIO()
     write_csv(connection, rows, out)
-    parsed = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    parsed = list(csv.DictReader(io.StringIO(out.getvalue().decode(), newline="")))
     assert [line["owner_username"] for line in parsed if line["entity_id"] == str(row)] == [
-        neutralise(username)
+        connection.execute(select(spreadsheet_safe(literal(username, Text)))).scalar_one()
     ]
 
     # A user of that name (trimmed) makes the row resolve by the exact match, text kept as written.

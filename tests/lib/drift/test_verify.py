@@ -204,10 +204,10 @@ def test_the_drifting_rows_export_as_csv(demo_db):
             connection, "UPDATE crm_accounts SET owner_username = '=cmd()' WHERE id = :id", id=row
         )
     outcome = run_verify(demo_db, Verify(SMALL, "ops.lead", "cli"))
-    out = io.StringIO()
+    out = io.BytesIO()
     with demo_db.connect() as connection:
         assert write_drift_csv(connection, outcome.run_id, out) == 1
-    header, line = list(csv.reader(io.StringIO(out.getvalue())))
+    header, line = list(csv.reader(io.StringIO(out.getvalue().decode())))
     assert header[:3] == ["table", "entity_id", "kind"]
     assert line[:4] == ["crm_accounts", str(row), "stale_id", "'=cmd()"]
 

@@ -16,10 +16,10 @@ from tests.support.fleet import NOWHERE, fleet_file
 
 
 def member_csv(engine, rows: UnresolvedFilter) -> list[list[str]]:
-    out = io.StringIO()
+    out = io.BytesIO()
     with engine.connect() as connection:
         write_csv(connection, rows, out)
-    return list(csv.reader(io.StringIO(out.getvalue())))
+    return list(csv.reader(io.StringIO(out.getvalue().decode())))
 
 
 def test_the_fleet_csv_is_each_members_own_export_with_its_name_first(tmp_path, demo_db, db):
@@ -28,9 +28,9 @@ def test_the_fleet_csv_is_each_members_own_export_with_its_name_first(tmp_path, 
         insert_row(connection, "crm_opportunities", owner_username="ghost")
     path = fleet_file(tmp_path, ("eu-1", url_of(demo_db), 0), ("us-1", url_of(db), 1))
     rows = UnresolvedFilter()
-    out = io.StringIO()
+    out = io.BytesIO()
     written = write_fleet_csv(load_fleet(path), rows, out)
-    header, *lines = list(csv.reader(io.StringIO(out.getvalue())))
+    header, *lines = list(csv.reader(io.StringIO(out.getvalue().decode())))
     expected = [["eu-1", *line] for line in member_csv(demo_db, rows)[1:]]
     expected += [["us-1", *line] for line in member_csv(db, rows)[1:]]
     assert header == list(FLEET_COLUMNS) and header[0] == "database"
@@ -41,10 +41,10 @@ def test_the_fleet_csv_is_each_members_own_export_with_its_name_first(tmp_path, 
 
 def test_nothing_is_written_when_a_member_cannot_be_reached(tmp_path, demo_db):
     path = fleet_file(tmp_path, ("eu-1", url_of(demo_db), 0), ("eu-2", NOWHERE, 1))
-    out = io.StringIO()
+    out = io.BytesIO()
     with pytest.raises(SetupError, match=r"^member eu-2 \(line 6\): Cannot connect to "):
         write_fleet_csv(load_fleet(path), UnresolvedFilter(), out)
-    assert out.getvalue() == ""
+    assert out.getvalue() == b""
 
 
 def test_the_cli_exports_the_chosen_members_tables_and_reasons(tmp_path, demo_db, db, monkeypatch):

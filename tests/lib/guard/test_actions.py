@@ -193,11 +193,11 @@ def test_the_audit_csv_holds_the_filtered_entries(demo_db):
         with pytest.raises(Refused):
             steer_job(demo_db, VIEWER, "backfill", "cancel")
     change_triggers(demo_db, OPERATOR, ALL_TRIGGERS[:1], enable=True)
-    out = io.StringIO()
+    out = io.BytesIO()
     with demo_db.connect() as connection:
         written = write_audit_csv(connection, AuditFilter(outcomes=("refused",)), out)
         shown = audit_entries(connection, AuditFilter(actor_contains="LEAD@"), limit=10)
-    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode())))
     assert written == 2 and rows[0] == list(AUDIT_COLUMNS)
     assert {row[1] for row in rows[1:]} == {"viewer@example.com"}
     assert [(entry["actor"], entry["action"], entry["outcome"]) for entry in shown] == [

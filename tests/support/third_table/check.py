@@ -97,11 +97,11 @@ def check(url: str) -> None:
     assert verified.status == "passed" and TABLE in run.tables_done, (verified, run.tables_done)
     said("verify passed over every table, crm_leads among them", run.rows_scanned)
 
-    csv = io.StringIO()
+    csv = io.BytesIO()
     with engine.connect() as connection:
         exported = write_csv(connection, UnresolvedFilter(tables=(TABLE,)), csv)
         expected = sum(1 for table, _ in error_rows(connection) if table == TABLE)
-    assert exported == expected > 0 and f"\n{TABLE}," in csv.getvalue(), (exported, expected)
+    assert exported == expected > 0 and f"\n{TABLE},".encode() in csv.getvalue(), (exported, expected)
     said("unresolved crm_leads rows exported", exported)
 
     body = generate_latest(metrics_registry(engine, ThrottleSettings(), readiness_settings())).decode()
