@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 
 from lib.registry import JOB_RUNS_TABLES, MIGRATED_TABLES
 
@@ -52,3 +53,10 @@ def query_text(name: str, table: str | None = None, runs: str | None = None) -> 
 
 def query(name: str, table: str | None = None, runs: str | None = None) -> TextClause:
     return text(query_text(name, table, runs))
+
+
+@cache
+def driver_query(name: str) -> str:
+    """The named query with psycopg's own placeholders (`%(table)s` for `:table`), for a connection
+    that psycopg makes itself (`lib.db.database.connect_once`)."""
+    return str(query(name).compile(dialect=psycopg_dialect()))

@@ -2,6 +2,8 @@
 
 import re
 
+import psycopg
+import psycopg.rows
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,6 +13,7 @@ from lib.errors import BadInput, SetupError
 from lib.sql import identifier
 
 CONNECT_TIMEOUT_SECONDS = 5
+APPLICATION_NAME = "owner-console"
 
 
 def create_engine_for(url: URL, **options) -> Engine:
@@ -19,9 +22,27 @@ def create_engine_for(url: URL, **options) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "owner-console"},
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": APPLICATION_NAME},
         **options,
     )
+
+
+def connect_once(url: URL) -> psycopg.Connection:
+    """A psycopg connection to `url`, with the console's connect timeout and application name, for
+    one short read of each of many databases: an Engine's set-up on its first connection (its own
+    queries, and SQLAlchemy's first compiles) would cost more than the read itself."""
+    return psycopg.connect(
+        libpq_conninfo(url),
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        application_name=APPLICATION_NAME,
+        autocommit=True,
+        row_factory=psycopg.rows.namedtuple_row,
+    )
+
+
+def libpq_conninfo(url: URL) -> str:
+    """The libpq connection string of `url`, for connections that psycopg makes itself."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class UnstorableText(BadInput):
@@ -74,7 +95,7 @@ def is_connection_problem(error: SQLAlchemyError) -> bool:
     return sqlstate is None or sqlstate.startswith(("08", "57P0"))
 
 
-def connection_failure(url: URL, error: SQLAlchemyError) -> str:
+def connection_failure(url: URL, error: SQLAlchemyError | psycopg.Error) -> str:
     """'Cannot connect to crm on db.internal:5432: password authentication failed for user "app".'"""
     message = str(getattr(error, "orig", None) or error).strip()
     detail = message.splitlines()[0]

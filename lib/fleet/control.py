@@ -5,7 +5,6 @@ section (migrations/fleet_control/) apart from the CRM schema."""
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.db.database import connection_failure, create_engine_for, is_connection_problem
@@ -43,8 +42,3 @@ def migrate_control(engine: Engine) -> None:
         if not is_connection_problem(error):
             raise
         raise SetupError(f"The fleet's control database: {connection_failure(engine.url, error)}") from None
-
-
-def control_conninfo(url: URL) -> str:
-    """The libpq connection string of `url`, for the task queue's own connections."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -19,7 +19,7 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import Engine
 
-from lib.fleet.control import control_conninfo
+from lib.db.database import libpq_conninfo
 from lib.fleet.rollout import advance, latest_rollout
 from lib.fleet.steps import run_member_steps
 
@@ -67,7 +67,7 @@ def _advance_deferrer(app: App, rollout_id: int, delay_seconds: float):
 
 def fleet_app(control: Engine) -> App:
     """The queue's App on the control database, with the fleet's tasks; open it before use."""
-    app = App(connector=PsycopgConnector(conninfo=control_conninfo(control.url)))
+    app = App(connector=PsycopgConnector(conninfo=libpq_conninfo(control.url)))
     queue = TaskQueue(app)
 
     @app.task(name=ADVANCE)
